@@ -1,0 +1,195 @@
+"""Request models: every rule of the reference, checked before anything is sent.
+
+The models are strict: ``"2"`` is not a quantity and ``2.0`` is not an amount, because a
+payments API should never guess what a caller meant. Unknown fields are errors, at every
+depth. A violation raises pydantic's ``ValidationError`` whose locations are in the API's
+own path form (``line_items[0].price_data.currency``), the same string the API returns as
+``error.param``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from ._types import (
+    AbsoluteUrl,
+    Amount,
+    ClientReferenceId,
+    Currency,
+    CustomerId,
+    Email,
+    Metadata,
+    NonEmptyStr,
+    Omittable,
+    PositiveInt,
+    StatementDescriptor,
+)
+
+EXPIRES_AT_MIN_SECONDS = 30 * 60
+EXPIRES_AT_MAX_SECONDS = 24 * 60 * 60
+
+
+def api_path(loc: Sequence[int | str]) -> str:
+    """``("line_items", 0, "price")`` -> ``"line_items[0].price"``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":
+            path += f".{part}" if path else part
+    return path
+
+
+def _with_api_paths(exc: ValidationError) -> ValidationError:
+    details: list[InitErrorDetails] = []
+    for error in exc.errors():
+        path = api_path(error["loc"])
+        at = (error.get("ctx") or {}).get("at")
+        if at:
+            path = f"{path}.{at}" if path else at
+        details.append(
+            {
+                "type": PydanticCustomError(error["type"], error["msg"]),
+                "loc": (path,) if path else (),
+                "input": error["input"],
+            }
+        )
+    return ValidationError.from_exception_data(exc.title, details)
+
+
+class RequestModel(BaseModel):
+    """Strict, closed, and reporting errors at the API's parameter paths."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _with_api_paths(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise _with_api_paths(exc) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as exc:
+            raise _with_api_paths(exc) from None
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON body the API expects: the fields the caller set, and no invented nulls."""
+        return self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+
+class Recurring(RequestModel):
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: Omittable[PositiveInt] = None
+
+
+class PriceData(RequestModel):
+    currency: Currency
+    product: NonEmptyStr
+    unit_amount: Amount
+    tax_behavior: Omittable[Literal["inclusive", "exclusive", "unspecified"]] = None
+    recurring: Omittable[Recurring] = None
+
+
+class LineItem(RequestModel):
+    quantity: PositiveInt
+    price: Omittable[NonEmptyStr] = None
+    price_data: Omittable[PriceData] = None
+
+    @model_validator(mode="after")
+    def _price_xor_price_data(self) -> Self:
+        if (self.price is None) == (self.price_data is None):
+            raise PydanticCustomError(
+                "price_or_price_data",
+                "each line item must have exactly one of price and price_data",
+            )
+        return self
+
+
+class PaymentIntentData(RequestModel):
+    capture_method: Omittable[Literal["automatic", "automatic_async", "manual"]] = None
+    description: Omittable[NonEmptyStr] = None
+    statement_descriptor: Omittable[StatementDescriptor] = None
+    metadata: Omittable[Metadata] = None
+    application_fee_amount: Omittable[Amount] = None
+
+
+class CheckoutSessionCreateParams(RequestModel):
+    """The body of ``POST /v1/checkout_sessions``.
+
+    ``expires_at`` is checked against ``context={"now": unix_seconds}`` when given (the
+    sandbox's clock, or a test's), else against the real clock.
+    """
+
+    mode: Literal["payment"]
+    line_items: list[LineItem] = Field(min_length=1)
+    success_url: Omittable[AbsoluteUrl] = None
+    cancel_url: Omittable[AbsoluteUrl] = None
+    customer: Omittable[CustomerId] = None
+    customer_email: Omittable[Email] = None
+    customer_creation: Literal["always", "if_required"] = "if_required"
+    ui_mode: Literal["hosted", "embedded", "custom"] = "hosted"
+    billing_address_collection: Literal["auto", "required"] = "auto"
+    client_reference_id: Omittable[ClientReferenceId] = None
+    payment_intent_data: Omittable[PaymentIntentData] = None
+    currency: Omittable[Currency] = None
+    expires_at: Omittable[int] = None
+    metadata: Omittable[Metadata] = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_at_window(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
+        now = int((info.context or {}).get("now", time.time()))
+        low, high = now + EXPIRES_AT_MIN_SECONDS, now + EXPIRES_AT_MAX_SECONDS
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "expires_at_window",
+                "must be a Unix timestamp between 30 minutes and 24 hours from now "
+                "({low} to {high}; now is {now})",
+                {"low": low, "high": high, "now": now},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> Self:
+        if self.ui_mode == "hosted" and self.success_url is None:
+            raise PydanticCustomError(
+                "success_url_required",
+                "success_url is required when ui_mode is hosted (the default)",
+                {"at": "success_url"},
+            )
+        for index, item in enumerate(self.line_items):
+            if item.price_data is not None and item.price_data.recurring is not None:
+                raise PydanticCustomError(
+                    "recurring_in_payment_mode",
+                    "a recurring price cannot be bought in payment mode, the only mode "
+                    "Checkout Sessions support; remove recurring or use a one-time price",
+                    {"at": f"line_items[{index}].price_data.recurring"},
+                )
+        return self

@@ -1,0 +1,77 @@
+"""Reusable constrained types, so each rule of the reference is written once."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias, TypeVar
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
+
+Omittable: TypeAlias = T | SkipJsonSchema[None]
+"""A field that may be left out but is never null on the wire (``None`` means "not sent")."""
+
+Currency = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$"),
+]
+"""A three-letter ISO currency code, such as ``usd``."""
+
+Amount = Annotated[int, Field(ge=0)]
+"""A non-negative amount in the smallest currency unit (cents for ``usd``)."""
+
+CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_")]
+"""The id of an existing customer."""
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+ClientReferenceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+StatementDescriptor = Annotated[str, StringConstraints(min_length=1, max_length=22)]
+
+
+def _absolute_url(value: str) -> str:
+    # Checked, not parsed into a URL object: the caller's string is sent unchanged, so
+    # templates such as {CHECKOUT_SESSION_ID} survive.
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PydanticCustomError(
+            "url_absolute", "must be an absolute http(s) URL, such as https://example.com/done"
+        )
+    return value
+
+
+AbsoluteUrl = Annotated[
+    str,
+    AfterValidator(_absolute_url),
+    WithJsonSchema({"type": "string", "format": "uri"}),
+]
+"""An absolute http(s) URL, kept exactly as given."""
+
+
+def _email(value: str) -> str:
+    # Validated but not normalized: what the caller wrote is what is sent.
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError(
+            "email",
+            "must be an email address, such as jsmith@example.com ({reason})",
+            {"reason": str(exc)},
+        ) from None
+    return value
+
+
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+"""An email address, kept exactly as given."""
+
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
+"""Stripe's limits (kit convention): 50 keys, keys of 1-40 characters, values up to 500."""
