@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -57,9 +58,6 @@ def _with_api_paths(exc: ValidationError) -> ValidationError:
     details: list[InitErrorDetails] = []
     for error in exc.errors():
         path = api_path(error["loc"])
-        at = (error.get("ctx") or {}).get("at")
-        if at:
-            path = f"{path}.{at}" if path else at
         details.append(
             {
                 "type": PydanticCustomError(error["type"], error["msg"]),
@@ -70,30 +68,27 @@ def _with_api_paths(exc: ValidationError) -> ValidationError:
     return ValidationError.from_exception_data(exc.title, details)
 
 
+def _rule_broken(
+    model: BaseModel, path: str, rule: str, message: str, value: Any
+) -> ValidationError:
+    """A cross-field rule's error, located at the field it names rather than the model."""
+    return ValidationError.from_exception_data(
+        type(model).__name__,
+        [{"type": PydanticCustomError(rule, message), "loc": (path,), "input": value}],
+    )
+
+
 class RequestModel(BaseModel):
     """Strict, closed, and reporting errors at the API's parameter paths."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _with_api_paths(exc) from None
-
+    @model_validator(mode="wrap")
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+    def _report_api_paths(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        # Nested models convert first; each parent then prefixes its own path.
         try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise _with_api_paths(exc) from None
-
-    @classmethod
-    def model_validate_json(
-        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
-    ) -> Self:
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
+            return handler(data)
         except ValidationError as exc:
             raise _with_api_paths(exc) from None
 
@@ -179,17 +174,21 @@ class CheckoutSessionCreateParams(RequestModel):
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Self:
         if self.ui_mode == "hosted" and self.success_url is None:
-            raise PydanticCustomError(
+            raise _rule_broken(
+                self,
+                "success_url",
                 "success_url_required",
                 "success_url is required when ui_mode is hosted (the default)",
-                {"at": "success_url"},
+                None,
             )
         for index, item in enumerate(self.line_items):
             if item.price_data is not None and item.price_data.recurring is not None:
-                raise PydanticCustomError(
+                raise _rule_broken(
+                    self,
+                    f"line_items[{index}].price_data.recurring",
                     "recurring_in_payment_mode",
                     "a recurring price cannot be bought in payment mode, the only mode "
                     "Checkout Sessions support; remove recurring or use a one-time price",
-                    {"at": f"line_items[{index}].price_data.recurring"},
+                    item.price_data.recurring.model_dump(exclude_none=True),
                 )
         return self

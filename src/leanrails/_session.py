@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ._types import Omittable
+from ._types import Omittable, UriText
 
 
 class ResponseModel(BaseModel):
@@ -54,10 +54,10 @@ class CheckoutSession(ResponseModel):
     metadata: dict[str, str]
     livemode: bool
     created: int
-    url: str | None = None
+    url: UriText | None = None
     client_secret: str | None = None
-    success_url: str | None = None
-    cancel_url: str | None = None
+    success_url: UriText | None = None
+    cancel_url: UriText | None = None
     customer: str | None = None
     customer_email: str | None = None
     customer_details: CustomerDetails | None = None

@@ -6,13 +6,28 @@ from typing import Annotated, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 T = TypeVar("T")
 
-Omittable: TypeAlias = T | SkipJsonSchema[None]
+
+class _NullHidden:
+    """Drops ``null`` from a nullable field's JSON Schema: it may be omitted, never sent null."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        options = [o for o in json_schema.get("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1:
+            rest = {k: v for k, v in json_schema.items() if k != "anyOf"}
+            return {**options[0], **rest}
+        return json_schema
+
+
+Omittable: TypeAlias = Annotated[T | None, _NullHidden()]
 """A field that may be left out but is never null on the wire (``None`` means "not sent")."""
 
 Currency = Annotated[
@@ -65,6 +80,9 @@ def _email(value: str) -> str:
         ) from None
     return value
 
+
+UriText = Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
+"""A URL in a response: documented as one, not re-validated (responses are lenient)."""
 
 Email = Annotated[
     str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})

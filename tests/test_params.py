@@ -1,0 +1,458 @@
+"""Every rule of the reference is enforced before sending, with the field named in API path form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from leanrails import CheckoutSessionCreateParams, LineItem, PriceData
+
+NOW = 1_800_000_000
+
+
+def valid(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [{"quantity": 2, "price": "price_test_tshirt"}],
+        "success_url": "https://example.com/success",
+    }
+    body.update(overrides)
+    return body
+
+
+def price_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"currency": "usd", "product": "prod_tshirt", "unit_amount": 2000}
+    data.update(overrides)
+    return data
+
+
+def errors_of(body: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate(body, context={"now": NOW})
+    return [(".".join(map(str, e["loc"])), e["msg"]) for e in caught.value.errors()]
+
+
+def only_error(body: dict[str, Any]) -> tuple[str, str]:
+    found = errors_of(body)
+    assert len(found) == 1, found
+    return found[0]
+
+
+REJECTED = [
+    pytest.param(valid(mode=None), "mode", "Input should be 'payment'", id="mode-null"),
+    pytest.param(
+        {k: v for k, v in valid().items() if k != "mode"},
+        "mode",
+        "Field required",
+        id="mode-missing",
+    ),
+    pytest.param(valid(mode="subscription"), "mode", "'payment'", id="mode-only-payment"),
+    pytest.param(valid(line_items=[]), "line_items", "at least 1 item", id="line-items-empty"),
+    pytest.param(
+        {k: v for k, v in valid().items() if k != "line_items"},
+        "line_items",
+        "Field required",
+        id="line-items-missing",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1}]),
+        "line_items[0]",
+        "exactly one of price and price_data",
+        id="line-item-neither-price",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price": "price_x", "price_data": price_data()}]),
+        "line_items[0]",
+        "exactly one of price and price_data",
+        id="line-item-both-prices",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 0, "price": "price_x"}]),
+        "line_items[0].quantity",
+        "greater than or equal to 1",
+        id="quantity-zero",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": "2", "price": "price_x"}]),
+        "line_items[0].quantity",
+        "valid integer",
+        id="quantity-string-is-not-coerced",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 2.0, "price": "price_x"}]),
+        "line_items[0].quantity",
+        "valid integer",
+        id="quantity-float-is-not-coerced",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": True, "price": "price_x"}]),
+        "line_items[0].quantity",
+        "valid integer",
+        id="quantity-bool-is-not-an-integer",
+    ),
+    pytest.param(
+        valid(line_items=[{"price": "price_x"}]),
+        "line_items[0].quantity",
+        "Field required",
+        id="quantity-missing",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price": ""}]),
+        "line_items[0].price",
+        "at least 1 character",
+        id="price-empty",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(currency="usdd")}]),
+        "line_items[0].price_data.currency",
+        "at most 3 characters",
+        id="price-data-currency-too-long",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(currency="us1")}]),
+        "line_items[0].price_data.currency",
+        "match pattern",
+        id="price-data-currency-not-letters",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(unit_amount=-1)}]),
+        "line_items[0].price_data.unit_amount",
+        "greater than or equal to 0",
+        id="unit-amount-negative",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(unit_amount=19.99)}]),
+        "line_items[0].price_data.unit_amount",
+        "valid integer",
+        id="unit-amount-decimal-is-not-smallest-unit",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(product="")}]),
+        "line_items[0].price_data.product",
+        "at least 1 character",
+        id="product-empty",
+    ),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price_data": price_data(tax_behavior="included")}]),
+        "line_items[0].price_data.tax_behavior",
+        "'inclusive', 'exclusive' or 'unspecified'",
+        id="tax-behavior-unknown",
+    ),
+    pytest.param(
+        valid(
+            line_items=[
+                {"quantity": 1, "price_data": price_data(recurring={"interval": "fortnight"})}
+            ]
+        ),
+        "line_items[0].price_data.recurring.interval",
+        "'day', 'week', 'month' or 'year'",
+        id="recurring-interval-unknown",
+    ),
+    pytest.param(
+        valid(
+            line_items=[
+                {
+                    "quantity": 1,
+                    "price_data": price_data(recurring={"interval": "day", "interval_count": 0}),
+                }
+            ]
+        ),
+        "line_items[0].price_data.recurring.interval_count",
+        "greater than or equal to 1",
+        id="recurring-interval-count-zero",
+    ),
+    pytest.param(
+        valid(
+            line_items=[{"quantity": 1, "price_data": price_data(recurring={"interval": "day"})}]
+        ),
+        "line_items[0].price_data.recurring",
+        "recurring price cannot be bought in payment mode",
+        id="recurring-in-payment-mode",
+    ),
+    pytest.param(
+        {k: v for k, v in valid().items() if k != "success_url"},
+        "success_url",
+        "required when ui_mode is hosted",
+        id="success-url-required-for-hosted-default",
+    ),
+    pytest.param(
+        valid(success_url="/success"),
+        "success_url",
+        "absolute http(s) URL",
+        id="success-url-relative",
+    ),
+    pytest.param(
+        valid(cancel_url="ftp://example.com/cancel"),
+        "cancel_url",
+        "absolute http(s) URL",
+        id="cancel-url-not-http",
+    ),
+    pytest.param(valid(customer="cust_123"), "customer", "'^cus_'", id="customer-pattern"),
+    pytest.param(valid(customer=""), "customer", "'^cus_'", id="customer-empty"),
+    pytest.param(
+        valid(customer_email="jsmith@"), "customer_email", "email address", id="email-invalid"
+    ),
+    pytest.param(
+        valid(customer_creation="never"),
+        "customer_creation",
+        "'always' or 'if_required'",
+        id="customer-creation-unknown",
+    ),
+    pytest.param(
+        valid(ui_mode="popup"), "ui_mode", "'hosted', 'embedded' or 'custom'", id="ui-mode-unknown"
+    ),
+    pytest.param(
+        valid(billing_address_collection="optional"),
+        "billing_address_collection",
+        "'auto' or 'required'",
+        id="billing-address-collection-unknown",
+    ),
+    pytest.param(
+        valid(client_reference_id="x" * 201),
+        "client_reference_id",
+        "at most 200 characters",
+        id="client-reference-id-too-long",
+    ),
+    pytest.param(
+        valid(client_reference_id=""),
+        "client_reference_id",
+        "at least 1 character",
+        id="client-reference-id-empty",
+    ),
+    pytest.param(valid(currency="us"), "currency", "at least 3 characters", id="currency-short"),
+    pytest.param(valid(currency="dollars"), "currency", "at most 3", id="currency-long"),
+    pytest.param(
+        valid(expires_at=NOW + 29 * 60),
+        "expires_at",
+        "between 30 minutes and 24 hours from now",
+        id="expires-at-too-soon",
+    ),
+    pytest.param(
+        valid(expires_at=NOW + 24 * 3600 + 1),
+        "expires_at",
+        "between 30 minutes and 24 hours from now",
+        id="expires-at-too-late",
+    ),
+    pytest.param(
+        valid(expires_at="1800003600"),
+        "expires_at",
+        "valid integer",
+        id="expires-at-string",
+    ),
+    pytest.param(
+        valid(metadata={"order": 42}),
+        "metadata.order",
+        "valid string",
+        id="metadata-value-not-string",
+    ),
+    pytest.param(
+        valid(metadata={"k" * 41: "v"}),
+        "metadata." + "k" * 41,
+        "at most 40 characters",
+        id="metadata-key-too-long",
+    ),
+    pytest.param(
+        valid(metadata={str(i): "v" for i in range(51)}),
+        "metadata",
+        "at most 50 items",
+        id="metadata-too-many-keys",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"metadata": {"order": 42}}),
+        "payment_intent_data.metadata.order",
+        "valid string",
+        id="payment-intent-metadata-value-not-string",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"capture_method": "later"}),
+        "payment_intent_data.capture_method",
+        "'automatic', 'automatic_async' or 'manual'",
+        id="capture-method-unknown",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"statement_descriptor": "X" * 23}),
+        "payment_intent_data.statement_descriptor",
+        "at most 22 characters",
+        id="statement-descriptor-too-long",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"application_fee_amount": -5}),
+        "payment_intent_data.application_fee_amount",
+        "greater than or equal to 0",
+        id="application-fee-negative",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"description": ""}),
+        "payment_intent_data.description",
+        "at least 1 character",
+        id="payment-intent-description-empty",
+    ),
+    pytest.param(valid(coupon="SAVE10"), "coupon", "Extra inputs", id="unknown-top-level-field"),
+    pytest.param(
+        valid(line_items=[{"quantity": 1, "price": "price_x", "amount": 5}]),
+        "line_items[0].amount",
+        "Extra inputs",
+        id="unknown-line-item-field",
+    ),
+    pytest.param(
+        valid(payment_intent_data={"setup_future_usage": "off_session"}),
+        "payment_intent_data.setup_future_usage",
+        "Extra inputs",
+        id="unknown-nested-field",
+    ),
+    pytest.param(
+        valid(line_items={"quantity": 1, "price": "price_x"}),
+        "line_items",
+        "valid list",
+        id="line-items-not-a-list",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "path", "message"), REJECTED)
+def test_invalid_request_is_rejected_naming_the_field(
+    body: dict[str, Any], path: str, message: str
+) -> None:
+    found_path, found_message = only_error(body)
+    assert (found_path, message in found_message) == (path, True), found_message
+
+
+def test_error_text_names_the_field_in_api_path_form() -> None:
+    body = valid(line_items=[{"quantity": 1, "price_data": price_data(currency="dollars")}])
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams(**body)
+    assert "line_items[0].price_data.currency" in str(caught.value)
+    assert "String should have at most 3 characters" in str(caught.value)
+
+
+def test_every_error_is_reported_at_once() -> None:
+    body = valid(customer="nope", currency="x", client_reference_id="")
+    assert [path for path, _ in errors_of(body)] == ["customer", "client_reference_id", "currency"]
+
+
+def test_nested_models_report_paths_when_built_alone() -> None:
+    with pytest.raises(ValidationError) as caught:
+        LineItem(quantity=1, price_data={"currency": "usd", "product": "p", "unit_amount": -1})
+    assert caught.value.errors()[0]["loc"] == ("price_data.unit_amount",)
+
+
+def test_a_10_mb_metadata_value_is_a_validation_error_with_a_short_message() -> None:
+    huge = "x" * (10 * 1024 * 1024)
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate(valid(metadata={"note": huge}))
+    assert caught.value.errors()[0]["loc"] == ("metadata.note",)
+    assert len(str(caught.value)) < 1000
+
+
+def test_a_10_mb_body_parsed_from_json_is_a_validation_error() -> None:
+    raw = json.dumps(valid(client_reference_id="x" * (10 * 1024 * 1024)))
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate_json(raw)
+    assert caught.value.errors()[0]["loc"] == ("client_reference_id",)
+
+
+def test_a_failed_validation_loses_nothing_the_caller_passed() -> None:
+    body = valid(customer="bad", metadata={"order": "A-1"})
+    snapshot = json.loads(json.dumps(body))
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate(body)
+    assert body == snapshot
+    assert caught.value.errors()[0]["input"] == "bad"
+
+
+@pytest.mark.parametrize(
+    "expires_in",
+    [
+        pytest.param(30 * 60, id="exactly-30-minutes"),
+        pytest.param(24 * 3600, id="exactly-24-hours"),
+    ],
+)
+def test_expires_at_window_is_inclusive(expires_in: int) -> None:
+    params = CheckoutSessionCreateParams.model_validate(
+        valid(expires_at=NOW + expires_in), context={"now": NOW}
+    )
+    assert params.expires_at == NOW + expires_in
+
+
+@pytest.mark.parametrize(
+    "ui_mode", [pytest.param("embedded", id="embedded"), pytest.param("custom", id="custom")]
+)
+def test_success_url_is_optional_outside_hosted_mode(ui_mode: str) -> None:
+    body = {k: v for k, v in valid(ui_mode=ui_mode).items() if k != "success_url"}
+    assert CheckoutSessionCreateParams.model_validate(body).ui_mode == ui_mode
+
+
+def test_serialization_sends_only_what_the_caller_set() -> None:
+    params = CheckoutSessionCreateParams(
+        mode="payment",
+        line_items=[{"quantity": 1, "price_data": price_data(tax_behavior="exclusive")}],
+        success_url="https://example.com/done?session={CHECKOUT_SESSION_ID}",
+        customer_email="J.Smith@Example.com",
+        cancel_url=None,
+    )
+    assert params.to_api() == {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "usd",
+                    "product": "prod_tshirt",
+                    "unit_amount": 2000,
+                    "tax_behavior": "exclusive",
+                },
+            }
+        ],
+        "success_url": "https://example.com/done?session={CHECKOUT_SESSION_ID}",
+        "customer_email": "J.Smith@Example.com",
+    }
+
+
+def test_defaults_are_applied_but_not_sent() -> None:
+    params = CheckoutSessionCreateParams.model_validate(valid())
+    assert (params.customer_creation, params.ui_mode, params.billing_address_collection) == (
+        "if_required",
+        "hosted",
+        "auto",
+    )
+    assert "ui_mode" not in params.to_api()
+
+
+def test_every_documented_parameter_round_trips() -> None:
+    body = valid(
+        line_items=[
+            {"quantity": 2, "price": "price_test_tshirt"},
+            {
+                "quantity": 1,
+                "price_data": price_data(tax_behavior="inclusive", unit_amount=0),
+            },
+        ],
+        cancel_url="https://example.com/cancel",
+        customer="cus_123",
+        customer_email="jsmith@example.com",
+        customer_creation="always",
+        ui_mode="hosted",
+        billing_address_collection="required",
+        client_reference_id="order-42",
+        payment_intent_data={
+            "capture_method": "manual",
+            "description": "Order 42",
+            "statement_descriptor": "LEANRAILS SHOP",
+            "metadata": {"order": "42"},
+            "application_fee_amount": 100,
+        },
+        currency="USD",
+        expires_at=NOW + 3600,
+        metadata={"order": "42"},
+    )
+    params = CheckoutSessionCreateParams.model_validate(body, context={"now": NOW})
+    assert params.to_api() == body
+
+
+def test_models_are_immutable_so_a_validated_request_stays_valid() -> None:
+    params = PriceData(currency="usd", product="p", unit_amount=1)
+    with pytest.raises(ValidationError, match="frozen"):
+        params.unit_amount = -1  # type: ignore[misc]
