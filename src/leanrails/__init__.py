@@ -1,5 +1,21 @@
 """LeanRails Checkout kit: validate, preview and send Create-a-Checkout-Session requests."""
 
+from ._client import AsyncLeanRails, LeanRails
+from ._curl import to_curl
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIServerError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    IdempotencyError,
+    InvalidRequestError,
+    LeanRailsError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 from ._params import (
     CheckoutSessionCreateParams,
     LineItem,
@@ -7,18 +23,35 @@ from ._params import (
     PriceData,
     Recurring,
 )
+from ._response import APIResponse
 from ._session import Address, CheckoutSession, CustomerDetails, TotalDetails
 from ._version import __version__
 
 __all__ = [
+    "APIConnectionError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIServerError",
+    "APIStatusError",
+    "APITimeoutError",
     "Address",
+    "AsyncLeanRails",
+    "AuthenticationError",
     "CheckoutSession",
     "CheckoutSessionCreateParams",
     "CustomerDetails",
+    "IdempotencyError",
+    "InvalidRequestError",
+    "LeanRails",
+    "LeanRailsError",
     "LineItem",
+    "NotFoundError",
     "PaymentIntentData",
+    "PermissionDeniedError",
     "PriceData",
+    "RateLimitError",
     "Recurring",
     "TotalDetails",
     "__version__",
+    "to_curl",
 ]
