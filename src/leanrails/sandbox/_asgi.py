@@ -1,0 +1,108 @@
+"""The sandbox as a plain ASGI application, served by ``leanrails sandbox`` under uvicorn.
+
+The app is a thin adapter: it reads the body (at most 1 MiB is kept; the rest is read
+and discarded, so the client always gets its 400 rather than a reset connection), runs
+the engine and writes the answer. For a drop-after-commit fault it starts the response,
+sends half the body and returns, so the server closes the connection and the client sees
+a broken response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ._engine import Sandbox
+from ._wire import MAX_BODY_BYTES, SandboxRequest
+
+__all__ = ["create_app"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _SandboxApp:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def __repr__(self) -> str:
+        return f"create_app({self.sandbox!r})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # websockets: not served
+            return
+        body, truncated, disconnected = await _read_body(receive)
+        if disconnected:
+            return
+        raw_path: bytes | None = scope.get("raw_path")
+        path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
+        request = SandboxRequest(
+            method=scope["method"],
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=tuple(
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in scope["headers"]
+            ),
+            body=body,
+            body_truncated=truncated,
+        )
+        answer = await self.sandbox.handle_async(request)
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        if answer.drop_connection:
+            # Returning without the rest of the body makes the server close the connection.
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": answer.body[: len(answer.body) // 2],
+                    "more_body": True,
+                }
+            )
+            return
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
+    """(body kept, whether more was discarded, whether the client went away)."""
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"", False, True
+        chunk: bytes = message.get("body", b"")
+        if not truncated:
+            if size + len(chunk) > MAX_BODY_BYTES:
+                truncated = True
+                chunks.append(chunk[: MAX_BODY_BYTES + 1 - size])
+            else:
+                chunks.append(chunk)
+            size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), truncated, False
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(sandbox: Sandbox) -> ASGIApp:
+    """An ASGI app serving ``sandbox``: the API, the hosted page and ``/openapi.yaml``."""
+    return _SandboxApp(sandbox)

@@ -1,0 +1,155 @@
+"""Faults on demand, so a client's retries can be tested against a server that misbehaves.
+
+Three faults, set from Python (``sandbox.fail_next(...)`` and friends) or over HTTP
+(``POST /v1/test_helpers/faults``). They apply to the API routes under
+``/v1/checkout_sessions`` only, never to the test helpers, the hosted page or
+``/openapi.yaml``, so a test can always inspect and reset the sandbox.
+
+- ``fail_next(count, status=503, retry_after=None)``: the next ``count`` API requests are
+  answered with ``status`` and an error body, before anything is processed (no session is
+  created, no idempotency record stored), optionally with ``Retry-After``.
+- ``delay(seconds, count=None)``: the next ``count`` API responses (all of them when
+  ``count`` is None) are held for ``seconds``. A POST is held *while its Idempotency-Key is
+  in flight*, so a second request with the same key meanwhile gets 409.
+  ``clear_faults()`` releases every held response at once.
+- ``drop_after_commit(count=1)``: the next ``count`` creates are committed (the session and
+  its idempotency record are stored) and then the connection is dropped, so the client
+  sees a network error and must retry with the same key to learn the outcome.
+
+Faults live in memory only; they are not stored in ``--db``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class _FailNext:
+    count: int
+    status: int
+    retry_after: int | None
+
+
+@dataclass(slots=True)
+class _Delay:
+    seconds: float
+    count: int | None
+
+
+class Faults:
+    """The fault state of one sandbox. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fail: _FailNext | None = None
+        self._delay: _Delay | None = None
+        self._drop = 0
+        self._release = threading.Event()
+
+    # -- setting -----------------------------------------------------------------------
+
+    def fail_next(self, count: int, status: int = 503, *, retry_after: int | None = None) -> None:
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status, 400 to 599")
+        if retry_after is not None and retry_after < 0:
+            raise ValueError("retry_after must be >= 0 seconds")
+        with self._lock:
+            self._fail = _FailNext(count, status, retry_after) if count else None
+
+    def delay(self, seconds: float, *, count: int | None = None) -> None:
+        if not seconds >= 0:
+            raise ValueError("seconds must be >= 0")
+        if count is not None and count < 0:
+            raise ValueError("count must be >= 0 or None")
+        with self._lock:
+            self._delay = _Delay(seconds, count) if seconds and count != 0 else None
+
+    def drop_after_commit(self, count: int = 1) -> None:
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        with self._lock:
+            self._drop = count
+
+    def clear(self) -> None:
+        """Remove every fault and release every response held by a delay."""
+        with self._lock:
+            self._fail = None
+            self._delay = None
+            self._drop = 0
+            self._release.set()
+            self._release = threading.Event()
+
+    def state(self) -> dict[str, Any]:
+        """The current faults, as ``POST /v1/test_helpers/faults`` returns them."""
+        with self._lock:
+            return {
+                "object": "sandbox.faults",
+                "fail_next": None
+                if self._fail is None
+                else {
+                    "count": self._fail.count,
+                    "status": self._fail.status,
+                    "retry_after": self._fail.retry_after,
+                },
+                "delay": None
+                if self._delay is None
+                else {"seconds": self._delay.seconds, "count": self._delay.count},
+                "drop_after_commit": self._drop,
+            }
+
+    # -- taking (by the engine) ----------------------------------------------------------
+
+    def take_failure(self) -> tuple[int, int | None] | None:
+        with self._lock:
+            fail = self._fail
+            if fail is None:
+                return None
+            fail.count -= 1
+            if fail.count <= 0:
+                self._fail = None
+            return fail.status, fail.retry_after
+
+    def take_delay(self) -> float:
+        with self._lock:
+            delay = self._delay
+            if delay is None:
+                return 0.0
+            if delay.count is not None:
+                delay.count -= 1
+                if delay.count <= 0:
+                    self._delay = None
+            return delay.seconds
+
+    def take_drop(self) -> bool:
+        with self._lock:
+            if self._drop <= 0:
+                return False
+            self._drop -= 1
+            return True
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def wait(self, seconds: float) -> None:
+        """Block for ``seconds``, or until :meth:`clear`."""
+        with self._lock:
+            release = self._release
+        release.wait(seconds)
+
+    async def wait_async(self, seconds: float) -> None:
+        """Sleep for ``seconds``, or until :meth:`clear` (checked every 10 ms)."""
+        import anyio
+
+        with self._lock:
+            release = self._release
+        deadline = time.monotonic() + seconds
+        while not release.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            await anyio.sleep(min(remaining, 0.01))

@@ -1,0 +1,76 @@
+"""The engine's own small request and response types, independent of any transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Bodies larger than this (1 MiB) are refused with a 400."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxRequest:
+    """One HTTP request, as any transport hands it to :meth:`Sandbox.handle`.
+
+    ``headers`` are (name, value) pairs in any case; ``path`` has no query string.
+    ``body_truncated`` tells the engine that a transport stopped reading the body past
+    :data:`MAX_BODY_BYTES`.
+    """
+
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    query: str = ""
+    body_truncated: bool = False
+    _lower: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lower = self._lower
+        for name, value in self.headers:
+            # The first of repeated headers wins.
+            lower.setdefault(name.lower(), value)
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name`` (case-insensitive), or None."""
+        return self._lower.get(name.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxResponse:
+    """What the engine answers: status, headers and body bytes.
+
+    ``drop_connection`` asks the transport to break the connection instead of delivering
+    the response (the drop-after-commit fault).
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    drop_connection: bool = False
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+def dump_json(value: Any) -> bytes:
+    """The sandbox's JSON style: two-space indented (readable in curl), with a newline."""
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def response(
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra: Iterable[tuple[str, str]] = (),
+) -> SandboxResponse:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    headers.extend(extra)
+    return SandboxResponse(status, tuple(headers), body)
