@@ -82,11 +82,11 @@ def _idempotency_key(key: str | None) -> str:
     return key
 
 
-def _session_path(session_id: str, suffix: str = "") -> str:
+def _session_path(template: str, session_id: str) -> str:
     if not session_id:
         raise ValueError("a checkout session id is required, such as 'cs_test_...'")
     # Quoted whole, so an id can never walk to another path ("../", "?", "#").
-    return f"/v1/checkout_sessions/{quote(session_id, safe='')}{suffix}"
+    return template.format(quote(session_id, safe=""))
 
 
 def _create_call(
@@ -168,7 +168,15 @@ class CheckoutSessionCalls(Generic[_R]):
     ) -> _R:
         """``GET /v1/checkout_sessions/{id}`` (a sandbox convention beyond the reference)."""
         return self._run(
-            _Call("GET", _session_path(session_id), None, None, api_version, timeout, max_retries)
+            _Call(
+                "GET",
+                _session_path("/v1/checkout_sessions/{}", session_id),
+                None,
+                None,
+                api_version,
+                timeout,
+                max_retries,
+            )
         )
 
     def expire(
@@ -185,7 +193,7 @@ class CheckoutSessionCalls(Generic[_R]):
         return self._run(
             _Call(
                 "POST",
-                _session_path(session_id, "/expire"),
+                _session_path("/v1/checkout_sessions/{}/expire", session_id),
                 {},
                 _idempotency_key(idempotency_key),
                 api_version,
@@ -254,7 +262,7 @@ class HelperCheckoutSessionCalls(Generic[_R]):
         return self._run(
             _Call(
                 "POST",
-                "/v1/test_helpers" + _session_path(session_id, "/complete"),
+                _session_path("/v1/test_helpers/checkout_sessions/{}/complete", session_id),
                 body,
                 _idempotency_key(idempotency_key),
                 api_version,
