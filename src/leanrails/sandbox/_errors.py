@@ -10,11 +10,12 @@ once, so each one has the same shape::
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+
+from .._params import api_path
 
 ErrorType = Literal[
     "invalid_request_error",
@@ -115,28 +116,10 @@ def injected(status: int, retry_after: int | None) -> SandboxError:
     )
 
 
-# The request models' Omittable fields are unions with None, so pydantic may put the union
-# member's tag into an error location (``customer.constrained-str``) and add a second,
-# meaningless ``none_required`` error. The API's param never contains those tags.
-_TAG = re.compile(
-    r"\.(?:none|int|str|bool|float|constrained-[a-z]+|function-[a-z-]+\[[^\]]*\]"
-    r"|literal\[[^\]]*\]|dict\[[^\]]*\]|list\[[^\]]*\]"
-    r"|CheckoutSessionCreateParams|LineItem|PriceData|Recurring|PaymentIntentData"
-    r"|CompleteParams|CustomerDetailsParams|AddressParams|FaultParams|FailNext|Delay)(?=\.|\[|$)"
-)
-
 _CODES = {
     "missing": "parameter_missing",
     "extra_forbidden": "parameter_unknown",
 }
-
-
-def clean_param(path: str) -> str:
-    """Strip pydantic's union tags from a location already in API path form."""
-    previous = None
-    while previous != path:
-        previous, path = path, _TAG.sub("", path)
-    return path
 
 
 def from_validation_error(exc: ValidationError) -> SandboxError:
@@ -145,13 +128,11 @@ def from_validation_error(exc: ValidationError) -> SandboxError:
     The first real error decides ``param`` and ``code``; the message names the param and
     counts the others.
     """
-    errors: list[ErrorDetails] = [e for e in exc.errors() if e["type"] != "none_required"]
-    if not errors:
-        errors = exc.errors()
+    errors: list[ErrorDetails] = exc.errors()
     first = errors[0]
     msg = first["msg"].rstrip(".")
     loc = first["loc"]
-    param = clean_param(".".join(str(part) for part in loc)) if loc else None
+    param = api_path(loc) or None
     code = _CODES.get(first["type"], "parameter_invalid")
     if first["type"] == "json_invalid":
         return invalid(f"The body is not valid JSON: {msg}.", code="json_invalid")
