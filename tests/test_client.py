@@ -43,6 +43,7 @@ from leanrails import (
     RateLimitError,
     to_curl,
 )
+from leanrails.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -132,22 +133,35 @@ class Api:
     server: Server
     sleeps: list[float]
     clients: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
+    sandboxed: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
 
     def client(self, api_key: str | None = KEY, **kwargs: Any) -> Any:
         """A client of this kind; ``Any`` so one test body drives both."""
         transport = httpx2.MockTransport(self.server)
         client: LeanRails | AsyncLeanRails
         if self.is_async:
-
-            async def sleep(delay: float) -> None:
-                self.sleeps.append(delay)
-
             kwargs.setdefault("http_client", httpx2.AsyncClient(transport=transport))
-            client = AsyncLeanRails(api_key, _sleep=sleep, **kwargs)
+            client = AsyncLeanRails(api_key, _sleep=self._record_sleep(), **kwargs)
         else:
             kwargs.setdefault("http_client", httpx2.Client(transport=transport))
-            client = LeanRails(api_key, _sleep=self.sleeps.append, **kwargs)
+            client = LeanRails(api_key, _sleep=self._record_sleep(), **kwargs)
         self.clients.append(client)
+        return client
+
+    def _record_sleep(self) -> Callable[[float], Any]:
+        if not self.is_async:
+            return self.sleeps.append
+
+        async def sleep(delay: float) -> None:
+            self.sleeps.append(delay)
+
+        return sleep
+
+    def sandbox(self, sandbox: Sandbox | None = None, **kwargs: Any) -> Any:
+        """A client of this kind wired to an in-process sandbox."""
+        cls = AsyncLeanRails if self.is_async else LeanRails
+        client = cls.sandbox(sandbox, _sleep=self._record_sleep(), **kwargs)
+        self.sandboxed.append(client)
         return client
 
     @staticmethod
@@ -167,6 +181,8 @@ async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
     yield api
     for client in api.clients:  # injected HTTP clients are the test's to close
         await api.run(client._http_client.aclose() if api.is_async else client._http_client.close())
+    for client in api.sandboxed:
+        await api.run(client.close())
 
 
 def basic_credentials(request: httpx2.Request) -> str:
@@ -885,3 +901,56 @@ async def test_the_key_never_appears_in_curl_output_unless_revealed(api: Api) ->
     request = api.client().checkout_sessions.build(**BODY)
     assert_no_secret(to_curl(request))
     assert f"Authorization: Basic {TOKEN}" in to_curl(request, reveal_key=True)
+
+
+# --- the in-process sandbox ---------------------------------------------------------------
+
+
+async def test_sandbox_client_needs_no_key_and_ignores_the_environment(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEANRAILS_API_KEY", raising=False)
+    monkeypatch.setenv("LEANRAILS_BASE_URL", "http://127.0.0.1:1")
+    client = api.sandbox()
+    session = await api.run(
+        client.checkout_sessions.create(
+            mode="payment",
+            line_items=[{"quantity": 2, "price": "price_test_tshirt"}],
+            success_url="https://example.com/done",
+        )
+    )
+    assert (session.status, session.payment_status) == ("open", "unpaid")
+    assert await api.run(client.checkout_sessions.retrieve(session.id)) == session
+    paid = await api.run(client.test_helpers.checkout_sessions.complete(session.id))
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+
+
+async def test_sandbox_errors_arrive_as_typed_errors(api: Api) -> None:
+    client = api.sandbox()
+    with pytest.raises(NotFoundError) as caught:
+        await api.run(client.checkout_sessions.retrieve("cs_test_missing"))
+    assert caught.value.request_id is not None
+    with pytest.raises(AuthenticationError):
+        await api.run(api.sandbox(api_key="pk_live_wrong").checkout_sessions.retrieve("cs_x"))
+
+
+async def test_retries_through_sandbox_faults_create_exactly_one_session(api: Api) -> None:
+    sandbox = Sandbox()
+    client = api.sandbox(sandbox, max_retries=3)
+    sandbox.fail_next(1, 503)
+    sandbox.drop_after_commit(1)
+    raw = await api.run(client.checkout_sessions.with_raw_response.create(**BODY))
+    # 503, then a create committed but its response lost, then the replay of that create.
+    assert raw.retries_taken == 2
+    assert raw.idempotent_replayed is True
+    assert sandbox.retrieve(raw.parse().id) == raw.parse()
+    assert len(api.sleeps) == 2
+
+
+async def test_sandbox_clients_share_a_sandbox_and_close_their_own_http_client(api: Api) -> None:
+    sandbox = Sandbox()
+    first, second = api.sandbox(sandbox), api.sandbox(sandbox)
+    session = await api.run(first.checkout_sessions.create(**BODY))
+    assert (await api.run(second.checkout_sessions.retrieve(session.id))).id == session.id
+    await api.run(first.close())
+    assert first._http_client.is_closed
