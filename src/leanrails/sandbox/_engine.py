@@ -223,6 +223,18 @@ class Sandbox:
 
     # -- Python test helpers -----------------------------------------------------------
 
+    @property
+    def session_count(self) -> int:
+        """How many sessions the sandbox holds (to show that retries created exactly one)."""
+        with self._lock:
+            return self._store.count_sessions()
+
+    @property
+    def in_flight(self) -> int:
+        """How many POSTs are being processed now (held by a delay, for example)."""
+        with self._lock:
+            return len(self._in_flight)
+
     def retrieve(self, session_id: str) -> CheckoutSession:
         """The session as ``GET /v1/checkout_sessions/{id}`` returns it."""
         with self._lock:
@@ -638,7 +650,7 @@ class Sandbox:
     def _load(self, session_id: str) -> dict[str, Any]:
         stored = self._store.get_session(session_id)
         if stored is None:
-            raise not_found(f"No such checkout session: {session_id!r}.", param="id")
+            raise not_found(f"No such checkout session: id {session_id!r}.", param="id")
         return stored
 
     def _present(self, stored: dict[str, Any]) -> dict[str, Any]:

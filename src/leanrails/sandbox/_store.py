@@ -45,6 +45,8 @@ class Store(Protocol):
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None: ...
 
+    def count_sessions(self) -> int: ...
+
     def commit(
         self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None
     ) -> None: ...
@@ -67,6 +69,9 @@ class MemoryStore:
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None:
         return self._records.get((api_key, key))
+
+    def count_sessions(self) -> int:
+        return len(self._sessions)
 
     def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
         # Serialize first, so a failure leaves nothing half-written.
@@ -126,6 +131,10 @@ class SQLiteStore:
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT data FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return None if row is None else _loads(row[0])
+
+    def count_sessions(self) -> int:
+        count: int = self._db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        return count
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None:
         row = self._db.execute(

@@ -1,0 +1,93 @@
+"""Shared fixtures.
+
+Sandbox fixtures: a fixed clock, an in-process ``Sandbox``, a uvicorn server on a free
+loopback port (one per test session, started in a thread), and ``api``: raw httpx2 access to
+a fresh sandbox, parametrized over the two modes (``in-process`` transport and ``http``
+server), so every behavioural test of the sandbox runs against both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+import uvicorn
+from sandbox_support import Api, FakeClock, LiveServer, _Switch, free_port
+
+from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
+    with Sandbox(clock=clock) as sandbox:
+        yield sandbox
+
+
+# -- a real HTTP server --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    switch = _Switch()
+    port = free_port()
+    config = uvicorn.Config(
+        switch,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(1000):
+        if server.started or not thread.is_alive():
+            started.set()
+            break
+        started.wait(0.01)
+    assert server.started, "the test uvicorn server did not start"
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", switch, server, thread)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+# -- the two modes -------------------------------------------------------------------------
+
+
+MODES = [pytest.param("in_process", id="in-process"), pytest.param("http", id="http")]
+
+
+@pytest.fixture(params=MODES)
+def api(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Api]:
+    if request.param == "http":
+        server: LiveServer = request.getfixturevalue("live_server")
+        with Sandbox(clock=clock, base_url=server.url) as sandbox:
+            server.mount(sandbox)
+            client = httpx2.Client(base_url=server.url, auth=(TEST_API_KEY, ""), timeout=10)
+            try:
+                yield Api("http", sandbox, client, clock, server.url)
+            finally:
+                client.close()
+                sandbox.clear_faults()
+                server.unmount()
+    else:
+        with Sandbox(clock=clock) as sandbox:
+            client = httpx2.Client(
+                transport=SandboxTransport(sandbox),
+                base_url=IN_PROCESS_BASE_URL,
+                auth=(TEST_API_KEY, ""),
+            )
+            with client:
+                yield Api("in_process", sandbox, client, clock, IN_PROCESS_BASE_URL)

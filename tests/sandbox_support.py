@@ -1,0 +1,128 @@
+"""Helpers for the sandbox tests (imported by conftest.py and the test modules)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import uvicorn
+
+from leanrails.sandbox import Sandbox, SandboxTransport, create_app
+
+START = 1_800_000_000
+"""The sandbox tests' fixed "now" (2027-01-15), far from any real clock."""
+
+
+@dataclass
+class FakeClock:
+    """A clock for ``Sandbox(clock=...)`` that moves only when told."""
+
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+SUCCESS_PATH = "/__test__/success"
+CANCEL_PATH = "/__test__/cancel"
+
+
+class _Switch:
+    """The server's ASGI app: serves the tests' success/cancel pages, else the sandbox."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in (SUCCESS_PATH, CANCEL_PATH):
+            title = "Payment succeeded" if scope["path"] == SUCCESS_PATH else "Cancelled"
+            body = (
+                f"<!doctype html><html lang=en><title>{title}</title>"
+                f"<h1>{title}</h1><p id=query>{scope['query_string'].decode()}</p></html>"
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        assert self.target is not None, "no sandbox is mounted on the test server"
+        await self.target(scope, receive, send)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    """uvicorn on 127.0.0.1, in a thread; ``mount`` puts a sandbox behind it."""
+
+    url: str
+    switch: _Switch
+    server: uvicorn.Server
+    thread: threading.Thread = field(repr=False)
+
+    def mount(self, sandbox: Sandbox) -> None:
+        self.switch.target = create_app(sandbox)
+
+    def unmount(self) -> None:
+        self.switch.target = None
+
+
+@dataclass
+class Api:
+    """Raw httpx2 access to one fresh sandbox, in-process or over HTTP."""
+
+    mode: str
+    sandbox: Sandbox
+    client: httpx2.Client
+    clock: FakeClock
+    base_url: str
+    _keys: int = 0
+
+    def key(self) -> str:
+        self._keys += 1
+        return f"test-key-{self._keys}"
+
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = "auto",
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx2.Response:
+        all_headers = dict(headers or {})
+        if key == "auto":
+            key = self.key()
+        if key is not None:
+            all_headers["Idempotency-Key"] = key
+        if body is not None:
+            kwargs["json"] = body
+        return self.client.post(path, headers=all_headers, **kwargs)
+
+    def create(self, body: Any, **kwargs: Any) -> httpx2.Response:
+        return self.post("/v1/checkout_sessions", body, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.client.get(path, **kwargs)
+
+    def anonymous(self) -> httpx2.Client:
+        """A new client to the same sandbox, without credentials; close it."""
+        if self.mode == "http":
+            return httpx2.Client(base_url=self.base_url, timeout=10)
+        return httpx2.Client(transport=SandboxTransport(self.sandbox), base_url=self.base_url)
