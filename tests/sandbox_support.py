@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -126,3 +127,54 @@ class Api:
         if self.mode == "http":
             return httpx2.Client(base_url=self.base_url, timeout=10)
         return httpx2.Client(transport=SandboxTransport(self.sandbox), base_url=self.base_url)
+
+
+# -- requests and errors --------------------------------------------------------------
+
+SUCCESS = "https://shop.example.com/done?session={CHECKOUT_SESSION_ID}"
+
+BASIC: dict[str, Any] = {
+    "mode": "payment",
+    "line_items": [
+        {"quantity": 2, "price": "price_test_tshirt"},
+        {"quantity": 1, "price": "price_test_mug"},
+    ],
+    "success_url": SUCCESS,
+}
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    return {**BASIC, **changes}
+
+
+def price_data(currency: str = "usd", unit_amount: int = 500, **more: Any) -> dict[str, Any]:
+    return {"currency": currency, "product": "Sticker", "unit_amount": unit_amount, **more}
+
+
+def assert_error(
+    response: httpx2.Response,
+    status: int,
+    type: str,
+    code: str | None = None,
+    param: str | None = None,
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    payload = response.json()
+    assert set(payload) == {"error"}
+    error: dict[str, Any] = payload["error"]
+    assert set(error) == {"type", "code", "message", "param"}
+    assert error["type"] == type
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code
+    assert error["param"] == param
+    if param is not None:
+        assert param in error["message"]
+    assert response.headers["request-id"].startswith("req_")
+    return error
+
+
+def basic(username: str, password: str = "") -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
