@@ -1,5 +1,6 @@
 """LeanRails Checkout kit: validate, preview and send Create-a-Checkout-Session requests."""
 
+from . import _display as _display  # registers HTML display when IPython runs
 from ._client import AsyncLeanRails, LeanRails
 from ._curl import to_curl
 from ._errors import (
