@@ -1,0 +1,333 @@
+"""Rich display: requests, sessions and validation errors render as escaped HTML, key masked."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import textwrap
+from types import SimpleNamespace
+from typing import Any
+
+import httpx2
+import pytest
+from pydantic import ValidationError
+
+from leanrails import CheckoutSession, CheckoutSessionCreateParams, LeanRails
+from leanrails._display import (
+    MASK,
+    register,
+    request_html,
+    session_html,
+    validation_error_html,
+)
+
+KEY = "sk_test_display0123456789abcdef"
+BASIC = base64.b64encode(f"{KEY}:".encode()).decode()
+
+SESSION: dict[str, Any] = {
+    "id": "cs_test_a1b2c3",
+    "object": "checkout.session",
+    "mode": "payment",
+    "status": "complete",
+    "payment_status": "paid",
+    "ui_mode": "hosted",
+    "customer_creation": "always",
+    "billing_address_collection": "required",
+    "expires_at": 1_900_000_000,
+    "metadata": {"order": "<42>"},
+    "livemode": False,
+    "created": 1_899_913_600,
+    "url": "https://sandbox.leanrails.test/pay/cs_test_a1b2c3",
+    "client_secret": None,
+    "success_url": "https://example.com/ok?a=1&b=2",
+    "cancel_url": None,
+    "customer": "cus_test_x",
+    "customer_email": None,
+    "customer_details": {
+        "email": "jsmith@example.com",
+        "name": "J <Smith>",
+        "phone": None,
+        "address": {
+            "city": "Springfield",
+            "country": "US",
+            "line1": "1 Test Street",
+            "line2": None,
+            "postal_code": "12345",
+            "state": "IL",
+        },
+    },
+    "payment_intent": "pi_test_y",
+    "currency": "usd",
+    "amount_subtotal": 4000,
+    "amount_total": 4000,
+    "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+    "client_reference_id": None,
+}
+
+
+def _request(**kwargs: Any) -> httpx2.Request:
+    headers = {"Authorization": f"Basic {BASIC}", "Idempotency-Key": "idem-1"}
+    headers.update(kwargs.pop("headers", {}))
+    return httpx2.Request(
+        "POST",
+        kwargs.pop("url", "https://api.leanrails.com/v1/checkout_sessions"),
+        headers=headers,
+        **kwargs,
+    )
+
+
+def _assert_no_key(text: str) -> None:
+    assert KEY not in text
+    assert BASIC not in text
+    assert KEY[len("sk_test_") :] not in text
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+def test_request_html_shows_method_url_headers_and_pretty_json_body() -> None:
+    html = request_html(_request(json={"mode": "payment", "line_items": [{"quantity": 2}]}))
+
+    assert "<strong>POST</strong>" in html
+    assert "https://api.leanrails.com/v1/checkout_sessions" in html
+    assert "Idempotency-Key" in html
+    assert "idem-1" in html
+    assert "application/json" in html
+    # Pretty-printed, then escaped: the indentation and the escaped quotes are there.
+    assert "\n  &quot;mode&quot;: &quot;payment&quot;," in html
+
+
+def test_request_html_masks_the_authorization_header_and_keeps_its_scheme() -> None:
+    html = request_html(_request(json={}))
+
+    assert f"Basic {MASK} (key masked)" in html
+    _assert_no_key(html)
+
+
+def test_request_html_masks_the_key_wherever_else_it_appears() -> None:
+    request = _request(
+        url=f"https://{KEY}:@api.leanrails.com/v1/checkout_sessions?echo={KEY}",
+        json={"metadata": {"oops": f"pasted {KEY} here"}},
+        headers={"X-Debug": KEY},
+    )
+
+    html = request_html(request)
+
+    _assert_no_key(html)
+    assert html.count(MASK) >= 4
+
+
+def test_request_html_escapes_every_value() -> None:
+    request = _request(json={"metadata": {"<b>": "</code><script>alert(1)</script>"}})
+
+    html = request_html(request)
+
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_request_html_says_when_there_is_no_body_or_it_was_not_read() -> None:
+    empty = httpx2.Request("GET", "https://api.leanrails.com/v1/checkout_sessions/cs_1")
+    streaming = httpx2.Request("POST", "https://api.leanrails.com/x", content=iter([b"{}"]))
+
+    assert "No body." in request_html(empty)
+    assert "a streaming body, not read" in request_html(streaming)
+
+
+def test_request_html_shows_a_non_json_body_as_text() -> None:
+    html = request_html(_request(content=b"mode=payment&x=<y>"))
+
+    assert "mode=payment&amp;x=&lt;y&gt;" in html
+
+
+def test_request_html_of_a_request_built_by_the_client_hides_the_sandbox_key() -> None:
+    from leanrails.sandbox import TEST_API_KEY
+
+    with LeanRails.sandbox() as client:
+        request = client.checkout_sessions.build(
+            mode="payment",
+            line_items=[{"price": "price_test_tshirt", "quantity": 2}],
+            success_url="https://example.com/ok",
+        )
+
+    html = request_html(request)
+
+    assert TEST_API_KEY not in html
+    assert base64.b64encode(f"{TEST_API_KEY}:".encode()).decode() not in html
+    assert "price_test_tshirt" in html
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+def test_session_html_has_one_row_per_field_with_nested_fields_in_path_form() -> None:
+    html = session_html(CheckoutSession.model_validate(SESSION))
+
+    for path in (
+        "id",
+        "status",
+        "customer_details.email",
+        "customer_details.address.city",
+        "customer_details.address.line2",
+        "total_details.amount_tax",
+        "metadata",
+        "client_reference_id",
+    ):
+        assert f"<code>{path}</code>" in html
+    assert "<code>customer_details</code>" not in html  # flattened, not a blob
+    assert "<code>null</code>" in html
+    assert "<code>false</code>" in html
+
+
+def test_session_html_shows_values_as_json_and_escapes_them() -> None:
+    html = session_html(CheckoutSession.model_validate(SESSION))
+
+    assert "&quot;J &lt;Smith&gt;&quot;" in html
+    assert "{&quot;order&quot;: &quot;&lt;42&gt;&quot;}" in html
+    assert "https://example.com/ok?a=1&amp;b=2" in html
+    assert "<Smith>" not in html
+
+
+def test_session_html_keeps_fields_the_reference_does_not_list() -> None:
+    html = session_html(CheckoutSession.model_validate({**SESSION, "shipping_cost": 500}))
+
+    assert "<code>shipping_cost</code>" in html
+    assert "<code>500</code>" in html
+
+
+def test_session_html_shows_null_customer_details_as_one_null_row() -> None:
+    html = session_html(CheckoutSession.model_validate({**SESSION, "customer_details": None}))
+
+    assert "<code>customer_details</code></th><td" in html
+    assert "customer_details.email" not in html
+
+
+# -- validation errors -----------------------------------------------------------------------
+
+
+def _validation_error(**fields: Any) -> ValidationError:
+    body: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [{"quantity": 1, "price": "price_test_tshirt"}],
+        "success_url": "https://example.com/ok",
+    }
+    body.update(fields)
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate(body)
+    return caught.value
+
+
+def test_validation_error_html_lists_api_path_message_and_input() -> None:
+    error = _validation_error(
+        line_items=[
+            {"quantity": 1, "price_data": {"currency": "us", "product": "p", "unit_amount": 1}}
+        ]
+    )
+
+    html = validation_error_html(error)
+
+    assert "<code>line_items[0].price_data.currency</code>" in html
+    assert "at least 3 characters" in html
+    assert "<code>&#x27;us&#x27;</code>" in html
+    assert "CheckoutSessionCreateParams" in html
+
+
+def test_validation_error_html_has_a_row_per_problem() -> None:
+    error = _validation_error(quantity_typo=1, customer="bob")
+
+    html = validation_error_html(error)
+
+    assert f"{error.error_count()} problems" in html
+    assert html.count("<tr>") == error.error_count() + 1  # and the header row
+
+
+def test_validation_error_html_truncates_a_huge_input() -> None:
+    error = _validation_error(metadata={"big": "x" * 10_000_000})
+
+    html = validation_error_html(error)
+
+    assert len(html) < 5_000
+    assert "characters)" in html
+
+
+def test_validation_error_html_escapes_the_input() -> None:
+    error = _validation_error(customer="<script>alert(1)</script>")
+
+    html = validation_error_html(error)
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+# -- registration ----------------------------------------------------------------------------
+
+
+def _shell() -> Any:
+    from IPython.core.formatters import DisplayFormatter
+
+    return SimpleNamespace(display_formatter=DisplayFormatter())
+
+
+@pytest.mark.parametrize(
+    ("make", "marker"),
+    [
+        (lambda: _request(json={"a": 1}), "leanrails-request"),
+        (lambda: CheckoutSession.model_validate(SESSION), "leanrails-session"),
+        (lambda: _validation_error(customer="bob"), "leanrails-validation-error"),
+    ],
+    ids=["request", "session", "validation-error"],
+)
+def test_register_gives_ipython_html_and_keeps_the_plain_text_repr(make: Any, marker: str) -> None:
+    shell = _shell()
+    obj = make()
+
+    assert register(shell) is True
+    data, _ = shell.display_formatter.format(obj)
+
+    assert marker in data["text/html"]
+    assert data["text/plain"] == repr(obj)
+
+
+def test_register_reports_false_when_ipython_is_not_running() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import leanrails
+        from leanrails import _display
+        assert "IPython" not in sys.modules, "importing leanrails imported IPython"
+        import IPython  # imported, but no shell is running
+        print(_display.register())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.timeout(120)
+def test_a_kernel_renders_a_built_request_as_html_after_import_leanrails() -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from leanrails import LeanRails\n"
+            "client = LeanRails.sandbox()\n"
+            "client.checkout_sessions.build(mode='payment', "
+            "line_items=[{'price': 'price_test_tshirt', 'quantity': 1}], "
+            "success_url='https://example.com/ok')"
+        )
+    ]
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+
+    (output,) = notebook.cells[0].outputs
+    assert "leanrails-request" in output["data"]["text/html"]
+    assert "key masked" in output["data"]["text/html"]
+    assert "sk_test_" not in json.dumps(output)
