@@ -737,6 +737,7 @@ class Sandbox:
                     name: values.get(name) or None
                     for name in ("city", "country", "line1", "line2", "postal_code", "state")
                 }
+                address["country"] = values["country"].upper()
             details = _CustomerDetailsParams.model_validate(
                 {
                     "email": values["email"],
@@ -757,7 +758,7 @@ class Sandbox:
         media = (request.header("content-type") or "").split(";")[0].strip().lower()
         if request.body_truncated or len(request.body) > MAX_BODY_BYTES:
             return {}, {"form": "The form is too large."}
-        if media != "application/x-www-form-urlencoded":
+        if request.body and media != "application/x-www-form-urlencoded":
             return {}, {"form": "Submit the form from the checkout page."}
         try:
             raw = parse_qs(
