@@ -1,0 +1,243 @@
+"""``leanrails sandbox``: the console script, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from sandbox_support import BASIC, free_port
+
+from leanrails._cli import main
+from leanrails.sandbox import TEST_API_KEY
+
+SCRIPT = Path(sys.executable).with_name("leanrails")
+
+
+def command(*args: str) -> list[str]:
+    if SCRIPT.exists():
+        return [str(SCRIPT), *args]
+    return [sys.executable, "-m", "leanrails._cli", *args]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"leanrails sandbox exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    pytest.fail(f"leanrails sandbox did not listen on {port} within 30 s:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str) -> Iterator[str]:
+    """Run ``leanrails sandbox`` on a free port; yield its base URL; stop it."""
+    port = free_port()
+    log = tmp_path / f"server-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command("sandbox", "--port", str(port), "--log-level", "warning", *args),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            wait_until_listening(port, process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                process.kill()
+                process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("cli")) as url:
+        yield url
+
+
+def create(url: str, key: str, payload: dict[str, Any] = BASIC) -> httpx2.Response:
+    with httpx2.Client(base_url=url, auth=(TEST_API_KEY, ""), timeout=10) as client:
+        return client.post("/v1/checkout_sessions", json=payload, headers={"Idempotency-Key": key})
+
+
+def test_the_server_answers_creates_and_points_hosted_urls_at_itself(server: str) -> None:
+    response = create(server, "cli-1")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["url"] == f"{server}/pay/{response.json()['id']}"
+    with httpx2.Client(base_url=server) as client:
+        assert client.get(f"/pay/{response.json()['id']}").status_code == 200
+        assert client.get("/openapi.yaml").text.startswith("openapi: 3.1")
+        assert "sk_test_sandbox" in client.get("/").text
+
+
+def test_with_db_sessions_and_idempotency_records_survive_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with serving(tmp_path, "--db", str(db)) as url:
+        first = create(url, "restart-1")
+    with serving(tmp_path, "--db", str(db)) as url:
+        replay = create(url, "restart-1")
+        with httpx2.Client(base_url=url, auth=(TEST_API_KEY, "")) as client:
+            read = client.get(f"/v1/checkout_sessions/{first.json()['id']}")
+
+    assert first.status_code == 200
+    assert replay.content == first.content
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert read.status_code == 200
+
+
+def test_without_db_a_restart_starts_empty(tmp_path: Path) -> None:
+    with serving(tmp_path) as url:
+        session_id = create(url, "mem-1").json()["id"]
+    with serving(tmp_path) as url, httpx2.Client(base_url=url, auth=(TEST_API_KEY, "")) as client:
+        assert client.get(f"/v1/checkout_sessions/{session_id}").status_code == 404
+
+
+# -- the reference's curl example ------------------------------------------------------------
+
+
+def reference_body() -> dict[str, Any]:
+    """The reference's example body, with its placeholders (``<...>``) filled in.
+
+    Three of its example values contradict the reference's own rules and are resolved: the
+    line item shows both ``price`` and ``price_data`` ("each must have either", so
+    ``price_data`` is kept), ``recurring`` is not allowed in payment mode (dropped), and
+    ``expires_at: 123`` is in 1970 (set to an hour from now).
+    """
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 2,
+                "price_data": {
+                    "currency": "usd",
+                    "product": "prod_tshirt",
+                    "unit_amount": 1,
+                    "tax_behavior": "inclusive",
+                },
+            }
+        ],
+        "success_url": "https://shop.example.com/success?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example.com/cart",
+        "customer": "cus_NffrFeUfNV2Hib",
+        "customer_email": "jsmith@example.com",
+        "customer_creation": "if_required",
+        "ui_mode": "hosted",
+        "billing_address_collection": "auto",
+        "client_reference_id": "order-1042",
+        "payment_intent_data": {
+            "capture_method": "automatic",
+            "description": "Order 1042",
+            "statement_descriptor": "LEANRAILS SHOP",
+            "metadata": {},
+            "application_fee_amount": 1,
+        },
+        "currency": "usd",
+        "expires_at": int(time.time()) + 3600,
+        "metadata": {},
+    }
+
+
+def curl_example(url: str, payload: dict[str, Any]) -> list[str]:
+    """The reference's curl command, with only the host changed."""
+    encoded = base64.b64encode(f"{TEST_API_KEY}:".encode()).decode()
+    return [
+        "curl",
+        "--silent",
+        "--show-error",
+        "--include",
+        "--request",
+        "POST",
+        "--url",
+        f"{url}/v1/checkout_sessions",
+        "--header",
+        f"Authorization: Basic {encoded}",
+        "--header",
+        "Content-Type: application/json",
+        "--header",
+        f"Idempotency-Key: {uuid.uuid4()}",
+        "--data",
+        "\n" + json.dumps(payload, indent=2) + "\n",
+    ]
+
+
+def run_curl(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """(status, headers, JSON body) of the curl example; httpx2 with the same bytes if no curl."""
+    args = curl_example(url, payload)
+    if shutil.which("curl") is None:  # pragma: no cover - curl is on every CI image we use
+        headers = dict(h.split(": ", 1) for h in args[args.index("--header") + 1 :: 2][:3])
+        response = httpx2.post(args[args.index("--url") + 1], headers=headers, content=args[-1])
+        return response.status_code, dict(response.headers), response.json()
+    output = subprocess.run(args, capture_output=True, check=True, timeout=30).stdout.decode()
+    head, _, body = output.partition("\r\n\r\n")
+    status_line, *header_lines = head.split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in header_lines)}
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+def test_the_reference_curl_example_works_with_only_the_host_changed(server: str) -> None:
+    status, headers, session = run_curl(server, reference_body())
+
+    assert status == 200, session
+    assert headers["request-id"].startswith("req_")
+    assert session["object"] == "checkout.session"
+    assert session["customer"] == "cus_NffrFeUfNV2Hib"
+    assert session["amount_total"] == 2
+    assert session["url"].startswith(f"{server}/pay/cs_test_")
+
+
+def test_the_reference_example_with_both_price_and_price_data_is_refused_by_name(
+    server: str,
+) -> None:
+    payload = reference_body()
+    payload["line_items"][0]["price"] = "price_test_tshirt"
+
+    status, _, error = run_curl(server, payload)
+
+    assert status == 400
+    assert error["error"]["param"] == "line_items[0]"
+
+
+# -- arguments -----------------------------------------------------------------------------
+
+
+def test_help_names_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "--help"])
+
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--db", "--base-url"):
+        assert option in out
+
+
+def test_a_port_out_of_range_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+
+    assert exited.value.code == 2
