@@ -134,6 +134,7 @@ def test_repeated_request_headers_keep_the_first_value() -> None:
     request = SandboxRequest("GET", "/", headers=(("X-A", "1"), ("x-a", "2")))
 
     assert request.header("X-A") == "1"
+    assert SandboxRequest("GET", "/", headers=(("K", " v\t"),)).header("k") == "v"
     assert request.header("missing") is None
 
 

@@ -31,8 +31,9 @@ class SandboxRequest:
     def __post_init__(self) -> None:
         lower = self._lower
         for name, value in self.headers:
-            # The first of repeated headers wins.
-            lower.setdefault(name.lower(), value)
+            # The first of repeated headers wins; surrounding whitespace is not part of a
+            # value (RFC 9110), as an HTTP server would already have trimmed it.
+            lower.setdefault(name.lower(), value.strip(" \t"))
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
