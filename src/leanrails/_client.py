@@ -46,7 +46,7 @@ DEFAULT_MAX_RETRIES = 2
 USER_AGENT = f"leanrails-python/{__version__} httpx2/{httpx2.__version__}"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
-Timeout = float | httpx2.Timeout | None
+TimeoutTypes = float | httpx2.Timeout | None
 
 _R = TypeVar("_R")
 _Raw = TypeVar("_Raw")
@@ -62,7 +62,7 @@ class _Call:
     body: dict[str, Any] | None
     idempotency_key: str | None
     api_version: str | None
-    timeout: Timeout
+    timeout: TimeoutTypes
     max_retries: int | None
 
     def __post_init__(self) -> None:
@@ -95,7 +95,7 @@ def _create_call(
     fields: dict[str, Any],
     idempotency_key: str | None,
     api_version: str | None,
-    timeout: Timeout,
+    timeout: TimeoutTypes,
     max_retries: int | None,
 ) -> _Call:
     if params is None:
@@ -148,7 +148,7 @@ class CheckoutSessionCalls(Generic[_R]):
         *,
         idempotency_key: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = None,
+        timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         **fields: Any,
     ) -> _R:
@@ -170,7 +170,7 @@ class CheckoutSessionCalls(Generic[_R]):
         /,
         *,
         api_version: str | None = None,
-        timeout: Timeout = None,
+        timeout: TimeoutTypes = None,
         max_retries: int | None = None,
     ) -> _R:
         """``GET /v1/checkout_sessions/{id}`` (a sandbox convention beyond the reference)."""
@@ -193,7 +193,7 @@ class CheckoutSessionCalls(Generic[_R]):
         *,
         idempotency_key: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = None,
+        timeout: TimeoutTypes = None,
         max_retries: int | None = None,
     ) -> _R:
         """``POST /v1/checkout_sessions/{id}/expire`` (a sandbox convention)."""
@@ -230,7 +230,7 @@ class CheckoutSessions(CheckoutSessionCalls[_R], Generic[_R, _Raw]):
         *,
         idempotency_key: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = None,
+        timeout: TimeoutTypes = None,
         max_retries: int | None = None,
         **fields: Any,
     ) -> httpx2.Request:
@@ -257,7 +257,7 @@ class HelperCheckoutSessionCalls(Generic[_R]):
         customer_details: CustomerDetails | Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = None,
+        timeout: TimeoutTypes = None,
         max_retries: int | None = None,
     ) -> _R:
         """``POST /v1/test_helpers/checkout_sessions/{id}/complete``: pay the session."""
@@ -303,7 +303,7 @@ class BaseClient(Generic[_HttpClient]):
         *,
         base_url: str | None,
         api_version: str | None,
-        timeout: Timeout,
+        timeout: TimeoutTypes,
         max_retries: int,
     ) -> None:
         if api_key is None:
@@ -443,7 +443,7 @@ class LeanRails(BaseClient[httpx2.Client]):
         *,
         base_url: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.Client | None = None,
         _transport: httpx2.BaseTransport | None = None,
@@ -532,7 +532,7 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
         *,
         base_url: str | None = None,
         api_version: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.AsyncClient | None = None,
         _transport: httpx2.AsyncBaseTransport | None = None,
