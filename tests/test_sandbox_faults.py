@@ -10,6 +10,8 @@ import httpx2
 import pytest
 from sandbox_support import BASIC, Api, assert_error
 
+from leanrails.sandbox._faults import Faults
+
 FAULTS = "/v1/test_helpers/faults"
 
 
@@ -188,3 +190,26 @@ def test_python_fault_controls_reject_impossible_settings(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         call(api.sandbox)
+
+
+def test_a_clear_between_taking_a_delay_and_waiting_still_releases_it() -> None:
+    faults = Faults()
+    faults.delay(30)
+    hold = faults.take_delay()
+    assert hold is not None
+
+    faults.clear()
+    started = time.monotonic()
+    hold.wait()
+
+    assert time.monotonic() - started < 5
+    assert faults.take_delay() is None
+
+
+def test_a_counted_delay_is_used_up() -> None:
+    faults = Faults()
+    faults.delay(1, count=2)
+
+    holds = [faults.take_delay() for _ in range(3)]
+
+    assert [h is not None for h in holds] == [True, True, False]

@@ -2,12 +2,12 @@
 
 A transport (the in-process httpx2 transports, or the ASGI app behind ``leanrails
 sandbox``) turns its request into a :class:`SandboxRequest`, runs :meth:`Sandbox.process`
-and turns the :class:`SandboxResponse` back. ``process`` is a generator: it yields the
-number of seconds to wait whenever a delay fault holds a response, so the synchronous and
-asynchronous drivers share every line of request handling and differ only in how they
-wait.
+and turns the :class:`SandboxResponse` back. ``process`` is a generator: it yields a
+``Hold`` whenever a delay fault holds a response, so the synchronous and asynchronous
+drivers (:meth:`Sandbox.handle`, :meth:`Sandbox.handle_async`) share every line of
+request handling and differ only in how they wait.
 
-Sandbox conventions (beyond the reference), documented in the guide:
+Sandbox conventions (beyond the reference):
 
 - Authentication: HTTP Basic, a key starting ``sk_test_`` (and longer than the prefix) as
   the username, an empty password. ``TEST_API_KEY`` is the documented one. All test keys
@@ -60,7 +60,7 @@ from .._types import Email
 from . import _page
 from ._catalog import DEFAULT_PRICES, Price
 from ._errors import SandboxError, from_validation_error, injected, invalid, not_found
-from ._faults import Faults
+from ._faults import Faults, Hold
 from ._store import IdempotencyRecord, MemoryStore, SQLiteStore, Store
 from ._wire import MAX_BODY_BYTES, SandboxRequest, SandboxResponse, dump_json, response
 
@@ -87,8 +87,8 @@ _JSON: Final = "application/json"
 _HTML: Final = "text/html; charset=utf-8"
 _LOG = logging.getLogger("leanrails.sandbox")
 
-Step = Generator[float, None, SandboxResponse]
-"""What :meth:`Sandbox.process` returns: yields seconds to wait, returns the response."""
+Step = Generator[Hold, None, SandboxResponse]
+"""What :meth:`Sandbox.process` returns: yields each hold to wait out, returns the response."""
 
 
 # -- bodies of the test-helper routes (strict and closed, like the request models) -------
@@ -276,7 +276,7 @@ class Sandbox:
         steps = self.process(request)
         try:
             while True:
-                self.faults.wait(next(steps))
+                next(steps).wait()
         except StopIteration as done:
             result: SandboxResponse = done.value
             return result
@@ -288,7 +288,7 @@ class Sandbox:
         steps = self.process(request)
         try:
             while True:
-                await self.faults.wait_async(next(steps))
+                await next(steps).wait_async()
         except StopIteration as done:
             result: SandboxResponse = done.value
             return result
@@ -296,7 +296,7 @@ class Sandbox:
             steps.close()
 
     def process(self, request: SandboxRequest) -> Step:
-        """The answer to ``request``, as a generator that yields the delays to wait."""
+        """The answer to ``request``, as a generator that yields the holds to wait out."""
         request_id = _new_id("req_")
         common: list[tuple[str, str]] = [("Request-Id", request_id)]
         version = request.header("x-api-version")
@@ -351,9 +351,9 @@ class Sandbox:
                     )
                 )
             case "GET", ["checkout_sessions", session_id]:
-                delay = self.faults.take_delay()
-                if delay:
-                    yield delay
+                hold = self.faults.take_delay()
+                if hold is not None:
+                    yield hold
                 with self._lock:
                     return _json_response(self._present(self._load(session_id)))
             case "POST", ["checkout_sessions", session_id, "expire"]:
@@ -463,9 +463,9 @@ class Sandbox:
             self._in_flight.add(slot)
         try:
             if api_route:
-                delay = self.faults.take_delay()
-                if delay:
-                    yield delay
+                hold = self.faults.take_delay()
+                if hold is not None:
+                    yield hold
             with self._lock:
                 now = self._now()
                 payload, stored = action(body)

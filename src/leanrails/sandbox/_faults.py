@@ -115,16 +115,19 @@ class Faults:
                 self._fail = None
             return fail.status, fail.retry_after
 
-    def take_delay(self) -> float:
+    def take_delay(self) -> Hold | None:
+        """The hold for the next response, if a delay is set."""
         with self._lock:
             delay = self._delay
             if delay is None:
-                return 0.0
+                return None
             if delay.count is not None:
                 delay.count -= 1
                 if delay.count <= 0:
                     self._delay = None
-            return delay.seconds
+            # The release event is taken now, so a clear() that comes before the wait
+            # starts still releases it.
+            return Hold(delay.seconds, self._release)
 
     def take_drop(self) -> bool:
         with self._lock:
@@ -133,22 +136,24 @@ class Faults:
             self._drop -= 1
             return True
 
-    # -- waiting ---------------------------------------------------------------------------
 
-    def wait(self, seconds: float) -> None:
-        """Block for ``seconds``, or until :meth:`clear`."""
-        with self._lock:
-            release = self._release
-        release.wait(seconds)
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """One response held by a delay fault: for ``seconds``, or until ``Faults.clear()``."""
 
-    async def wait_async(self, seconds: float) -> None:
-        """Sleep for ``seconds``, or until :meth:`clear` (checked every 10 ms)."""
+    seconds: float
+    release: threading.Event
+
+    def wait(self) -> None:
+        """Block the calling thread."""
+        self.release.wait(self.seconds)
+
+    async def wait_async(self) -> None:
+        """Sleep without blocking the event loop (the release is checked every 10 ms)."""
         import anyio
 
-        with self._lock:
-            release = self._release
-        deadline = time.monotonic() + seconds
-        while not release.is_set():
+        deadline = time.monotonic() + self.seconds
+        while not self.release.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
