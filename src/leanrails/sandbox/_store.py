@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic_core import to_json
+
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
@@ -75,7 +77,7 @@ class MemoryStore:
 
     def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
         # Serialize first, so a failure leaves nothing half-written.
-        data = None if session is None else json.dumps(session)
+        data = None if session is None else to_json(session).decode()
         if data is not None and session is not None:
             self._sessions[session["session"]["id"]] = data
         if record is not None:
@@ -157,7 +159,7 @@ class SQLiteStore:
         )
 
     def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
-        data = None if session is None else json.dumps(session)
+        data = None if session is None else to_json(session).decode()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if data is not None and session is not None:
