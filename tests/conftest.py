@@ -9,6 +9,7 @@ server), so every behavioural test of the sandbox runs against both.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx2
@@ -49,12 +50,9 @@ def live_server() -> Iterator[LiveServer]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
     thread.start()
-    started = threading.Event()
-    for _ in range(1000):
-        if server.started or not thread.is_alive():
-            started.set()
-            break
-        started.wait(0.01)
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert server.started, "the test uvicorn server did not start"
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", switch, server, thread)

@@ -21,7 +21,8 @@ __all__ = ["AsyncSandboxTransport", "SandboxTransport"]
 def _to_sandbox(request: httpx2.Request, body: bytes) -> SandboxRequest:
     return SandboxRequest(
         method=request.method,
-        path=request.url.path,
+        # The raw (still percent-encoded) path, as the ASGI adapter reads it.
+        path=request.url.raw_path.decode("ascii", "replace").split("?", 1)[0],
         query=request.url.query.decode("ascii", "replace"),
         headers=tuple(
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
