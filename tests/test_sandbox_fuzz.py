@@ -143,7 +143,12 @@ def fuzz_target(live_server: LiveServer) -> Iterator[tuple[httpx2.Client, Sandbo
             live_server.unmount()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(request=requests())
 def test_no_input_makes_the_server_answer_5xx_and_every_error_has_the_shape(
     fuzz_target: tuple[httpx2.Client, Sandbox], request: dict[str, Any]
