@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup test lint typecheck pytest docs docs-build lab sandbox lock bench soak clean
+.PHONY: help setup test lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
 	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000"
 	@echo "make lab      open JupyterLab on notebooks/"
+	@echo "make nb-normalize  strip volatile metadata from notebooks/*.ipynb, keeping outputs"
 	@echo "make sandbox  serve the sandbox at http://127.0.0.1:12111"
 	@echo "make bench    run the benchmarks; make soak runs the long reliability tests"
 	@echo "make lock     refresh the pinned dependencies in requirements.lock"
@@ -44,8 +45,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The notebooks' committed outputs come from the embedded sandbox: a live key in the
+# environment would send them (and nbval) to a live server instead.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider
+	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider
 
 docs-build: $(STAMP)
 	$(BIN)/mkdocs build --strict
@@ -55,6 +58,21 @@ docs: docs-build
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# Strip what changes on every run from the committed notebooks (timings, widget state,
+# UI state, interpreter details) while keeping outputs and execution counts, which nbval
+# compares. To refresh outputs first, restart and run all in JupyterLab, or:
+#   env -u LEANRAILS_API_KEY .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+NB_VOLATILE_KEYS := metadata.language_info.codemirror_mode metadata.language_info.file_extension \
+	metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+	metadata.language_info.pygments_lexer metadata.language_info.version metadata.vscode \
+	metadata.colab metadata.toc metadata.varInspector metadata.jupytext cell.metadata.jupyter \
+	cell.metadata.editable cell.metadata.deletable cell.metadata.slideshow cell.metadata.vscode \
+	cell.metadata.pycharm
+NB_FILES ?= notebooks/*.ipynb
+nb-normalize: $(STAMP)
+	$(BIN)/nbstripout --keep-output --keep-count --drop-empty-cells \
+		--extra-keys "$(NB_VOLATILE_KEYS)" $(NB_FILES)
 
 sandbox: $(STAMP)
 	$(BIN)/leanrails sandbox --host 127.0.0.1 --port 12111
