@@ -95,7 +95,8 @@ Step = Generator[Hold, None, SandboxResponse]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Built on first use, not at import: keeps `leanrails sandbox` quick to start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class _AddressParams(_Strict):
