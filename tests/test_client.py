@@ -767,21 +767,25 @@ async def test_negative_max_retries_per_call_fails_before_sending(api: Api) -> N
     assert api.server.requests == []
 
 
+def in_seconds(seconds: float) -> Callable[[], str]:
+    """An HTTP-date ``seconds`` from when the test runs (not from collection)."""
+    return lambda: email.utils.formatdate(time.time() + seconds, usegmt=True)
+
+
 @pytest.mark.parametrize(
     ("retry_after", "low", "high"),
     [
         pytest.param("7", 7.0, 7.0, id="seconds"),
         pytest.param("60", 60.0, 60.0, id="seconds-at-cap"),
         pytest.param("0", 0.0, 0.0, id="zero"),
-        pytest.param(
-            email.utils.formatdate(time.time() + 30, usegmt=True), 27.0, 30.0, id="http-date"
-        ),
+        pytest.param(in_seconds(30), 28.0, 30.0, id="http-date"),
     ],
 )
 async def test_retry_after_is_honoured_in_both_forms(
-    api: Api, retry_after: str, low: float, high: float
+    api: Api, retry_after: str | Callable[[], str], low: float, high: float
 ) -> None:
-    api.server.reply(429, headers={"Retry-After": retry_after}).reply()
+    value = retry_after() if callable(retry_after) else retry_after
+    api.server.reply(429, headers={"Retry-After": value}).reply()
     await api.run(api.client().checkout_sessions.create(**BODY))
     (slept,) = api.sleeps
     assert low <= slept <= high
@@ -791,11 +795,14 @@ async def test_retry_after_is_honoured_in_both_forms(
     "retry_after",
     [
         pytest.param("61", id="seconds"),
-        pytest.param(email.utils.formatdate(time.time() + 3600, usegmt=True), id="http-date"),
+        pytest.param(in_seconds(90), id="http-date"),
     ],
 )
-async def test_retry_after_beyond_60_seconds_stops_retrying(api: Api, retry_after: str) -> None:
-    api.server.reply(503, headers={"Retry-After": retry_after}).reply()
+async def test_retry_after_beyond_60_seconds_stops_retrying(
+    api: Api, retry_after: str | Callable[[], str]
+) -> None:
+    value = retry_after() if callable(retry_after) else retry_after
+    api.server.reply(503, headers={"Retry-After": value}).reply()
     with pytest.raises(APIServerError):
         await api.run(api.client().checkout_sessions.create(**BODY))
     assert len(api.server.requests) == 1
