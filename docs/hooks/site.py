@@ -1,8 +1,9 @@
 """MkDocs hook: pages that depend on what exists in the repository.
 
-- Guide notebooks listed in ``nav`` but not written yet are left out of the navigation
-  (with an info message) instead of failing ``mkdocs build --strict``. Once they exist
-  they appear, and every link to them is checked.
+- Guide notebooks listed in ``nav`` but not written yet are left out of the navigation,
+  and a Markdown page's links to them (``[Quickstart](guide/01_quickstart.ipynb)``) are
+  shown as plain text, each with an info message, instead of failing ``mkdocs build
+  --strict``. Once a notebook exists it appears, and every link to it is checked.
 - ``CHANGELOG.md`` at the repository root, when there is one, becomes the Changelog page;
   without it the nav entry is dropped.
 - A workaround for mkdocs-jupyter 0.27 with ``markdown_cell_processor: mkdocs``: nbconvert's
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHANGELOG = ROOT / "CHANGELOG.md"
 CHANGELOG_PAGE = "changelog.md"
 GUIDE_MOUNT = "guide/"
+_GUIDE_LINK = re.compile(r"\[([^\]]+)\]\((guide/[^)#\s]+\.ipynb)(#[^)\s]*)?\)")
 _STRAY_CSS = re.compile(r"\n[ \t]*<style>\n[ \t]*\[.*\]\n[ \t]*</style>\s*\Z", re.DOTALL)
 
 
@@ -84,4 +86,15 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     # notebook into this Markdown.
     if page.file.src_uri.endswith(".ipynb"):
         return _STRAY_CSS.sub("\n", markdown)
-    return markdown
+    notebooks = _notebooks_dir(config)
+
+    def unlink_missing(match: re.Match[str]) -> str:
+        target = match.group(2).removeprefix(GUIDE_MOUNT)
+        if (notebooks / target).is_file():
+            return match.group(0)
+        log.info(
+            "guide: %s links to %s, not written yet; shown unlinked", page.file.src_uri, target
+        )
+        return match.group(1)
+
+    return _GUIDE_LINK.sub(unlink_missing, markdown)
