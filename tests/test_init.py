@@ -1,0 +1,55 @@
+"""The public API is declared once, in ``leanrails/__init__.py``; this guards it."""
+
+from __future__ import annotations
+
+import leanrails
+import leanrails.sandbox
+
+PUBLIC = {
+    "APIConnectionError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIServerError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Address",
+    "AsyncLeanRails",
+    "AuthenticationError",
+    "CheckoutSession",
+    "CheckoutSessionCreateParams",
+    "CustomerDetails",
+    "IdempotencyError",
+    "InvalidRequestError",
+    "LeanRails",
+    "LeanRailsError",
+    "LineItem",
+    "NotFoundError",
+    "PaymentIntentData",
+    "PermissionDeniedError",
+    "PriceData",
+    "RateLimitError",
+    "Recurring",
+    "TotalDetails",
+    "__version__",
+    "to_curl",
+}
+
+
+def test_exported_names_are_exactly_the_public_api() -> None:
+    assert set(leanrails.__all__) == PUBLIC
+    assert len(leanrails.__all__) == len(PUBLIC)
+
+
+def test_every_exported_name_exists_and_comes_from_the_package() -> None:
+    for name in leanrails.__all__:
+        value = getattr(leanrails, name)
+        module = getattr(value, "__module__", "leanrails")
+        assert module.startswith("leanrails"), (name, module)
+
+
+def test_the_sandbox_package_declares_its_own_public_api() -> None:
+    assert {"Sandbox", "SandboxTransport", "AsyncSandboxTransport", "create_app"} <= set(
+        leanrails.sandbox.__all__
+    )
+    for name in leanrails.sandbox.__all__:
+        assert hasattr(leanrails.sandbox, name), name
