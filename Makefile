@@ -77,5 +77,17 @@ nb-normalize: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/leanrails sandbox --host 127.0.0.1 --port 12111
 
+# Benchmarks: one table of ratios, kit against baseline side by side in one run, also written
+# as JSON to benchmarks/results/. Loopback only; bounded in count and time (a few minutes).
+# Pass options through BENCH_ARGS, for example: make bench BENCH_ARGS="--duration 20 --profile"
+BENCH_ARGS ?=
+bench: $(STAMP)
+	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The long reliability tests (tests/soak/, skipped by make test): at most 5 minutes.
+soak: $(STAMP)
+	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL LEANRAILS_SOAK=1 \
+		$(BIN)/python -m pytest -p no:cacheprovider tests/soak -s -q
+
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

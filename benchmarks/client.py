@@ -1,0 +1,136 @@
+"""Benchmarks 2 and 2b: the client's overhead over a bare ``httpx2.Client.post``.
+
+- **2**: ``client.checkout_sessions.create(**body)`` through an ``httpx2.MockTransport``
+  that answers a canned session, against ``httpx2.Client.post`` of the same JSON through
+  the same transport (with the same headers: Basic auth and a fresh UUID4
+  ``Idempotency-Key``). The ratio is the whole price of the kit per call: validating the
+  request, building it, and validating the response into a ``CheckoutSession``.
+- **2b**: the same two calls against the sandbox served by uvicorn over loopback (in its
+  own process), where the network stack and the server's work dilute the client's share.
+
+The baseline does not parse the response (``.post()`` only), which is the strictest
+reading of "the same JSON posted"; ``details.baseline_with_json_s`` gives the baseline
+with ``response.json()`` too.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx2
+
+from leanrails import LeanRails
+from leanrails.sandbox import TEST_API_KEY
+
+from ._payloads import BASIC_AUTH, CANNED_SESSION_JSON, TYPICAL_BODY
+from ._report import Row, micros
+from ._servers import serving
+from ._timing import compare
+
+TARGET_MOCK = 1.3
+TARGET_LOOPBACK = 1.15
+API = "https://api.leanrails.com"
+PATH = "/v1/checkout_sessions"
+
+
+def _canned(request: httpx2.Request) -> httpx2.Response:
+    return httpx2.Response(
+        200,
+        content=CANNED_SESSION_JSON,
+        headers={"Content-Type": "application/json", "Request-Id": "req_bench"},
+    )
+
+
+def _bare_post(http: httpx2.Client, url: str) -> httpx2.Response:
+    response = http.post(
+        url,
+        json=TYPICAL_BODY,
+        headers={"Authorization": BASIC_AUTH, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    response.raise_for_status()
+    return response
+
+
+class MockSetup:
+    """Both sides wired to one MockTransport; close() when done."""
+
+    def __init__(self) -> None:
+        transport = httpx2.MockTransport(_canned)
+        self.client = LeanRails(api_key=TEST_API_KEY, base_url=API, _transport=transport)
+        self.http = httpx2.Client(transport=transport)
+
+    def create(self) -> object:
+        return self.client.checkout_sessions.create(**TYPICAL_BODY)
+
+    def post(self) -> object:
+        return _bare_post(self.http, API + PATH)
+
+    def post_and_parse(self) -> object:
+        return _bare_post(self.http, API + PATH).json()
+
+    def close(self) -> None:
+        self.client.close()
+        self.http.close()
+
+
+def run_mock(*, batches: int) -> Row:
+    setup = MockSetup()
+    try:
+        result = compare(setup.create, setup.post, batches=batches)
+        with_json = compare(setup.create, setup.post_and_parse, batches=max(6, batches // 3))
+    finally:
+        setup.close()
+    return Row(
+        id="2",
+        what="client create() through a canned MockTransport",
+        measured=micros(result.measured),
+        baseline=f"{micros(result.baseline)} (httpx2.Client.post)",
+        ratio=result.ratio,
+        target=f"≤ {TARGET_MOCK:g}x (stripe/openai: 3.0-3.5x)",
+        passed=result.ratio <= TARGET_MOCK,
+        details={
+            **result.as_dict(),
+            "baseline_with_json_s": with_json.baseline,
+            "ratio_against_post_with_json": with_json.ratio,
+        },
+    )
+
+
+def run_loopback(*, batches: int) -> Row:
+    with (
+        serving("sandbox") as server,
+        LeanRails(api_key=TEST_API_KEY, base_url=server.url, max_retries=0) as client,
+        httpx2.Client() as http,
+    ):
+        url = server.url + PATH
+
+        def create() -> object:
+            return client.checkout_sessions.create(**TYPICAL_BODY)
+
+        def post() -> object:
+            return _bare_post(http, url)
+
+        result = compare(create, post, batches=batches, batch_seconds=0.1)
+    return Row(
+        id="2b",
+        what="client create() to the sandbox over loopback (uvicorn)",
+        measured=micros(result.measured),
+        baseline=f"{micros(result.baseline)} (httpx2.Client.post)",
+        ratio=result.ratio,
+        target=f"≤ {TARGET_LOOPBACK:g}x (stripe/openai: 1.5-1.9x)",
+        passed=result.ratio <= TARGET_LOOPBACK,
+        details=result.as_dict(),
+    )
+
+
+def run(*, batches: int) -> list[Row]:
+    return [run_mock(batches=batches), run_loopback(batches=batches)]
+
+
+def profile_target() -> None:
+    setup = MockSetup()
+    try:
+        for _ in range(2000):
+            setup.create()
+    finally:
+        setup.close()
