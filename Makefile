@@ -62,7 +62,8 @@ typecheck: $(STAMP)
 # The notebooks' committed outputs come from the embedded sandbox: a live key in the
 # environment would send them (and nbval) to a live server instead.
 pytest: $(STAMP)
-	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider
+	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
+		--cov --cov-report=term:skip-covered
 
 docs-build: $(STAMP)
 	$(BIN)/mkdocs build --strict
