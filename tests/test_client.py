@@ -432,6 +432,22 @@ async def test_bad_idempotency_key_fails_before_sending(api: Api, key: str) -> N
     assert api.server.requests == []
 
 
+@pytest.mark.parametrize(
+    "version",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("2026\u201311\u201301", id="en-dashes"),
+        pytest.param("2026-11-01\n", id="trailing-newline"),
+    ],
+)
+async def test_bad_api_version_fails_before_sending(api: Api, version: str) -> None:
+    with pytest.raises(ValueError, match="api_version must be printable ASCII"):
+        await api.run(api.client().checkout_sessions.create(**BODY, api_version=version))
+    with pytest.raises(ValueError, match="api_version must be printable ASCII"):
+        api.client(api_version=version)
+    assert api.server.requests == []
+
+
 async def test_idempotency_key_of_255_chars_is_sent_as_given(api: Api) -> None:
     api.server.reply()
     await api.run(api.client().checkout_sessions.create(**BODY, idempotency_key="k" * 255))

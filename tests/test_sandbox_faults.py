@@ -38,6 +38,8 @@ def test_fail_next_answers_the_next_requests_with_the_status_then_recovers(api: 
         pytest.param(429, "rate_limit_error", id="429"),
         pytest.param(409, "idempotency_error", id="409"),
         pytest.param(400, "invalid_request_error", id="400"),
+        pytest.param(401, "authentication_error", id="401"),
+        pytest.param(403, "permission_error", id="403"),
     ],
 )
 def test_faults_set_over_http_fail_the_next_api_request_with_its_error_type(

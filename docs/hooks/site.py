@@ -28,6 +28,7 @@ CHANGELOG = ROOT / "CHANGELOG.md"
 CHANGELOG_PAGE = "changelog.md"
 GUIDE_MOUNT = "guide/"
 _GUIDE_LINK = re.compile(r"\[([^\]]+)\]\((guide/[^)#\s]+\.ipynb)(#[^)\s]*)?\)")
+_BLOCKQUOTE = re.compile(r"(?m)^([ \t]*)&gt;")
 _STRAY_CSS = re.compile(r"\n[ \t]*<style>\n[ \t]*\[.*\]\n[ \t]*</style>\s*\Z", re.DOTALL)
 
 
@@ -85,7 +86,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     # Runs after mkdocs-jupyter's own on_page_markdown (priority 100), which turns the
     # notebook into this Markdown.
     if page.file.src_uri.endswith(".ipynb"):
-        return _STRAY_CSS.sub("\n", markdown)
+        # nbconvert re-serializes the page with BeautifulSoup before Python-Markdown runs,
+        # escaping the ">" that opens a Markdown blockquote; the reference quotes need it.
+        return _BLOCKQUOTE.sub(r"\1>", _STRAY_CSS.sub("\n", markdown))
     notebooks = _notebooks_dir(config)
 
     def unlink_missing(match: re.Match[str]) -> str:

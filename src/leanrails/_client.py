@@ -68,6 +68,16 @@ class _Call:
     def __post_init__(self) -> None:
         if self.max_retries is not None and self.max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+        _check_api_version(self.api_version)
+
+
+def _check_api_version(version: str | None) -> None:
+    # Checked here, not by httpx2 at send time, so the error names the argument.
+    if version is not None and not (version and version.isascii() and version.isprintable()):
+        raise ValueError(
+            f"api_version must be printable ASCII, such as '2026-11-01', got {version!r}; "
+            "it is sent as the X-API-Version header"
+        )
 
 
 def _idempotency_key(key: str | None) -> str:
@@ -320,6 +330,7 @@ class BaseClient(Generic[_HttpClient]):
             raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        _check_api_version(api_version)
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
@@ -377,7 +388,7 @@ class BaseClient(Generic[_HttpClient]):
                 request=request,
             ) from exc
         raise APIConnectionError(
-            self._redact(f"{request.method} {request.url} failed to connect ({exc!r})"),
+            self._redact(f"{request.method} {request.url}: no response ({exc!r})"),
             request=request,
         ) from exc
 

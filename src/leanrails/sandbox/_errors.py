@@ -20,6 +20,7 @@ from .._params import api_path
 ErrorType = Literal[
     "invalid_request_error",
     "authentication_error",
+    "permission_error",
     "idempotency_error",
     "rate_limit_error",
     "api_error",
@@ -105,6 +106,14 @@ def injected(status: int, retry_after: int | None) -> SandboxError:
             "authentication_error",
             "injected_fault",
             "Injected authentication failure.",
+            headers=headers,
+        )
+    if status == 403:
+        return SandboxError(
+            403,
+            "permission_error",
+            "injected_fault",
+            "Injected permission failure: the key may not do this.",
             headers=headers,
         )
     return SandboxError(
