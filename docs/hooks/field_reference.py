@@ -25,11 +25,10 @@ The site's table of contents makes the heading's anchor with :func:`slugify`, wh
 hook installs as the ``toc`` extension's slugify: ``[]`` is dropped and ``.`` becomes
 ``-``, so ``line_items[].price_data.currency`` gets ``#line_items-price_data-currency``.
 
-The page links each field to the first notebook (in file order) that has its section.
-While the guide is incomplete (one of :data:`GUIDE_NOTEBOOKS` is missing) a field with no
-section is listed without a link; once all of them exist, a missing section is a warning,
-so ``mkdocs build --strict`` fails. ``tests/test_notebooks.py`` imports this module for the
-coverage test, so the page and the test agree on what a section is.
+The page links each field to the first notebook (in file order) that has its section. A
+field with no section is a warning, so ``mkdocs build --strict`` fails.
+``tests/test_notebooks.py`` imports this module for the coverage test, so the page and the
+test agree on what a section is.
 """
 
 from __future__ import annotations
@@ -455,10 +454,6 @@ def notebooks_dir(config: Any) -> Path:
         return (base / os.environ.get("LEANRAILS_NOTEBOOKS_DIR", "notebooks")).resolve()
 
 
-def guide_complete(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in GUIDE_NOTEBOOKS)
-
-
 # --------------------------------------------------------------------------- the page
 
 
@@ -501,7 +496,7 @@ def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_page(fields: Sequence[Field], sections: Sequence[Section], complete: bool) -> str:
+def render_page(fields: Sequence[Field], sections: Sequence[Section]) -> str:
     linked = {id(f): find_section(f, sections) for f in fields}
     covered = sum(1 for s in linked.values() if s is not None)
     lines = [
@@ -535,13 +530,6 @@ def render_page(fields: Sequence[Field], sections: Sequence[Section], complete: 
         f"The guide walks through **{covered} of {len(fields)}** entries.",
         "",
     ]
-    if not complete:
-        lines += [
-            '!!! warning "The guide is being written"',
-            "",
-            "    Entries marked *not yet in the guide* have no notebook section yet.",
-            "",
-        ]
     headers = [f for f in fields if f.kind == "header"]
     lines += ["## Headers", ""]
     for direction in ("request", "response"):
@@ -603,9 +591,7 @@ def on_files(files: Any, config: Any) -> Any:
     directory = notebooks_dir(config)
     fields = contract_fields()
     sections = guide_sections(directory) if directory.is_dir() else []
-    complete = guide_complete(directory)
     for problem in coverage_problems(fields, sections):
-        # Strict builds fail on a missing section once the guide is complete.
-        (log.warning if complete else log.debug)("field reference: %s", problem)
-    files.append(File.generated(config, PAGE, content=render_page(fields, sections, complete)))
+        log.warning("field reference: %s", problem)  # strict builds fail on it
+    files.append(File.generated(config, PAGE, content=render_page(fields, sections)))
     return files
