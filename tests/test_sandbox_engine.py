@@ -731,6 +731,19 @@ def test_complete_pays_the_session_and_fills_customer_details(api: Api) -> None:
     assert api.get(f"/v1/checkout_sessions/{session_id}").json() == session
 
 
+def test_a_session_with_nothing_to_pay_needs_no_payment_before_and_after_completion(
+    api: Api,
+) -> None:
+    free = body(line_items=[{"quantity": 1, "price_data": price_data(unit_amount=0)}])
+    created = api.create(free).json()
+    assert (created["amount_total"], created["payment_status"]) == (0, "no_payment_required")
+
+    path = f"/v1/test_helpers/checkout_sessions/{created['id']}/complete"
+    completed = api.post(path, {}).json()
+
+    assert (completed["status"], completed["payment_status"]) == ("complete", "no_payment_required")
+
+
 def test_complete_without_details_uses_the_test_customer_and_customer_email(api: Api) -> None:
     session_id = api.create(body(customer_email="jsmith@example.com")).json()["id"]
 

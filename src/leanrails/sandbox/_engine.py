@@ -29,7 +29,10 @@ Sandbox conventions (beyond the reference):
   ``amount_total`` equals ``amount_subtotal``. ``currency`` overrides the line items'
   currency as a label only: no conversion is made.
 - A session whose ``expires_at`` has passed reads as ``expired`` and cannot be completed.
-- Completion sets ``status`` complete and ``payment_status`` paid, and fills
+- A session with nothing to pay (``amount_total`` 0) is ``no_payment_required`` from the
+  start; any other starts ``unpaid``.
+- Completion sets ``status`` complete and ``payment_status`` paid (or keeps
+  ``no_payment_required``), and fills
   ``customer_details``. ``customer`` is kept when the session was created with one;
   otherwise ``customer_creation=always`` creates a ``cus_test_…`` customer, and
   ``if_required`` creates none (in payment mode no Customer is required; Stripe makes a
@@ -572,7 +575,7 @@ class Sandbox:
             "object": "checkout.session",
             "mode": params.mode,
             "status": "open",
-            "payment_status": "unpaid",
+            "payment_status": "unpaid" if total else "no_payment_required",
             "ui_mode": params.ui_mode,
             "customer_creation": params.customer_creation,
             "billing_address_collection": params.billing_address_collection,
@@ -697,7 +700,7 @@ class Sandbox:
         stored["session"] = {
             **session,
             "status": "complete",
-            "payment_status": "paid",
+            "payment_status": "paid" if session["amount_total"] else "no_payment_required",
             "customer_details": filled,
             "customer": customer,
         }
