@@ -744,6 +744,18 @@ def test_a_session_with_nothing_to_pay_needs_no_payment_before_and_after_complet
     assert (completed["status"], completed["payment_status"]) == ("complete", "no_payment_required")
 
 
+def test_complete_takes_the_country_as_the_hosted_page_does(api: Api) -> None:
+    session_id = api.create(body()).json()["id"]
+    path = f"/v1/test_helpers/checkout_sessions/{session_id}/complete"
+
+    refused = api.post(path, {"customer_details": {"address": {"country": "USA"}}})
+    completed = api.post(path, {"customer_details": {"address": {"country": "us"}}})
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "customer_details.address.country"
+    assert completed.json()["customer_details"]["address"]["country"] == "US"
+
+
 def test_complete_without_details_uses_the_test_customer_and_customer_email(api: Api) -> None:
     session_id = api.create(body(customer_email="jsmith@example.com")).json()["id"]
 

@@ -52,10 +52,10 @@ import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import parse_qs, quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .._params import CheckoutSessionCreateParams
 from .._session import CheckoutSession
@@ -104,7 +104,10 @@ class _Strict(BaseModel):
 
 class _AddressParams(_Strict):
     city: str | None = Field(default=None, max_length=200)
-    country: str | None = Field(default=None, max_length=200)
+    # As on the hosted page: a two-letter ISO country code, stored upper-case.
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)] | None = (
+        None
+    )
     line1: str | None = Field(default=None, max_length=200)
     line2: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, max_length=200)
