@@ -32,7 +32,8 @@ def _rss_bytes() -> int:
     return rss
 
 
-def child(sessions: int) -> dict[str, Any]:
+def child(sessions: int) -> tuple[dict[str, Any], object]:
+    """The figures, and the sandbox (kept alive by the caller until it has measured)."""
     from leanrails.sandbox import Sandbox, SandboxRequest
 
     sandbox = Sandbox()
@@ -62,7 +63,7 @@ def child(sessions: int) -> dict[str, Any]:
     gc.collect()
     after = _rss_bytes()
     held = sandbox.session_count
-    return {
+    figures = {
         "sessions": held,
         "rss_before_bytes": before,
         "rss_after_bytes": after,
@@ -70,6 +71,7 @@ def child(sessions: int) -> dict[str, Any]:
         "create_seconds": seconds,
         "creates_per_s": sessions / seconds,
     }
+    return figures, sandbox
 
 
 def run(*, sessions: int = SESSIONS) -> list[Row]:
@@ -104,9 +106,10 @@ def traced(sessions: int) -> str:
     import tracemalloc
 
     tracemalloc.start(1)
-    figures = child(sessions)
+    figures, sandbox = child(sessions)
     snapshot = tracemalloc.take_snapshot()
     tracemalloc.stop()
+    del sandbox
     lines = [f"{sessions} sessions: {json.dumps(figures)}", "", "top allocation sites (live):"]
     for stat in snapshot.statistics("lineno")[:25]:
         lines.append(
@@ -121,4 +124,4 @@ if __name__ == "__main__":
     parser.add_argument("--child", type=int, required=True, metavar="SESSIONS")
     parser.add_argument("--tracemalloc", action="store_true")
     args = parser.parse_args()
-    print(traced(args.child) if args.tracemalloc else json.dumps(child(args.child)))
+    print(traced(args.child) if args.tracemalloc else json.dumps(child(args.child)[0]))

@@ -27,7 +27,8 @@ NOTEBOOKS = ROOT / "notebooks"
 
 EMPTY_NOTEBOOK = """{
  "cells": [
-  {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [], "source": ["pass"]}
+  {"cell_type": "code", "execution_count": 1, "id": "empty", "metadata": {}, "outputs": [],
+   "source": ["pass"]}
  ],
  "metadata": {
   "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

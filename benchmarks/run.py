@@ -1,7 +1,8 @@
 """``make bench``: run every benchmark, print the table of ratios, write it as JSON.
 
     python -m benchmarks.run [--duration 10] [--batches 30] [--sessions 100000]
-                             [--notebook-rounds 2] [--only 1,2,2b,3,4,5] [--profile]
+                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5]
+                             [--profile]
                              [--quick] [--strict]
 
 Each benchmark alternates the kit and its baseline in one run and compares medians (see
@@ -34,7 +35,7 @@ from . import client, memory, notebooks, serialize, server
 from ._report import ROOT, Row, machine, table
 
 RESULTS = ROOT / "benchmarks" / "results"
-ALL = ("1", "2", "2b", "3", "4", "5")
+ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5")
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -90,21 +91,18 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _benchmarks(options: argparse.Namespace) -> list[tuple[str, Callable[[], list[Row]]]]:
-    chosen = set(options.only)
-    steps: list[tuple[str, Callable[[], list[Row]]]] = []
-    if "1" in chosen:
-        steps.append(("1", lambda: serialize.run(batches=options.batches)))
-    if "2" in chosen:
-        steps.append(("2", lambda: [client.run_mock(batches=options.batches)]))
-    if "2b" in chosen:
-        steps.append(("2b", lambda: [client.run_loopback(batches=options.batches)]))
-    if "3" in chosen:
-        steps.append(("3", lambda: server.run(duration=options.duration)))
-    if "4" in chosen:
-        steps.append(("4", lambda: memory.run(sessions=options.sessions)))
-    if "5" in chosen:
-        steps.append(("5", lambda: notebooks.run(rounds=options.notebook_rounds)))
-    return steps
+    batches = options.batches
+    steps: dict[str, Callable[[], list[Row]]] = {
+        "1": lambda: [serialize.run_one(new_customers=False, batches=batches)],
+        "1c": lambda: [serialize.run_one(new_customers=True, batches=batches)],
+        "2": lambda: [client.run_mock(new_customers=False, batches=batches)],
+        "2c": lambda: [client.run_mock(new_customers=True, batches=batches)],
+        "2b": lambda: [client.run_loopback(batches=batches)],
+        "3": lambda: server.run(duration=options.duration),
+        "4": lambda: memory.run(sessions=options.sessions),
+        "5": lambda: notebooks.run(rounds=options.notebook_rounds),
+    }
+    return [(bench_id, steps[bench_id]) for bench_id in ALL if bench_id in options.only]
 
 
 def _cprofile(name: str, target: Callable[[], object]) -> str:
@@ -121,13 +119,14 @@ def _cprofile(name: str, target: Callable[[], object]) -> str:
 
 def _profile(bench_id: str) -> str | None:
     """Profile the kit's side of a benchmark; the path of the report, or None."""
-    if bench_id == "1":
+    if bench_id in ("1", "1c"):
+        new_customers = bench_id == "1c"
         return _cprofile(
-            "1-validate-serialize",
-            lambda: [serialize.validate_and_serialize() for _ in range(3000)],
+            f"{bench_id}-validate-serialize", lambda: serialize.profile_target(new_customers)
         )
-    if bench_id in ("2", "2b"):
-        return _cprofile("2-client-create", client.profile_target)
+    if bench_id in ("2", "2c", "2b"):
+        new_customers = bench_id != "2"
+        return _cprofile(f"{bench_id}-client-create", lambda: client.profile_target(new_customers))
     if bench_id == "3":
         return _cprofile("3-sandbox-engine", server.profile_target)
     if bench_id == "4":
