@@ -456,3 +456,13 @@ def test_models_are_immutable_so_a_validated_request_stays_valid() -> None:
     params = PriceData(currency="usd", product="p", unit_amount=1)
     with pytest.raises(ValidationError, match="frozen"):
         params.unit_amount = -1  # type: ignore[misc]
+
+
+def test_python_none_means_not_sent_but_json_null_is_refused() -> None:
+    assert (
+        "customer" not in CheckoutSessionCreateParams.model_validate(valid(customer=None)).to_api()
+    )
+    with pytest.raises(ValidationError) as caught:
+        CheckoutSessionCreateParams.model_validate_json(json.dumps(valid(customer=None)))
+    assert caught.value.errors()[0]["loc"] == ("customer",)
+    assert caught.value.errors()[0]["msg"] == "must not be null: leave the field out"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from leanrails._types import AbsoluteUrl, Currency, Email, Metadata, Omittable
+from leanrails._types import AbsoluteUrl, Currency, Email, MaybeAbsent, Metadata, Omittable
 
 URL = TypeAdapter(AbsoluteUrl)
 EMAIL = TypeAdapter(Email)
@@ -63,4 +63,16 @@ def test_metadata_keeps_stripes_limits() -> None:
 def test_omittable_accepts_none_but_documents_no_null() -> None:
     adapter = TypeAdapter(Omittable[int])
     assert adapter.validate_python(None) is None
+    assert adapter.json_schema() == {"type": "integer"}
+
+
+def test_omittable_refuses_json_null_which_the_contract_does_not_allow() -> None:
+    adapter = TypeAdapter(Omittable[int])
+    with pytest.raises(ValidationError, match="must not be null: leave the field out"):
+        adapter.validate_json("null")
+
+
+def test_maybe_absent_reads_a_response_null_leniently() -> None:
+    adapter = TypeAdapter(MaybeAbsent[int])
+    assert adapter.validate_json("null") is None
     assert adapter.json_schema() == {"type": "integer"}

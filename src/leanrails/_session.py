@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ._types import Omittable, UriText
+from ._types import MaybeAbsent, UriText
 
 
 class ResponseModel(BaseModel):
@@ -34,9 +34,9 @@ class CustomerDetails(ResponseModel):
 
 
 class TotalDetails(ResponseModel):
-    amount_discount: Omittable[int] = None
-    amount_shipping: Omittable[int] = None
-    amount_tax: Omittable[int] = None
+    amount_discount: MaybeAbsent[int] = None
+    amount_shipping: MaybeAbsent[int] = None
+    amount_tax: MaybeAbsent[int] = None
 
 
 class CheckoutSession(ResponseModel):
@@ -65,5 +65,5 @@ class CheckoutSession(ResponseModel):
     currency: str | None = None
     amount_subtotal: int | None = None
     amount_total: int | None = None
-    total_details: Omittable[TotalDetails] = None
+    total_details: MaybeAbsent[TotalDetails] = None
     client_reference_id: str | None = None

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
@@ -28,8 +36,18 @@ class _NullHidden:
         return json_schema
 
 
-Omittable: TypeAlias = Annotated[T | None, _NullHidden()]
+def _no_json_null(value: Any, info: ValidationInfo) -> Any:
+    # In Python, None means "not sent"; on the wire the contract has no null for these fields.
+    if value is None and info.mode == "json":
+        raise PydanticCustomError("null_not_allowed", "must not be null: leave the field out")
+    return value
+
+
+Omittable: TypeAlias = Annotated[T | None, _NullHidden(), BeforeValidator(_no_json_null)]
 """A field that may be left out but is never null on the wire (``None`` means "not sent")."""
+
+MaybeAbsent: TypeAlias = Annotated[T | None, _NullHidden()]
+"""A response field the contract never makes null, read leniently: absent or null is None."""
 
 Currency = Annotated[
     str,
