@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,29 +60,35 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """Plain dictionaries; the default."""
+    """Plain dictionaries; the default.
+
+    Sessions and replay bodies are kept zlib-compressed (level 1, a few µs each way): they
+    are nearly all of what a held session costs.
+    """
 
     def __init__(self) -> None:
-        self._sessions: dict[str, str] = {}
+        self._sessions: dict[str, bytes] = {}
         self._records: dict[tuple[str, str], IdempotencyRecord] = {}
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         data = self._sessions.get(session_id)
-        return None if data is None else _loads(data)
+        return None if data is None else _loads(zlib.decompress(data))
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None:
-        return self._records.get((api_key, key))
+        record = self._records.get((api_key, key))
+        return None if record is None else replace(record, body=zlib.decompress(record.body))
 
     def count_sessions(self) -> int:
         return len(self._sessions)
 
     def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
         # Serialize first, so a failure leaves nothing half-written.
-        data = None if session is None else to_json(session).decode()
+        data = None if session is None else zlib.compress(to_json(session), 1)
         if data is not None and session is not None:
             self._sessions[session["session"]["id"]] = data
         if record is not None:
-            self._records[(record.api_key, record.key)] = record
+            packed = replace(record, body=zlib.compress(record.body, 1))
+            self._records[(record.api_key, record.key)] = packed
 
     def purge_idempotency(self, created_before: int) -> None:
         stale = [k for k, r in self._records.items() if r.created < created_before]
@@ -195,6 +202,6 @@ class SQLiteStore:
         self._db.close()
 
 
-def _loads(data: str) -> dict[str, Any]:
+def _loads(data: str | bytes) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(data)
     return value
