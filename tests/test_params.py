@@ -466,3 +466,10 @@ def test_python_none_means_not_sent_but_json_null_is_refused() -> None:
         CheckoutSessionCreateParams.model_validate_json(json.dumps(valid(customer=None)))
     assert caught.value.errors()[0]["loc"] == ("customer",)
     assert caught.value.errors()[0]["msg"] == "must not be null: leave the field out"
+
+
+def test_wire_bytes_are_the_compact_json_of_what_the_caller_set() -> None:
+    params = CheckoutSessionCreateParams.model_validate(valid(metadata={"note": "café"}))
+    assert params.to_json() == json.dumps(
+        params.to_api(), separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx2
+from pydantic_core import to_json
 
 from ._errors import APIConnectionError, APITimeoutError, LeanRailsError, make_status_error
 from ._params import CheckoutSessionCreateParams
@@ -59,7 +60,7 @@ class _Call:
 
     method: str
     path: str
-    body: dict[str, Any] | None
+    body: bytes | None
     idempotency_key: str | None
     api_version: str | None
     timeout: TimeoutTypes
@@ -123,7 +124,7 @@ def _create_call(
     return _Call(
         "POST",
         "/v1/checkout_sessions",
-        params.to_api(),
+        params.to_json(),
         _idempotency_key(idempotency_key),
         api_version,
         timeout,
@@ -211,7 +212,7 @@ class CheckoutSessionCalls(Generic[_R]):
             _Call(
                 "POST",
                 _session_path("/v1/checkout_sessions/{}/expire", session_id),
-                {},
+                b"{}",
                 _idempotency_key(idempotency_key),
                 api_version,
                 timeout,
@@ -280,7 +281,7 @@ class HelperCheckoutSessionCalls(Generic[_R]):
             _Call(
                 "POST",
                 _session_path("/v1/test_helpers/checkout_sessions/{}/complete", session_id),
-                body,
+                to_json(body),
                 _idempotency_key(idempotency_key),
                 api_version,
                 timeout,
@@ -366,7 +367,7 @@ class BaseClient(Generic[_HttpClient]):
         return self._http_client.build_request(
             call.method,
             _parse_url(self.base_url + call.path),
-            json=call.body,
+            content=call.body,
             headers=headers,
             timeout=self.timeout if call.timeout is None else call.timeout,
         )

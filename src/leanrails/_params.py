@@ -96,6 +96,10 @@ class RequestModel(BaseModel):
         """The JSON body the API expects: the fields the caller set, and no invented nulls."""
         return self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
 
+    def to_json(self) -> bytes:
+        """:meth:`to_api` as the bytes sent on the wire, serialized in one pass."""
+        return self.__pydantic_serializer__.to_json(self, exclude_unset=True, exclude_none=True)
+
 
 class Recurring(RequestModel):
     interval: Literal["day", "week", "month", "year"]
