@@ -6,18 +6,25 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
+.PHONY: help setup browser test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
 	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000"
-	@echo "make lab      open JupyterLab on notebooks/"
+	@echo "make lab      JupyterLab on the guide's notebooks (the first line printed is the URL)"
 	@echo "make nb-normalize  strip volatile metadata from notebooks/*.ipynb, keeping outputs"
 	@echo "make sandbox  serve the sandbox at http://127.0.0.1:12111"
 	@echo "make bench    run the benchmarks; make soak runs the long reliability tests"
 	@echo "make lock     refresh the pinned dependencies in requirements.lock"
 
-setup: $(STAMP)
+# JupyterLab's settings for this venv: no news pop-up, no update check (both call the internet).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+setup: $(STAMP) $(LAB_OVERRIDES)
+
+$(LAB_OVERRIDES): scripts/jupyterlab-overrides.json $(STAMP)
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(STAMP): requirements.lock pyproject.toml
 	@PY=$$(scripts/find-python) || exit 1; \
@@ -37,6 +44,11 @@ $(BIN)/python:
 	@PY=$$(scripts/find-python) || exit 1; "$$PY" -m venv $(VENV)
 
 test: lint typecheck pytest test-py311
+
+# The browser tests need a Chromium: one already on the machine, else Debian's chromium (as
+# root with apt), else Playwright's own download; otherwise one line says what to run.
+browser: $(STAMP)
+	@$(BIN)/python tests/browser.py ensure
 
 # The package supports Python 3.11+, the docs toolchain needs 3.12+: the package's own tests
 # also run on the oldest supported Python, in a venv of runtime and test dependencies only.
@@ -62,20 +74,29 @@ typecheck: $(STAMP)
 # The notebooks' committed outputs come from the embedded sandbox: a live key in the
 # environment would send them (and nbval) to a live server instead.
 # Two runs: pytest-cov's measurement of subprocesses stops nbval's kernels from starting.
-pytest: $(STAMP)
+pytest: setup browser
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
 		--cov --cov-report=term:skip-covered tests
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
 		notebooks
 
-docs-build: $(STAMP)
+docs-build: setup
 	$(BIN)/mkdocs build --strict
 
 docs: docs-build
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --no-livereload
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+# Opens the first notebook of the guide, with the repository as JupyterLab's root (the guide
+# links to ../docs/). Works as root too. The first line printed is the URL to open.
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+lab: setup
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	echo "JupyterLab: open http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks/01_quickstart.ipynb?token=$$token"; \
+	root=$$([ "$$(id -u)" = 0 ] && echo --allow-root); \
+	exec $(BIN)/jupyter lab $$root --ServerApp.root_dir="$(CURDIR)" --ip 127.0.0.1 \
+		--port $(LAB_PORT) --ServerApp.port_retries=0 --IdentityProvider.token="$$token" \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_ARGS)
 
 # Strip what changes on every run from the committed notebooks (timings, widget state,
 # UI state, interpreter details) while keeping outputs and execution counts, which nbval

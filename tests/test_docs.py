@@ -1,9 +1,9 @@
 """The site: ``mkdocs build --strict`` succeeds, and the built pages are what they claim.
 
 The site is built once for this module, into a temporary directory. The browser check
-drives Debian's chromium (``/usr/bin/chromium``, never a downloaded browser) through
-Playwright against the built site served on 127.0.0.1; every request that would leave
-127.0.0.1 is sent to a closed local port instead, so nothing reaches the network.
+drives the Chromium that ``tests/browser.py`` finds, through Playwright, against the built
+site served on 127.0.0.1; every request that would leave 127.0.0.1 is sent to a closed local
+port instead, so nothing reaches the network.
 """
 
 from __future__ import annotations
@@ -20,19 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import launch
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_notebooks import NOTEBOOKS, allowed_secrets, fr, key_shaped_strings
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUILD_TIMEOUT = 600
 TEXT_SUFFIXES = {".html", ".json", ".xml", ".txt", ".ipynb", ".css", ".js", ".inv", ".yaml"}
 
@@ -147,17 +139,11 @@ def served_site(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser_page(served_site: str) -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser check drives Debian's chromium and never "
-            "downloads one. Install it with: apt-get install chromium"
-        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
+        browser = launch(
+            playwright,
             # No network but the site: every other request goes to a closed local port.
             proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1"},
         )

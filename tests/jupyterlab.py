@@ -1,0 +1,59 @@
+"""A real JupyterLab for the browser tests, started the way a user starts it: ``make lab``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+from sandbox_support import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 90.0
+
+
+@contextmanager
+def running_lab() -> Iterator[str]:
+    """``make lab`` on a free port; yields the URL its first line of output names."""
+    command = ["make", "--no-print-directory", "lab", f"LAB_PORT={free_port()}"]
+    with subprocess.Popen(
+        [*command, "LAB_ARGS=--no-browser"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LEANRAILS_")},
+    ) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first.startswith("JupyterLab: open http://127.0.0.1:"), first
+            url = first.removeprefix("JupyterLab: open ").strip()
+            _wait_until_served(url, process)
+            yield url
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_until_served(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"make lab exited with {process.returncode}"
+        try:
+            if httpx2.get(url, timeout=2).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT:.0f} s")
