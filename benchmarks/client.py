@@ -68,7 +68,8 @@ class MockSetup:
 
     def __init__(self, *, new_customers: bool) -> None:
         transport = httpx2.MockTransport(_canned)
-        self.client = LeanRails(api_key=TEST_API_KEY, base_url=API, _transport=transport)
+        self.kit_http = httpx2.Client(transport=transport)
+        self.client = LeanRails(api_key=TEST_API_KEY, base_url=API, http_client=self.kit_http)
         self.http = httpx2.Client(transport=transport)
         self.kit_bodies, self.bare_bodies = _bodies(new_customers)
 
@@ -82,7 +83,7 @@ class MockSetup:
         return _bare_post(self.http, API + PATH, next(self.bare_bodies)).json()
 
     def close(self) -> None:
-        self.client.close()
+        self.kit_http.close()
         self.http.close()
 
 

@@ -44,6 +44,7 @@ from leanrails import (
     to_curl,
 )
 from leanrails.sandbox import Sandbox
+from leanrails.testing import RetryRecord, record_retries
 
 pytestmark = pytest.mark.anyio
 
@@ -131,9 +132,14 @@ class Api:
 
     is_async: bool
     server: Server
-    sleeps: list[float]
+    retries: list[RetryRecord]
     clients: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
     sandboxed: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
+
+    @property
+    def sleeps(self) -> list[float]:
+        """The wait the client chose before each retry (recorded, never slept)."""
+        return [retry.wait for retry in self.retries]
 
     def client(self, api_key: str | None = KEY, **kwargs: Any) -> Any:
         """A client of this kind; ``Any`` so one test body drives both."""
@@ -141,26 +147,17 @@ class Api:
         client: LeanRails | AsyncLeanRails
         if self.is_async:
             kwargs.setdefault("http_client", httpx2.AsyncClient(transport=transport))
-            client = AsyncLeanRails(api_key, _sleep=self._record_sleep(), **kwargs)
+            client = AsyncLeanRails(api_key, **kwargs)
         else:
             kwargs.setdefault("http_client", httpx2.Client(transport=transport))
-            client = LeanRails(api_key, _sleep=self._record_sleep(), **kwargs)
+            client = LeanRails(api_key, **kwargs)
         self.clients.append(client)
         return client
-
-    def _record_sleep(self) -> Callable[[float], Any]:
-        if not self.is_async:
-            return self.sleeps.append
-
-        async def sleep(delay: float) -> None:
-            self.sleeps.append(delay)
-
-        return sleep
 
     def sandbox(self, sandbox: Sandbox | None = None, **kwargs: Any) -> Any:
         """A client of this kind wired to an in-process sandbox."""
         cls = AsyncLeanRails if self.is_async else LeanRails
-        client = cls.sandbox(sandbox, _sleep=self._record_sleep(), **kwargs)
+        client = cls.sandbox(sandbox, **kwargs)
         self.sandboxed.append(client)
         return client
 
@@ -177,10 +174,15 @@ def anyio_backend() -> str:
 
 @pytest.fixture(params=[pytest.param(False, id="sync"), pytest.param(True, id="async")])
 async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
-    api = Api(is_async=request.param, server=Server(), sleeps=[])
-    yield api
+    with record_retries() as retries:
+        api = Api(is_async=request.param, server=Server(), retries=retries)
+        yield api
     for client in api.clients:  # injected HTTP clients are the test's to close
-        await api.run(client._http_client.aclose() if api.is_async else client._http_client.close())
+        http = client._http_client
+        if isinstance(http, httpx2.AsyncClient):
+            await http.aclose()
+        else:
+            http.close()
     for client in api.sandboxed:
         await api.run(client.close())
 
@@ -251,9 +253,28 @@ async def test_bad_settings_fail_at_construction(
         api.client(**kwargs)
 
 
-def test_http_client_and_transport_together_are_a_type_error() -> None:
-    with pytest.raises(TypeError, match="not both"):
-        LeanRails(KEY, http_client=httpx2.Client(), _transport=httpx2.MockTransport(Server()))
+@pytest.mark.parametrize(
+    ("cls", "http_client", "match"),
+    [
+        pytest.param(LeanRails, httpx2.AsyncClient, "httpx2.Client", id="sync-given-async"),
+        pytest.param(AsyncLeanRails, httpx2.Client, "httpx2.AsyncClient", id="async-given-sync"),
+    ],
+)
+def test_http_client_of_the_other_kind_is_a_type_error(
+    cls: type[LeanRails | AsyncLeanRails], http_client: type[Any], match: str
+) -> None:
+    with pytest.raises(TypeError, match=match):
+        cls(KEY, http_client=http_client())
+
+
+@pytest.mark.parametrize("hook", ["_transport", "_sleep"])
+@pytest.mark.parametrize("cls", [LeanRails, AsyncLeanRails])
+def test_constructors_take_no_private_test_hooks(
+    cls: type[LeanRails | AsyncLeanRails], hook: str
+) -> None:
+    hooks: dict[str, Any] = {hook: None}
+    with pytest.raises(TypeError, match=hook):
+        cls(KEY, **hooks)
 
 
 async def test_closing_closes_its_own_http_client(api: Api) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import traceback
 from typing import Any
 
 import httpx2
@@ -10,6 +12,7 @@ import pytest
 import leanrails
 from leanrails import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIServerError,
     APIStatusError,
@@ -34,9 +37,10 @@ def response(status: int, **kwargs: Any) -> httpx2.Response:
 @pytest.mark.parametrize(
     ("cls", "parent"),
     [
-        pytest.param(APIConnectionError, LeanRailsError, id="connection"),
+        pytest.param(APIError, LeanRailsError, id="api"),
+        pytest.param(APIConnectionError, APIError, id="connection"),
         pytest.param(APITimeoutError, APIConnectionError, id="timeout"),
-        pytest.param(APIStatusError, LeanRailsError, id="status"),
+        pytest.param(APIStatusError, APIError, id="status"),
         pytest.param(InvalidRequestError, APIStatusError, id="400"),
         pytest.param(AuthenticationError, APIStatusError, id="401"),
         pytest.param(PermissionDeniedError, APIStatusError, id="403"),
@@ -44,7 +48,7 @@ def response(status: int, **kwargs: Any) -> httpx2.Response:
         pytest.param(IdempotencyError, APIStatusError, id="409"),
         pytest.param(RateLimitError, APIStatusError, id="429"),
         pytest.param(APIServerError, APIStatusError, id="5xx"),
-        pytest.param(APIResponseValidationError, LeanRailsError, id="response-validation"),
+        pytest.param(APIResponseValidationError, APIError, id="response-validation"),
     ],
 )
 def test_hierarchy_is_the_one_drawn_in_the_module_docstring(
@@ -53,6 +57,13 @@ def test_hierarchy_is_the_one_drawn_in_the_module_docstring(
     assert cls.__bases__ == (parent,)
     assert cls.__name__ in (leanrails._errors.__doc__ or "")
     assert getattr(leanrails, cls.__name__) is cls
+
+
+def test_error_classes_are_named_by_their_public_home_in_tracebacks() -> None:
+    error = make_status_error(response(404, json={"error": {"message": "no such session"}}))
+    line = traceback.format_exception_only(error)[-1]
+    assert line == "leanrails.NotFoundError: 404 Not Found: no such session\n"
+    assert repr(type(error)) == "<class 'leanrails.NotFoundError'>"
 
 
 @pytest.mark.parametrize(
@@ -182,3 +193,50 @@ def test_decode_body_gives_json_or_text_and_never_raises(
     kwargs: dict[str, Any], decoded: object
 ) -> None:
     assert decode_body(response(200, **kwargs)) == decoded
+
+
+def test_connection_errors_carry_the_request_and_no_response() -> None:
+    request = httpx2.Request("POST", URL)
+    error = APITimeoutError("POST ... timed out", request=request)
+    assert error.request is request
+    assert (error.response, error.status_code, error.request_id, error.body) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert error.message == "POST ... timed out"
+
+
+def not_a_session(ok: httpx2.Response) -> APIResponseValidationError:
+    return APIResponseValidationError("not a session", request=ok.request, response=ok, body=[1])
+
+
+FIELDS = ("status_code", "request_id", "body", "message", "type", "code", "param")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(
+            make_status_error(
+                response(
+                    400,
+                    json={"error": {"type": "invalid_request_error", "param": "mode"}},
+                    headers={"Request-Id": "req_p"},
+                )
+            ),
+            id="status",
+        ),
+        pytest.param(
+            APIConnectionError("no response", request=httpx2.Request("GET", URL)), id="conn"
+        ),
+        pytest.param(not_a_session(response(200, json=[1])), id="response-validation"),
+    ],
+)
+def test_errors_pickle_with_their_fields(error: APIError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert [getattr(copy, f) for f in FIELDS] == [getattr(error, f) for f in FIELDS]
+    assert copy.request.url == error.request.url

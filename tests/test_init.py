@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import leanrails
 import leanrails.sandbox
+import leanrails.testing
 
 PUBLIC = {
     "APIConnectionError",
+    "APIError",
     "APIResponse",
     "APIResponseValidationError",
     "APIServerError",
@@ -45,6 +47,20 @@ def test_every_exported_name_exists_and_comes_from_the_package() -> None:
         value = getattr(leanrails, name)
         module = getattr(value, "__module__", "leanrails")
         assert module.startswith("leanrails"), (name, module)
+
+
+def test_errors_clients_and_responses_are_homed_in_the_package() -> None:
+    for name in leanrails.__all__:
+        value = getattr(leanrails, name)
+        if isinstance(value, type) and (issubclass(value, Exception) or "LeanRails" in name):
+            assert value.__module__ == "leanrails", name
+    assert leanrails.APIResponse.__module__ == "leanrails"
+
+
+def test_the_testing_module_declares_its_public_api() -> None:
+    assert set(leanrails.testing.__all__) == {"RetryRecord", "record_retries", "set_testing"}
+    for name in leanrails.testing.__all__:
+        assert getattr(leanrails.testing, name).__module__ == "leanrails.testing", name
 
 
 def test_the_sandbox_package_declares_its_own_public_api() -> None:

@@ -85,6 +85,7 @@ from leanrails.sandbox import (
     Sandbox,
     SandboxTransport,
 )
+from leanrails.testing import record_retries, set_testing
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -946,19 +947,15 @@ def record_faults(tally: Tally, section: str, run: FaultRun, sessions: int) -> N
     )
 
 
-def _capped_sleep(seconds: float) -> None:
-    time.sleep(min(seconds, 0.05))
-
-
 def test_creates_through_injected_faults_in_process_make_exactly_one_session_each(
     tmp_path: Path, tally: Tally
 ) -> None:
     k = 40
     db = tmp_path / "faults.db"
-    sleeps: list[float] = []
     with (
         Sandbox(clock=FakeClock(), db=db) as sandbox,
-        LeanRails.sandbox(sandbox, max_retries=8, _sleep=sleeps.append) as client,
+        LeanRails.sandbox(sandbox, max_retries=8) as client,
+        record_retries() as sleeps,
     ):
         run = faulty_creates(client, sandbox, k, seed=1, timeouts=False)
         sessions = sandbox.session_count
@@ -979,11 +976,8 @@ async def test_async_creates_through_injected_faults_make_exactly_one_session_ea
     rng = random.Random(2)
     run = FaultRun()
 
-    async def no_sleep(seconds: float) -> None:
-        pass
-
-    with Sandbox(clock=FakeClock(), db=db) as sandbox:
-        async with AsyncLeanRails.sandbox(sandbox, max_retries=8, _sleep=no_sleep) as client:
+    with Sandbox(clock=FakeClock(), db=db) as sandbox, set_testing():
+        async with AsyncLeanRails.sandbox(sandbox, max_retries=8) as client:
             for index in range(k):
                 inject(sandbox, rng, run, timeouts=False)
                 key = f"async-order-{index}"
@@ -1009,12 +1003,10 @@ def test_creates_through_faults_and_timeouts_over_http_make_exactly_one_session_
     with Sandbox(clock=FakeClock(), db=db, base_url=live_server.url) as sandbox:
         live_server.mount(sandbox)
         try:
-            with LeanRails(
-                api_key=TEST_API_KEY,
-                base_url=live_server.url,
-                max_retries=12,
-                _sleep=_capped_sleep,
-            ) as client:
+            with (
+                set_testing(max_wait=0.05),
+                LeanRails(api_key=TEST_API_KEY, base_url=live_server.url, max_retries=12) as client,
+            ):
                 run = faulty_creates(client, sandbox, k, seed=3, timeouts=True)
                 for key, session_id in run.ids.items():
                     replay = client.checkout_sessions.with_raw_response.create(
@@ -1042,21 +1034,18 @@ async def same_key_creates(
     """``n`` creates with one key, started within ``spread`` seconds; results or errors."""
     rng = random.Random(key)
 
-    async def tiny_sleep(seconds: float) -> None:
-        await asyncio.sleep(min(seconds, 0.05))
+    client = AsyncLeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=max_retries)
+    with set_testing(max_wait=0.05):
+        async with client:
 
-    async with AsyncLeanRails(
-        api_key=TEST_API_KEY, base_url=url, max_retries=max_retries, _sleep=tiny_sleep
-    ) as client:
+            async def one(start: float) -> Any:
+                await asyncio.sleep(start)
+                return await client.checkout_sessions.with_raw_response.create(
+                    **BASIC, idempotency_key=key
+                )
 
-        async def one(start: float) -> Any:
-            await asyncio.sleep(start)
-            return await client.checkout_sessions.with_raw_response.create(
-                **BASIC, idempotency_key=key
-            )
-
-        starts = [0.0] * (n // 2) + [rng.uniform(0, spread) for _ in range(n - n // 2)]
-        return await asyncio.gather(*(one(s) for s in starts), return_exceptions=True)
+            starts = [0.0] * (n // 2) + [rng.uniform(0, spread) for _ in range(n - n // 2)]
+            return await asyncio.gather(*(one(s) for s in starts), return_exceptions=True)
 
 
 @pytest.mark.anyio
@@ -1199,7 +1188,10 @@ class Recovery:
 def recover(url: str, log: LoadLog, cycle: int) -> Recovery:
     """After a restart: check every create acknowledged so far, and retry this cycle's failures."""
     recovery = Recovery()
-    with LeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=3, _sleep=_capped_sleep) as c:
+    with (
+        set_testing(max_wait=0.05),
+        LeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=3) as c,
+    ):
         for key, session_id in log.ok.items():
             try:
                 session = c.checkout_sessions.retrieve(session_id)
@@ -1389,9 +1381,7 @@ def test_the_api_key_appears_on_no_surface(
 
     # In-process, with a test key the sandbox accepts.
     with Sandbox(clock=FakeClock()) as sandbox:
-        with LeanRails.sandbox(
-            sandbox, api_key=test_key, max_retries=1, _sleep=lambda s: None
-        ) as c:
+        with set_testing(), LeanRails.sandbox(sandbox, api_key=test_key, max_retries=1) as c:
             sweep_client(c, sandbox, surfaces, "in-process")
             surfaces.add("sandbox", repr(sandbox))
         # The live key: refused by the sandbox, and still never shown.
@@ -1410,9 +1400,10 @@ def test_the_api_key_appears_on_no_surface(
     with Sandbox(clock=FakeClock(), base_url=live_server.url) as sandbox:
         live_server.mount(sandbox)
         try:
-            with LeanRails(
-                api_key=test_key, base_url=live_server.url, max_retries=1, _sleep=lambda s: None
-            ) as c:
+            with (
+                set_testing(),
+                LeanRails(api_key=test_key, base_url=live_server.url, max_retries=1) as c,
+            ):
                 sweep_client(c, sandbox, surfaces, "http")
                 sandbox.delay_responses(0.3, count=1)
                 expect_error(
@@ -1436,12 +1427,10 @@ def test_the_api_key_appears_on_no_surface(
         finally:
             sandbox.clear_faults()
             live_server.unmount()
-    with LeanRails(
-        api_key=live_key,
-        base_url=f"http://127.0.0.1:{free_port()}",
-        max_retries=1,
-        _sleep=lambda s: None,
-    ) as c:
+    with (
+        set_testing(),
+        LeanRails(api_key=live_key, base_url=f"http://127.0.0.1:{free_port()}", max_retries=1) as c,
+    ):
         expect_error(
             surfaces, "refused", APIConnectionError, lambda: c.checkout_sessions.create(**BASIC)
         )

@@ -22,37 +22,42 @@ from leanrails import (
     NotFoundError,
 )
 from leanrails.sandbox import TEST_API_KEY, Sandbox
+from leanrails.testing import RetryRecord, record_retries
 
 
 @dataclass
 class Setup:
     client: LeanRails
     sandbox: Sandbox
-    sleeps: list[float] = field(default_factory=list)
+    retries: list[RetryRecord] = field(default_factory=list)
+
+    @property
+    def sleeps(self) -> list[float]:
+        return [retry.wait for retry in self.retries]
 
 
 @pytest.fixture(
     params=[pytest.param("in_process", id="in-process"), pytest.param("http", id="http")]
 )
 def setup(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Setup]:
-    sleeps: list[float] = []
     if request.param == "http":
         server: LiveServer = request.getfixturevalue("live_server")
-        with Sandbox(clock=clock, base_url=server.url) as sandbox:
+        with Sandbox(clock=clock, base_url=server.url) as sandbox, record_retries() as retries:
             server.mount(sandbox)
-            client = LeanRails(api_key=TEST_API_KEY, base_url=server.url, _sleep=sleeps.append)
+            client = LeanRails(api_key=TEST_API_KEY, base_url=server.url)
             try:
                 with client:
-                    yield Setup(client, sandbox, sleeps)
+                    yield Setup(client, sandbox, retries)
             finally:
                 sandbox.clear_faults()
                 server.unmount()
     else:
         with (
             Sandbox(clock=clock) as sandbox,
-            LeanRails.sandbox(sandbox, _sleep=sleeps.append) as client,
+            LeanRails.sandbox(sandbox) as client,
+            record_retries() as retries,
         ):
-            yield Setup(client, sandbox, sleeps)
+            yield Setup(client, sandbox, retries)
 
 
 def test_a_session_is_created_paid_and_read_back_through_the_client(setup: Setup) -> None:
@@ -181,22 +186,17 @@ def anyio_backend() -> str:
 async def test_the_async_client_retries_a_dropped_create_into_one_session(
     clock: FakeClock,
 ) -> None:
-    sleeps: list[float] = []
-
-    async def record(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    with Sandbox(clock=clock) as sandbox:
+    with Sandbox(clock=clock) as sandbox, record_retries() as retries:
         sandbox.drop_after_commit()
         sandbox.fail_next(1, 502)
-        async with AsyncLeanRails.sandbox(sandbox, _sleep=record) as client:
+        async with AsyncLeanRails.sandbox(sandbox) as client:
             raw = await client.checkout_sessions.with_raw_response.create(**BASIC)
             session = await client.test_helpers.checkout_sessions.complete(raw.parse().id)
 
         assert raw.idempotent_replayed
         assert session.payment_status == "paid"
         assert sandbox.session_count == 1
-        assert len(sleeps) == 2
+        assert len(retries) == 2
 
 
 @pytest.mark.anyio

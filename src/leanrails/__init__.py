@@ -1,10 +1,13 @@
 """LeanRails Checkout kit: validate, preview and send Create-a-Checkout-Session requests."""
 
+from pydantic import BaseModel
+
 from . import _display as _display  # registers HTML display when IPython runs
 from ._client import AsyncLeanRails, LeanRails
 from ._curl import to_curl
 from ._errors import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIServerError,
     APIStatusError,
@@ -30,6 +33,7 @@ from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
+    "APIError",
     "APIResponse",
     "APIResponseValidationError",
     "APIServerError",
@@ -56,3 +60,10 @@ __all__ = [
     "__version__",
     "to_curl",
 ]
+
+# Tracebacks, reprs and pickles name the public home (leanrails.NotFoundError), not the
+# private module; the pydantic models keep theirs, where their annotations resolve.
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type) and not issubclass(_public, BaseModel):
+        _public.__module__ = __name__

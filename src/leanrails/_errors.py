@@ -1,19 +1,25 @@
-"""Errors raised by the LeanRails clients.
+"""Errors raised by the LeanRails clients (the openai-python shape).
 
 The hierarchy::
 
-    LeanRailsError                  everything the client raises about the API (and a missing key)
-    ├── APIConnectionError          no HTTP response: connect, read or protocol failure
-    │   └── APITimeoutError         the request timed out
-    ├── APIStatusError              a non-2xx response; fields from {"error": {...}}
-    │   ├── InvalidRequestError     400
-    │   ├── AuthenticationError     401
-    │   ├── PermissionDeniedError   403
-    │   ├── NotFoundError           404
-    │   ├── IdempotencyError        409, or any status with error.type "idempotency_error"
-    │   ├── RateLimitError          429
-    │   └── APIServerError          5xx
-    └── APIResponseValidationError  a 2xx body that is not a CheckoutSession
+    LeanRailsError                      everything this package raises (a missing key, too)
+    └── APIError                        about one request: request, body, message, type,
+        │                               code, param, request_id
+        ├── APIConnectionError          no HTTP response: connect, read or protocol failure
+        │   └── APITimeoutError         the request timed out
+        ├── APIStatusError              a non-2xx response; fields from {"error": {...}}
+        │   ├── InvalidRequestError     400
+        │   ├── AuthenticationError     401
+        │   ├── PermissionDeniedError   403
+        │   ├── NotFoundError           404
+        │   ├── IdempotencyError        409, or any status with error.type "idempotency_error"
+        │   ├── RateLimitError          429
+        │   └── APIServerError          5xx
+        └── APIResponseValidationError  a 2xx body that is not a CheckoutSession
+
+``APIStatusError`` and ``APIResponseValidationError`` also carry the ``response`` and its
+``status_code``. Every ``APIError`` pickles with its fields (``__cause__`` and the traceback
+stay behind, as for any exception), so it can cross a process pool.
 
 Mistakes caught before anything is sent are ``ValueError``s instead: pydantic's
 ``ValidationError`` for the request body, a plain ``ValueError`` for an idempotency key or a
@@ -34,6 +40,7 @@ import httpx2
 
 __all__ = [
     "APIConnectionError",
+    "APIError",
     "APIResponseValidationError",
     "APIServerError",
     "APIStatusError",
@@ -55,47 +62,66 @@ class LeanRailsError(Exception):
     """The base of every error this package raises about the API or its configuration."""
 
 
-class APIConnectionError(LeanRailsError):
-    """No HTTP response arrived (after any retries); ``__cause__`` is the httpx2 error."""
+class APIError(LeanRailsError):
+    """An error about one request.
 
-    def __init__(self, message: str, *, request: httpx2.Request) -> None:
-        super().__init__(message)
+    ``str(error)`` is the full text; ``message`` is the API's own ``error.message`` when it
+    sent one. ``body`` is the decoded JSON (or the text when it is not JSON; None without a
+    response). ``type``, ``code`` and ``param`` come from the API's ``{"error": {...}}``;
+    ``request_id`` is the ``Request-Id`` header: quote it when asking for support.
+    """
+
+    response: httpx2.Response | None
+    status_code: int | None
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        request: httpx2.Request,
+        response: httpx2.Response | None = None,
+        body: object = None,
+        message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(text)
         self.request = request
+        self.response = response
+        self.status_code = None if response is None else response.status_code
+        self.request_id: str | None = (
+            None if response is None else response.headers.get("request-id")
+        )
+        self.body = body
+        self.message = text if message is None else message
+        self.type = type
+        self.code = code
+        self.param = param
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default calls cls(*args), which misses the keyword-only fields.
+        return (_unpickle, (type(self), self.args), self.__dict__)
+
+
+def _unpickle(cls: type[APIError], args: tuple[object, ...]) -> APIError:
+    return cls.__new__(cls, *args)  # the fields arrive next, as the pickled state
+
+
+class APIConnectionError(APIError):
+    """No HTTP response arrived (after any retries); ``__cause__`` is the httpx2 error."""
 
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (after any retries)."""
 
 
-class APIStatusError(LeanRailsError):
-    """The API answered with a non-2xx status.
+class APIStatusError(APIError):
+    """The API answered with a non-2xx status; ``str(error)`` adds status, type, code, param
+    and request id to the API's message."""
 
-    ``message`` is the API's own ``error.message`` (or a description of the body when it
-    has none); ``str(error)`` adds the status, type, code, param and request id. ``body`` is
-    the decoded JSON, or the text when the body is not JSON.
-    """
-
-    def __init__(
-        self,
-        text: str,
-        *,
-        response: httpx2.Response,
-        body: object,
-        message: str,
-        type: str | None,
-        code: str | None,
-        param: str | None,
-    ) -> None:
-        super().__init__(text)
-        self.response = response
-        self.request = response.request
-        self.status_code = response.status_code
-        self.request_id: str | None = response.headers.get("request-id")
-        self.body = body
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
+    response: httpx2.Response
+    status_code: int
 
 
 class InvalidRequestError(APIStatusError):
@@ -126,16 +152,11 @@ class APIServerError(APIStatusError):
     """5xx: the API failed; safe to retry with the same idempotency key."""
 
 
-class APIResponseValidationError(LeanRailsError):
+class APIResponseValidationError(APIError):
     """A 2xx response whose body is not a valid CheckoutSession; ``__cause__`` says why."""
 
-    def __init__(self, message: str, *, response: httpx2.Response, body: object) -> None:
-        super().__init__(message)
-        self.response = response
-        self.request = response.request
-        self.status_code = response.status_code
-        self.request_id: str | None = response.headers.get("request-id")
-        self.body = body
+    response: httpx2.Response
+    status_code: int
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -160,56 +181,50 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def status_error_class(status: int, error_type: str | None) -> type[APIStatusError]:
+    """The one place that picks the class for a non-2xx response."""
+    if error_type == "idempotency_error":
+        return IdempotencyError
+    if status >= 500:
+        return APIServerError
+    return _BY_STATUS.get(status, APIStatusError)
+
+
+def _describe(body: object) -> str:
+    """A message for a body without ``error.message``: a proxy's HTML, other JSON, nothing."""
+    if not isinstance(body, str):
+        return "no error message in the body"
+    snippet = " ".join(body.split())
+    if len(snippet) > _SNIPPET_CHARS:
+        snippet = snippet[:_SNIPPET_CHARS] + "…"
+    return f"non-JSON body: {snippet}" if snippet else "empty body"
+
+
 def make_status_error(
     response: httpx2.Response, *, redact: Callable[[str], str] = str
 ) -> APIStatusError:
-    """The one place that turns a non-2xx response into the right typed error.
+    """A non-2xx response as its typed error, whatever the body.
 
-    Tolerates any body: ``{"error": {...}}`` with some fields missing, other JSON, HTML from
-    a proxy, or nothing at all. ``redact`` scrubs secrets from everything that reaches the
-    exception text.
+    Tolerates ``{"error": {...}}`` with some fields missing, other JSON, HTML from a proxy,
+    or nothing at all. ``redact`` scrubs secrets from everything that reaches the exception
+    text.
     """
     body = decode_body(response)
     error: dict[str, Any] = {}
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
-    type_ = _str_or_none(error.get("type"))
-    code = _str_or_none(error.get("code"))
-    param = _str_or_none(error.get("param"))
-    message = _str_or_none(error.get("message"))
-    if message is None:
-        if isinstance(body, str):
-            snippet = " ".join(body.split())
-            if len(snippet) > _SNIPPET_CHARS:
-                snippet = snippet[:_SNIPPET_CHARS] + "…"
-            message = f"non-JSON body: {snippet}" if snippet else "empty body"
-        else:
-            message = "no error message in the body"
-    message = redact(message)
-
-    status = response.status_code
-    if type_ == "idempotency_error":
-        cls: type[APIStatusError] = IdempotencyError
-    elif status >= 500:
-        cls = APIServerError
-    else:
-        cls = _BY_STATUS.get(status, APIStatusError)
-
-    details = {
-        "type": type_,
-        "code": code,
-        "param": param,
-        "request_id": response.headers.get("request-id"),
-    }
-    text = f"{status} {response.reason_phrase}: {message}"
+    fields = {name: _str_or_none(error.get(name)) for name in ("type", "code", "param")}
+    message = redact(_str_or_none(error.get("message")) or _describe(body))
+    details = {**fields, "request_id": response.headers.get("request-id")}
+    text = f"{response.status_code} {response.reason_phrase}: {message}"
     if any(details.values()):
         text += " (" + ", ".join(f"{k}={v}" for k, v in details.items() if v) + ")"
+    cls = status_error_class(response.status_code, fields["type"])
     return cls(
         redact(text),
+        request=response.request,
         response=response,
         body=body,
         message=message,
-        type=type_,
-        code=code,
-        param=param,
+        **fields,
     )

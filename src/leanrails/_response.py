@@ -20,6 +20,7 @@ def parse_session(response: httpx2.Response) -> CheckoutSession:
         )
         raise APIResponseValidationError(
             f"{response.status_code} response is not a CheckoutSession: {problems}",
+            request=response.request,
             response=response,
             body=decode_body(response),
         ) from exc

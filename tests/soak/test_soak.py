@@ -53,6 +53,7 @@ from test_reliability import (
 import leanrails
 from leanrails import LeanRails
 from leanrails.sandbox import TEST_API_KEY
+from leanrails.testing import set_testing
 
 
 @pytest.fixture
@@ -273,17 +274,11 @@ class Chaos:
                 faults.set(clear=True)
 
 
-def _capped_sleep(seconds: float) -> None:
-    time.sleep(min(seconds, 0.05))
-
-
 def chaos_worker(
     url: str, worker: int, stop: threading.Event, run: FaultRun, gave_up: Counter[str]
 ) -> None:
     """Create (each with its own key) until ``stop``, retrying as a careful caller would."""
-    with LeanRails(
-        api_key=TEST_API_KEY, base_url=url, max_retries=6, timeout=0.25, _sleep=_capped_sleep
-    ) as client:
+    with LeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=6, timeout=0.25) as client:
         index = 0
         while not stop.is_set():
             index += 1
@@ -312,7 +307,7 @@ def test_soak_concurrent_creates_under_chaos_make_exactly_one_session_per_key(
     gave_up: Counter[str] = Counter()
     chaos = Chaos()
     stop = threading.Event()
-    with served(tmp_path, "chaos") as server:
+    with served(tmp_path, "chaos") as server, set_testing(max_wait=0.05):
         faults = Faults(server.url)
         try:
             chaos_thread = threading.Thread(target=chaos.run, args=(faults, 11), daemon=True)
