@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
+.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
@@ -34,10 +34,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+# Every extra and the dev group (PEP 735), pinned for Python 3.12. `make lock` upgrades every pin;
+# after editing pyproject, `make lock-keep` adds what is new and keeps the other pins.
+LOCK_ARGS := pyproject.toml --all-extras --group dev --python-version 3.12 \
+	--no-emit-package leanrails --output-file requirements.lock --quiet
+
+lock-keep: | $(BIN)/python
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile $(LOCK_ARGS)
+
 lock: | $(BIN)/python
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 \
-		--no-emit-package leanrails --output-file requirements.lock --upgrade --quiet
+	$(BIN)/uv pip compile $(LOCK_ARGS) --upgrade
 	@echo "requirements.lock refreshed; run make test"
 
 $(BIN)/python:

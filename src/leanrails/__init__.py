@@ -20,6 +20,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._logs import setup_logging as _setup_logging
 from ._params import (
     CheckoutSessionCreateParams,
     LineItem,
@@ -67,3 +68,5 @@ for _name in __all__:
     _public = globals()[_name]
     if isinstance(_public, type) and not issubclass(_public, BaseModel):
         _public.__module__ = __name__
+
+_setup_logging()
