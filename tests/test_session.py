@@ -84,7 +84,7 @@ def test_nested_unknown_fields_are_kept() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        pytest.param("status", "pending", id="status-outside-enum"),
+        pytest.param("status", 3, id="status-not-a-string"),
         pytest.param("object", "payment_intent", id="object-not-checkout-session"),
         pytest.param("livemode", "maybe", id="livemode-not-boolean"),
     ],
@@ -92,6 +92,27 @@ def test_nested_unknown_fields_are_kept() -> None:
 def test_a_body_that_breaks_the_contract_is_an_error(field: str, value: Any) -> None:
     with pytest.raises(ValidationError, match=field):
         CheckoutSession.model_validate({**REFERENCE_EXAMPLE, field: value})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("status", "processing", id="status"),
+        pytest.param("payment_status", "partially_paid", id="payment-status"),
+        pytest.param("mode", "subscription_schedule", id="mode"),
+        pytest.param("ui_mode", "elements", id="ui-mode"),
+        pytest.param("customer_creation", "never", id="customer-creation"),
+        pytest.param("billing_address_collection", "shipping", id="billing-address-collection"),
+    ],
+)
+def test_an_enumeration_value_from_a_newer_server_is_kept_with_a_warning(
+    field: str, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = CheckoutSession.model_validate({**REFERENCE_EXAMPLE, field: value})
+    assert getattr(session, field) == value
+    assert caplog.messages == [
+        f"response field {field} is {value!r}, a value this kit does not know yet; kept as it is"
+    ]
 
 
 def test_a_missing_required_field_is_an_error() -> None:

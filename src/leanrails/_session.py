@@ -1,16 +1,47 @@
 """Response models: typed as the reference gives them, and lenient.
 
-Fields the reference does not list are kept (``extra="allow"``), so a newer server never
-breaks an older kit, and nothing the server said is lost.
+Fields the reference does not list are kept (``extra="allow"``), and so is an enumeration
+value the kit does not know yet (``Open``, logged as a warning): a newer server never breaks
+an older kit after it has acted, and nothing the server said is lost. The type checker still
+sees the known values, as openai-python's and stripe-python's do.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from ._types import MaybeAbsent, UriText
+
+logger = logging.getLogger("leanrails")
+
+T = TypeVar("T")
+
+
+def _keep_unknown(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        if not isinstance(value, str):
+            raise
+        logger.warning(
+            "response field %s is %r, a value this kit does not know yet; kept as it is",
+            info.field_name,
+            value,
+        )
+        return value
+
+
+Open: TypeAlias = Annotated[T, WrapValidator(_keep_unknown)]
 
 
 class ResponseModel(BaseModel):
@@ -44,12 +75,12 @@ class CheckoutSession(ResponseModel):
 
     id: str
     object: Literal["checkout.session"]
-    mode: Literal["payment", "setup", "subscription"]
-    status: Literal["open", "complete", "expired"]
-    payment_status: Literal["unpaid", "paid", "no_payment_required"]
-    ui_mode: Literal["hosted", "embedded", "custom"]
-    customer_creation: Literal["always", "if_required"]
-    billing_address_collection: Literal["auto", "required"]
+    mode: Open[Literal["payment", "setup", "subscription"]]
+    status: Open[Literal["open", "complete", "expired"]]
+    payment_status: Open[Literal["unpaid", "paid", "no_payment_required"]]
+    ui_mode: Open[Literal["hosted", "embedded", "custom"]]
+    customer_creation: Open[Literal["always", "if_required"]]
+    billing_address_collection: Open[Literal["auto", "required"]]
     expires_at: int
     metadata: dict[str, str]
     livemode: bool
