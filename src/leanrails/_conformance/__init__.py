@@ -92,6 +92,7 @@ def run(options: Options) -> Report:
                 counts["Guide"] = "skipped: no notebooks (pass --notebooks DIR)"
         finally:
             server.close()
+    findings.fold()
     return Report(
         base_url=options.base_url,
         key=key,

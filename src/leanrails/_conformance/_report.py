@@ -91,6 +91,33 @@ class Findings:
     def __iter__(self) -> Any:
         return iter(sorted(self._by_key.values(), key=lambda f: (f.entry, f.kind)))
 
+    def fold(self) -> None:
+        """Fold a finding into one of the same kind on an entry that contains it.
+
+        A server that accepts ``recurring`` also accepts a bad ``recurring.interval``:
+        that is one drift, reported once, at the outer entry.
+        """
+        for key, finding in sorted(self._by_key.items(), key=lambda kv: -len(kv[0][0])):
+            outer = next(
+                (
+                    other
+                    for other in self._by_key.values()
+                    if other.kind == finding.kind
+                    and other is not finding
+                    and finding.entry.startswith((f"{other.entry}.", f"{other.entry}[]"))
+                ),
+                None,
+            )
+            if outer is None:
+                continue
+            outer.seen += finding.seen
+            outer.sides |= finding.sides
+            outer.examples += [e for e in finding.examples if e not in outer.examples][
+                : max(0, EXAMPLES_KEPT + 2 - len(outer.examples))
+            ]
+            outer.cells += [c for c in finding.cells if c not in outer.cells]
+            del self._by_key[key]
+
     def __len__(self) -> int:
         return len(self._by_key)
 
