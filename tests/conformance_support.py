@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Message = MutableMapping[str, Any]
-App = Callable[[Any, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+App = Callable[
+    [Any, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 CREATE = "/v1/checkout_sessions"
 

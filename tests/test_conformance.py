@@ -35,14 +35,27 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def conformance(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, *args: str, key: str = "sk_test_sandbox"
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    url: str,
+    *args: str,
+    key: str = "sk_test_sandbox",
 ) -> tuple[int, dict[str, Any], str]:
     """Run the command in-process; (exit status, JSON report, Markdown report)."""
     monkeypatch.setenv("LEANRAILS_API_KEY", key)
     report = tmp_path / "report.json"
     markdown = tmp_path / "report.md"
     status = main(
-        ["conformance", "--base-url", url, "--json", str(report), "--markdown", str(markdown), *args]
+        [
+            "conformance",
+            "--base-url",
+            url,
+            "--json",
+            str(report),
+            "--markdown",
+            str(markdown),
+            *args,
+        ]
     )
     data = json.loads(report.read_text()) if report.exists() else {}
     text = markdown.read_text() if markdown.exists() else ""
@@ -93,8 +106,18 @@ def test_the_http_sandbox_passes_against_itself_with_no_findings(
 
 DRIFTS = [
     pytest.param(RenamedField, "response.amount_total", "renamed", id="renamed-response-field"),
-    pytest.param(ChangedErrorCode, "error.code", "parameter_missing -> missing_parameter", id="changed-error-code"),
-    pytest.param(AcceptsRecurring, "line_items[].price_data.recurring", "accepts", id="accepts-a-refused-value"),
+    pytest.param(
+        ChangedErrorCode,
+        "error.code",
+        "parameter_missing -> missing_parameter",
+        id="changed-error-code",
+    ),
+    pytest.param(
+        AcceptsRecurring,
+        "line_items[].price_data.recurring",
+        "accepts",
+        id="accepts-a-refused-value",
+    ),
     pytest.param(UnknownStatus, "response.status", "schema", id="unknown-enum-value"),
     pytest.param(TighterLimit, "client_reference_id", "refuses", id="tighter-limit"),
     pytest.param(ExtraField, "response.locale", "undocumented", id="undocumented-field"),
@@ -197,7 +220,9 @@ def test_every_post_carries_an_idempotency_key_and_no_session_is_completed(
     posts = [(path, headers) for method, path, headers in recorder.seen if method == "POST"]
     assert posts
     assert [path for path, headers in posts if "idempotency-key" not in headers] == []
-    assert [path for _, path, _ in recorder.seen if "test_helpers" in path or path.startswith("/pay/")] == []
+    assert [
+        path for _, path, _ in recorder.seen if "test_helpers" in path or path.startswith("/pay/")
+    ] == []
     assert report["not_checked"], "notebook 04 completes sessions: those cells are listed"
     assert status == 0
     assert report["requests"] == len(recorder.seen)
@@ -225,7 +250,10 @@ def test_the_key_never_appears_in_the_report(
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [pytest.param("--max-requests", "10", id="request-budget"), pytest.param("--time-limit", "0.01", id="time-limit")],
+    [
+        pytest.param("--max-requests", "10", id="request-budget"),
+        pytest.param("--time-limit", "0.01", id="time-limit"),
+    ],
 )
 def test_a_spent_budget_stops_the_run_and_says_it_is_incomplete(
     monkeypatch: pytest.MonkeyPatch,

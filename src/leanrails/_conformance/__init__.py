@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import httpx2
 from ..sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
 from ._compare import Exchange, judge
 from ._contract import BASE, Case, all_cases, generated_cases
+from ._guide import CellResult, GuideRun
 from ._report import Findings, Report, guide_sections
 from ._safety import Answer, Budget, OutOfBudget, Refused, Server, check_key
 
@@ -80,11 +82,11 @@ def run(options: Options) -> Report:
                 guide = _guide_part(notebooks, server, local, key, budget)
                 findings.add_cells(guide.cells)
                 not_checked = _not_checked(guide.cells) + guide.skipped
-                same = sum(1 for c in guide.cells if c.status == "same")
+                tally = Counter(cell.status for cell in guide.cells)
                 counts["Guide"] = (
-                    f"{len(notebooks)} notebooks, {len(guide.cells)} code cells: {same} as "
-                    f"committed, {sum(1 for c in guide.cells if c.status == 'differs')} "
-                    f"differ, {len(guide.cells) - same - sum(1 for c in guide.cells if c.status == 'differs')} not checked"
+                    f"{len(notebooks)} notebooks, {len(guide.cells)} code cells: "
+                    f"{tally['same']} as committed, {tally['differs']} differ, "
+                    f"{tally['blocked'] + tally['not-checked']} not checked"
                 )
             elif not options.guide:
                 counts["Guide"] = "skipped (--no-guide)"
@@ -178,16 +180,15 @@ def _idempotency_part(server: Server, local: httpx2.Client, budget: Budget) -> l
         return []
     for exchange in (first, again, reused):
         judge(exchange)
-    replayed = again.server.headers.get("idempotent-replayed") == "true"
+    header = again.server.headers.get("idempotent-replayed")
     same = (first.server.json() or {}) == (again.server.json() or {})
-    if again.server.status == 200 and not (replayed and same):
+    if again.server.status == 200 and not (header == "true" and same):
         again.observations.append(
             Observation(
                 "Idempotency-Key",
                 "replay",
                 "the server does not replay a repeated request as the kit documents",
-                f"{again.name}: Idempotent-Replayed {again.server.headers.get('idempotent-replayed')!r}, "
-                f"same body: {same}",
+                f"{again.name}: Idempotent-Replayed {header!r}, same body: {same}",
                 frozenset({CONTRACT, SANDBOX}),
                 convention=True,
             )
@@ -197,7 +198,7 @@ def _idempotency_part(server: Server, local: httpx2.Client, budget: Budget) -> l
 
 def _guide_part(
     notebooks: list[Path], server: Server, local: httpx2.Client, key: str, budget: Budget
-) -> object:
+) -> GuideRun:
     from ._guide import run_guide
     from ._proxy import Proxy
 
@@ -205,11 +206,23 @@ def _guide_part(
         return run_guide(notebooks, proxy, key, time_left=budget.time_left)
 
 
-def _not_checked(cells: list) -> list[str]:
+def _not_checked(cells: list[CellResult]) -> list[str]:
+    """Per notebook: the cells held back, why, and the cells that differ only after them."""
     lines = []
-    for cell in cells:
-        if cell.status == "blocked":
-            lines.append(f"{cell.where}: {cell.detail}")
-        elif cell.status == "not-checked":
-            lines.append(f"{cell.where}: differs after cell {cell.follows}, which was not checked")
+    for notebook in dict.fromkeys(cell.notebook for cell in cells):
+        mine = [cell for cell in cells if cell.notebook == notebook]
+        reasons: dict[str, list[int]] = {}
+        for cell in mine:
+            if cell.status == "blocked":
+                why = "; ".join(sorted({d.split(": ", 1)[-1] for d in cell.detail.split("; ")}))
+                reasons.setdefault(why, []).append(cell.index)
+        for why, indexes in reasons.items():
+            lines.append(f"{notebook} cells {_numbers(indexes)}: need {why}")
+        after = [cell.index for cell in mine if cell.status == "not-checked"]
+        if after:
+            lines.append(f"{notebook} cells {_numbers(after)}: differ only after those")
     return lines
+
+
+def _numbers(indexes: list[int]) -> str:
+    return ", ".join(str(i) for i in indexes)

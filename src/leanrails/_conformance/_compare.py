@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from .._params import CheckoutSessionCreateParams
@@ -354,7 +354,7 @@ def _same(
     sent: dict[str, Any],
 ) -> bool:
     if name in _ID_FIELDS:
-        return _shape_of(got) == _shape_of(ours)
+        return bool(_shape_of(got) == _shape_of(ours))
     if name == "created":
         return type(got) is type(ours)
     if name == "url":
@@ -365,7 +365,7 @@ def _same(
         if "expires_at" in sent:
             return bool(got == ours == sent["expires_at"])
         try:
-            return abs((got - server["created"]) - (ours - sandbox["created"])) <= 5
+            return bool(abs((got - server["created"]) - (ours - sandbox["created"])) <= 5)
         except TypeError:
             return False
     return bool(got == ours)
@@ -424,10 +424,11 @@ def _fields(
             continue
         got, ours = server[key], sandbox[key]
         if isinstance(got, dict) and isinstance(ours, dict):
+            inner = sent.get(key)
             found += _fields(
                 got,
                 ours,
-                sent.get(key) if isinstance(sent.get(key), dict) else {},
+                inner if isinstance(inner, dict) else {},
                 f"{prefix}{key}.",
                 name,
             )

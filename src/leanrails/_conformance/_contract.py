@@ -89,7 +89,8 @@ def schemas() -> dict[str, Any]:
 
 def resolved(name: str) -> dict[str, Any]:
     """A component schema with every ``$ref`` inlined (the contract has no cycles)."""
-    return _inline(schemas()[name])
+    inlined: dict[str, Any] = _inline(schemas()[name])
+    return inlined
 
 
 def _inline(node: Any) -> Any:
@@ -104,7 +105,7 @@ def _inline(node: Any) -> Any:
 
 
 def entry_of(param: str | None) -> str:
-    """The contract entry of an error ``param``: ``line_items[1].price`` -> ``line_items[].price``."""
+    """The contract entry of a ``param``: ``line_items[1].price`` -> ``line_items[].price``."""
     if not param:
         return "request"
     return re.sub(r"\[\d+\]", "[]", param)
@@ -161,7 +162,7 @@ def _valid_string(schema: Mapping[str, Any]) -> str:
 def _type(schema: Mapping[str, Any]) -> str:
     declared = schema.get("type", "object" if "properties" in schema else "string")
     if isinstance(declared, list):
-        return next(t for t in declared if t != "null")
+        return str(next(t for t in declared if t != "null"))
     return str(declared)
 
 
@@ -312,20 +313,20 @@ def _value_cases(
         yield case("an absolute URL is required", "example.com/done", "refuse")
     if fmt == "email":
         yield case("an email address is required", "jsmith@", "refuse")
-    low, high = schema.get("minLength"), schema.get("maxLength")
+    shortest, longest = schema.get("minLength"), schema.get("maxLength")
     if pattern is None and fmt is None:
-        if low:
-            yield case(f"at least {low} character(s)", "x" * (low - 1), "refuse")
+        if shortest:
+            yield case(f"at least {shortest} character(s)", "x" * (shortest - 1), "refuse")
             if accept_ok:
-                yield case(f"{low} character(s) are accepted", "x" * low, "accept")
-        if high:
-            yield case(f"at most {high} characters", "x" * (high + 1), "refuse")
+                yield case(f"{shortest} character(s) are accepted", "x" * shortest, "accept")
+        if longest:
+            yield case(f"at most {longest} characters", "x" * (longest + 1), "refuse")
             if accept_ok:
-                yield case(f"{high} characters are accepted", "x" * high, "accept")
-    elif high and pattern is not None and low != high:
-        yield case(f"at most {high} characters", _valid_string(schema) * high, "refuse")
-    elif high and low == high:
-        yield case(f"exactly {high} characters", "usdx", "refuse")
+                yield case(f"{longest} characters are accepted", "x" * longest, "accept")
+    elif longest and pattern is not None and shortest != longest:
+        yield case(f"at most {longest} characters", _valid_string(schema) * longest, "refuse")
+    elif longest and shortest == longest:
+        yield case(f"exactly {longest} characters", "usdx", "refuse")
 
 
 def _map_cases(

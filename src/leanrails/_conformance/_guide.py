@@ -9,7 +9,8 @@ types, codes and params.
 
 A cell that differs is tied to the requests it sent: when one of them showed drift, the
 cell is evidence of that finding. A cell that differs without drift in its own requests
-follows from the notebook's last differing cell before it. A cell that needed something
+shows what earlier requests of the notebook got: it is tied to their drift, or else to the
+notebook's last differing cell before it. A cell that needed something
 conformance never sends (a sandbox test helper that completes a session or injects a
 fault) is *not checked*, and so is any later cell that differs because of it.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,9 +88,13 @@ def first_difference(expected: list[tuple[str, str]], got: list[tuple[str, str]]
         if kind_a != kind_b:
             return f"the guide shows {kind_a} output, the server run gave {kind_b}: {_short(b)}"
         if a != b:
-            for line_a, line_b in zip(a.splitlines() + [""], b.splitlines() + [""], strict=False):
+            lines = zip([*a.splitlines(), ""], [*b.splitlines(), ""], strict=False)
+            for line_a, line_b in lines:
                 if line_a != line_b:
-                    return f"the guide shows {_short(line_a)!r}, the server run gave {_short(line_b)!r}"
+                    return (
+                        f"the guide shows {_short(line_a)!r}, "
+                        f"the server run gave {_short(line_b)!r}"
+                    )
     if len(expected) != len(got):
         return f"the guide shows {len(expected)} output(s), the server run gave {len(got)}"
     return "no difference"
@@ -108,6 +114,7 @@ class CellResult:
     status: str  # same | differs | blocked | not-checked
     detail: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
+    causes: list[Exchange] = field(default_factory=list)
     follows: int | None = None
 
     @property
@@ -148,58 +155,65 @@ def run_guide(
     cell_timeout: float = 60,
 ) -> GuideRun:
     """Run each notebook against the proxy and compare every code cell's outputs."""
-    import nbformat
-    from nbclient import NotebookClient
-
     run = GuideRun()
     env = {**os.environ, "LEANRAILS_API_KEY": key, "LEANRAILS_BASE_URL": proxy.url}
     for path in notebooks:
         if time_left() <= 0:
-            run.skipped.append(f"{path.name}: the time limit was reached")
+            run.skipped.append(f"{path.name}: not run, the time limit was reached")
             continue
-        committed = nbformat.read(path, as_version=4)
-        sections = _sections(committed)
-        expected = {i: comparable(c.get("outputs", [])) for i, c in enumerate(committed.cells)}
-        with tempfile.TemporaryDirectory(prefix="leanrails-conformance-") as tmp:
-            copy = Path(tmp) / path.name
-            shutil.copyfile(path, copy)
-            notebook = nbformat.read(copy, as_version=4)
-            results: list[CellResult] = []
-            state: dict[str, Any] = {"last": None}
-
-            def started(cell: Any, cell_index: int, **_: Any) -> None:
-                if time_left() <= 0:
-                    raise _Stop
-                proxy.begin(f"{path.name} cell {cell_index}")
-
-            def executed(cell: Any, cell_index: int, **_: Any) -> None:
-                log = proxy.end()
-                result = _judge_cell(
-                    path.name,
-                    cell_index,
-                    sections[cell_index],
-                    expected[cell_index],
-                    comparable(cell.get("outputs", [])),
-                    log,
-                    state,
-                )
-                results.append(result)
-
-            client = NotebookClient(
-                notebook,
-                timeout=int(cell_timeout),
-                kernel_name="python3",
-                allow_errors=True,
-                resources={"metadata": {"path": tmp}},
-                on_cell_execute=started,
-                on_cell_executed=executed,
-            )
-            try:
-                client.execute(env=env)
-            except _Stop:
-                run.skipped.append(f"{path.name}: stopped at the time limit")
-            run.cells += results
+        cells, stopped = _run_notebook(path, proxy, env, time_left, cell_timeout)
+        run.cells += cells
+        if stopped:
+            run.skipped.append(f"{path.name}: stopped at the time limit")
     return run
+
+
+def _run_notebook(
+    path: Path,
+    proxy: Proxy,
+    env: dict[str, str],
+    time_left: Callable[[], float],
+    cell_timeout: float,
+) -> tuple[list[CellResult], bool]:
+    """Run one notebook from a temporary copy; each code cell's result, and if it stopped."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    committed = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    sections = _sections(committed)
+    expected = {i: comparable(c.get("outputs", [])) for i, c in enumerate(committed.cells)}
+    results: list[CellResult] = []
+    state: dict[str, Any] = {"last": None, "drifted": []}
+
+    def started(cell: Any, cell_index: int, **_: Any) -> None:
+        if time_left() <= 0:
+            raise _Stop
+        proxy.begin(f"{path.name} cell {cell_index}")
+
+    def executed(cell: Any, cell_index: int, **_: Any) -> None:
+        got = comparable(cell.get("outputs", []))
+        log = proxy.end()
+        where = (path.name, cell_index, sections[cell_index])
+        results.append(_judge_cell(*where, expected[cell_index], got, log, state))
+
+    with tempfile.TemporaryDirectory(prefix="leanrails-conformance-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        notebook = nbformat.read(copy, as_version=4)  # type: ignore[no-untyped-call]
+        client = NotebookClient(
+            notebook,
+            timeout=int(cell_timeout),
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": tmp}},
+            on_cell_execute=started,
+            on_cell_executed=executed,
+        )
+        try:
+            client.execute(env=env, stderr=subprocess.DEVNULL)
+        except _Stop:
+            return results, True
+    return results, False
 
 
 def _judge_cell(
@@ -212,6 +226,7 @@ def _judge_cell(
     state: dict[str, Any],
 ) -> CellResult:
     result = CellResult(notebook, index, section, "same", exchanges=log.exchanges)
+    state["drifted"] += [exchange for exchange in log.exchanges if exchange.observations]
     if log.blocked:
         result.status = "blocked"
         result.detail = "; ".join(sorted(set(log.blocked)))
@@ -220,14 +235,18 @@ def _judge_cell(
     if expected == got:
         return result
     result.detail = first_difference(expected, got)
-    drifted = any(exchange.observations for exchange in log.exchanges)
+    result.status = "differs"
+    drifted = [exchange for exchange in log.exchanges if exchange.observations]
+    earlier: list[Exchange] = state["drifted"]
     last: CellResult | None = state["last"]
-    if not drifted and last is not None:
+    if drifted:
+        result.causes = drifted
+    elif last is not None and last.status in ("blocked", "not-checked"):
+        result.status = "not-checked"
         result.follows = last.index if last.follows is None else last.follows
-        result.status = "not-checked" if last.status in ("blocked", "not-checked") else "differs"
-        if result.status == "differs":
-            result.exchanges = last.exchanges
-    else:
-        result.status = "differs"
+    elif earlier:
+        result.causes = list(earlier)  # shows what earlier requests of the notebook got
+    elif last is not None:
+        result.follows = last.index if last.follows is None else last.follows
     state["last"] = result
     return result

@@ -34,7 +34,7 @@ _HOP_HEADERS = {
 
 
 def _not_a_test_key(authorization: str) -> bool:
-    scheme, _, token = authorization.partition(" ")
+    token = authorization.partition(" ")[2]
     try:
         username = base64.b64decode(token.strip(), validate=True).decode().partition(":")[0]
     except (binascii.Error, ValueError):

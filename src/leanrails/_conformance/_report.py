@@ -132,8 +132,17 @@ class Findings:
         finding.add(obs)
         return finding
 
-    def add_cells(self, cells: Iterable[CellResult]) -> None:
-        """Tie each differing cell to the findings its requests (or its cause) showed."""
+    def add_cells(self, cells: list[CellResult]) -> None:
+        """Add the drift in the guide's requests, and tie each differing cell to findings.
+
+        A cell is tied to the findings its cause showed (its own requests, or earlier ones of
+        its notebook), or to its notebook's earlier differing cell, or else it is a finding
+        of its own: the guide's output differs with no drift in what the server sent.
+        """
+        for cell in cells:
+            for exchange in cell.exchanges:
+                for obs in exchange.observations:
+                    self.add(obs)
         roots: dict[tuple[str, int], list[Finding]] = {}
         for cell in cells:
             if cell.status != "differs":
@@ -141,14 +150,13 @@ class Findings:
             if cell.follows is not None and (cell.notebook, cell.follows) in roots:
                 targets = roots[(cell.notebook, cell.follows)]
             else:
-                targets = [
-                    self.add(obs) for exchange in cell.exchanges for obs in exchange.observations
-                ]
+                keys = {obs.key for exchange in cell.causes for obs in exchange.observations}
+                targets = [self._by_key[key] for key in sorted(keys)]
                 if not targets:
                     targets = [self._guide_finding(cell)]
                 roots[(cell.notebook, cell.index)] = targets
             label = f"{cell.where}{_section(cell.section)}: {cell.detail}"
-            for finding in {id(f): f for f in targets}.values():
+            for finding in targets:
                 finding.sides.add(GUIDE)
                 if label not in finding.cells:
                     finding.cells.append(label)
@@ -255,12 +263,13 @@ class Report:
             lines.append(f"**No drift found, but the run is incomplete:** {self.incomplete}.")
         else:
             lines.append(
-                "**No drift.** The server agrees with the contract, the kit's sandbox and the guide."
+                "**No drift.** The server agrees with the contract, the kit's sandbox and "
+                "the guide."
             )
         lines += [
             "",
             f"{self.requests} requests to the server in {self.seconds:.1f} s "
-            f"(hypothesis seed {self.seed}; rerun with `--seed {self.seed}` for the same requests).",
+            f"(hypothesis seed {self.seed}: `--seed {self.seed}` sends the same requests).",
             "",
             "| Part | Checked |",
             "| --- | --- |",
