@@ -12,7 +12,9 @@ cell is evidence of that finding. A cell that differs without drift in its own r
 shows what earlier requests of the notebook got: it is tied to their drift, or else to the
 notebook's last differing cell before it. A cell that needed something
 conformance never sends (a sandbox test helper that completes a session or injects a
-fault) is *not checked*, and so is any later cell that differs because of it.
+fault) is *not checked*, and so is any later cell of its notebook that differs: what it
+shows may follow from the step that was held back. (Drift in the requests of such cells
+is still reported; only the cells are not tied to it.)
 """
 
 from __future__ import annotations
@@ -239,11 +241,11 @@ def _judge_cell(
     drifted = [exchange for exchange in log.exchanges if exchange.observations]
     earlier: list[Exchange] = state["drifted"]
     last: CellResult | None = state["last"]
-    if drifted:
-        result.causes = drifted
-    elif last is not None and last.status in ("blocked", "not-checked"):
+    if last is not None and last.status in ("blocked", "not-checked"):
         result.status = "not-checked"
         result.follows = last.index if last.follows is None else last.follows
+    elif drifted:
+        result.causes = drifted
     elif earlier:
         result.causes = list(earlier)  # shows what earlier requests of the notebook got
     elif last is not None:

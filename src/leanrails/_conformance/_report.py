@@ -22,6 +22,7 @@ from ._guide import CellResult
 from ._safety import scrub
 
 EXAMPLES_KEPT = 3
+CELLS_SHOWN = 6
 
 
 def slugify(heading: str) -> str:
@@ -59,7 +60,8 @@ class Finding:
         if SANDBOX in self.sides:
             where[SANDBOX] = "leanrails.sandbox answers otherwise"
         if self.sections or self.cells:
-            where[GUIDE] = [*self.sections, *self.cells]
+            notebooks = dict.fromkeys(cell.split(" cell ")[0] for cell in self.cells)
+            where[GUIDE] = self.sections or [f"{name} (cells below)" for name in notebooks]
         return where
 
 
@@ -177,6 +179,13 @@ class Findings:
         return finding
 
 
+def _link(section: str, heading: str) -> str:
+    """``03_x.ipynb#line_items-price`` as a Markdown link relative to the repository."""
+    if "#" not in section:
+        return section
+    return f"[{section.partition('#')[0]} § {heading}](notebooks/{section})"
+
+
 def _section(section: str) -> str:
     return f" (§ {section})" if section else ""
 
@@ -288,9 +297,15 @@ class Report:
                 lines += ["", f"**{f.summary[0].upper()}{f.summary[1:]}.**", ""]
                 for side, place in f.affects().items():
                     if side == GUIDE:
-                        lines.append(f"- Affects the guide: {'; '.join(place)}")
+                        shown = ", ".join(_link(section, f.entry) for section in place)
+                        lines.append(f"- Affects the guide: {shown}")
                     else:
                         lines.append(f"- Affects the {side}: {place}")
+                if f.cells:
+                    lines.append(f"- Shown by {len(f.cells)} guide cell(s):")
+                    lines += [f"    - {cell}" for cell in f.cells[:CELLS_SHOWN]]
+                    if len(f.cells) > CELLS_SHOWN:
+                        lines.append(f"    - and {len(f.cells) - CELLS_SHOWN} more (see --json)")
                 if f.seen:
                     lines.append(f"- Seen {f.seen} time{'s' if f.seen != 1 else ''}, for example:")
                     lines += [f"    - {example}" for example in f.examples]
