@@ -171,8 +171,8 @@ def test_a_drift_the_guide_shows_is_tied_to_its_cells_in_the_same_finding(
 @pytest.mark.parametrize(
     "key",
     [
-        pytest.param("sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", id="live-secret-key"),
-        pytest.param("rk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", id="live-restricted-key"),
+        pytest.param("sk_live_" + "x" * 24, id="live-secret-key"),
+        pytest.param("rk_live_" + "x" * 24, id="live-restricted-key"),
         pytest.param("sk_test_", id="bare-test-prefix"),
         pytest.param("", id="no-key"),
     ],

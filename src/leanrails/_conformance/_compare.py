@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from .._params import CheckoutSessionCreateParams
-from .._session import CheckoutSession
+from .. import CheckoutSession, CheckoutSessionCreateParams
 from ._contract import Case, entry_of, resolved
 from ._safety import Answer
 
