@@ -107,6 +107,8 @@ class BaseClient(Generic[_HttpClient]):
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
         self._secrets = (api_key, token)
+        # Credentials in base_url (a gateway's user:password) are masked wherever the key is.
+        self._userinfo = parts.netloc.rpartition("@")[0]
         self.checkout_sessions = CheckoutSessions(
             self._request_parsed, self._request, self._build_request
         )
@@ -141,13 +143,15 @@ class BaseClient(Generic[_HttpClient]):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(api_key={mask_key(self.api_key)!r}, "
-            f"base_url={self.base_url!r}, api_version={self.api_version!r}, "
+            f"base_url={self._redact(self.base_url)!r}, api_version={self.api_version!r}, "
             f"max_retries={self.max_retries})"
         )
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, mask_key(self.api_key))
+        if self._userinfo:
+            text = text.replace(f"{self._userinfo}@", f"{mask_key(self._userinfo)}@")
         return text
 
     def _build_request(self, call: Call) -> httpx2.Request:
@@ -210,8 +214,8 @@ class BaseClient(Generic[_HttpClient]):
             return APIResponse(response, retries_taken=retries)
         raise make_status_error(response, redact=self._redact)
 
-    @staticmethod
     def _attempted(
+        self,
         request: httpx2.Request,
         outcome: str,
         request_id: str | None,
@@ -225,7 +229,7 @@ class BaseClient(Generic[_HttpClient]):
             logger.debug(
                 "%s %s -> %s (request_id=%s, idempotency_key=%s, retry %d of %d)%s",
                 request.method,
-                request.url,
+                self._redact(str(request.url)),
                 outcome,
                 request_id,
                 request.headers.get("idempotency-key"),

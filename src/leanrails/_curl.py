@@ -13,6 +13,9 @@ MASKED_USER = '--user "$LEANRAILS_API_KEY:"'
 """Stands in for the Authorization header: still runs (curl builds the same Basic header
 from the variable), yet prints no secret. Double quotes, so the shell expands it."""
 
+# Stands in for credentials in the URL (a gateway's user:password), unless reveal_key=True.
+MASKED_USERINFO = "****"
+
 # Headers curl computes itself, or that would misdescribe curl (User-Agent).
 _OMITTED = frozenset(
     {"host", "content-length", "connection", "accept", "accept-encoding", "user-agent"}
@@ -23,11 +26,14 @@ def to_curl(request: httpx2.Request, *, reveal_key: bool = False) -> str:
     """A copy-pasteable curl command for ``request``, in the reference's layout.
 
     The key is masked unless ``reveal_key=True``: the Authorization header becomes
-    ``--user "$LEANRAILS_API_KEY:"``. Every value is single-quoted for POSIX shells where
+    ``--user "$LEANRAILS_API_KEY:"``, and credentials in the URL become ``****``. Every value is single-quoted for POSIX shells where
     needed, so quotes and ``$`` inside the body are sent literally. A JSON body is
     pretty-printed (same JSON, different whitespace), as in the reference.
     """
-    lines = [f"curl --request {request.method}", f"--url {shlex.quote(str(request.url))}"]
+    url = request.url
+    if url.userinfo and not reveal_key:
+        url = url.copy_with(username=MASKED_USERINFO, password=None)
+    lines = [f"curl --request {request.method}", f"--url {shlex.quote(str(url))}"]
     for raw_name, raw_value in request.headers.raw:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         lowered = name.lower()
