@@ -232,6 +232,25 @@ def test_a_missing_empty_or_overlong_idempotency_key_gets_400(
     assert api.sandbox.session_count == 0
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("commande-r\u00e9f-1042".encode("latin-1"), id="non-ascii"),
+        pytest.param(b"key\x7f", id="control-character"),
+    ],
+)
+def test_an_idempotency_key_the_client_would_refuse_gets_400(api: Api, key: bytes) -> None:
+    response = api.client.post(
+        "/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": key}
+    )
+
+    error = assert_error(
+        response, 400, "invalid_request_error", "parameter_invalid", "Idempotency-Key"
+    )
+    assert "printable ASCII" in error["message"]
+    assert api.sandbox.session_count == 0
+
+
 def test_an_idempotency_key_of_255_characters_is_accepted(api: Api) -> None:
     assert api.create(BASIC, key="k" * 255).status_code == 200
 

@@ -122,6 +122,7 @@ def test_a_custom_catalogue_replaces_the_default(clock: FakeClock) -> None:
     ("kwargs", "message"),
     [
         pytest.param({"currency": "dollars"}, "currency", id="long-currency"),
+        pytest.param({"currency": "\u00e9ur"}, "currency", id="non-ascii-currency"),
         pytest.param({"unit_amount": -1}, "unit_amount", id="negative-amount"),
     ],
 )

@@ -254,6 +254,51 @@ def test_a_success_url_is_percent_encoded_into_the_location_header(open_page: An
     assert location == f"https://shop.example.com/merci%20caf%C3%A9?id={page.session['id']}"
 
 
+def test_a_percent_encoded_template_is_filled_in_the_redirect_and_the_receipt(
+    open_page: Any,
+) -> None:
+    page = open_page(success_url="https://shop.example.com/done?id=%7BCHECKOUT_SESSION_ID%7D")
+    expected = f"https://shop.example.com/done?id={page.session['id']}"
+
+    location = page.submit(FORM).headers["location"]
+    receipt = page.get().text
+
+    assert location == expected
+    assert f'href="{expected}"' in receipt
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        pytest.param({"name": "x" * 201}, "name", id="name-too-long"),
+        pytest.param({"email": "a" * 190 + "@example.com"}, "email", id="email-too-long"),
+        pytest.param({"email": "jane"}, "email", id="bad-email"),
+        pytest.param({"address": {**ADDRESS, "country": "USA"}}, "country", id="3-letter-country"),
+        pytest.param({"address": {**ADDRESS, "country": "\u00c9S"}}, "country", id="non-ascii"),
+        pytest.param({"address": {**ADDRESS, "city": "x" * 201}}, "city", id="city-too-long"),
+    ],
+)
+def test_the_page_refuses_what_the_complete_helper_refuses(
+    api: Any, open_page: Any, details: dict[str, Any], field: str
+) -> None:
+    session_id = open_page(billing_address_collection="required").session["id"]
+    page = open_page(billing_address_collection="required")
+    valid = {**FORM, "address": ADDRESS}
+    helper = api.post(
+        f"/v1/test_helpers/checkout_sessions/{session_id}/complete",
+        {"customer_details": {**valid, **details}},
+    )
+    form = {**FORM, **ADDRESS, **details, **details.get("address", {})}
+    form.pop("address", None)
+
+    submitted = page.submit(form)
+
+    assert helper.status_code == 400
+    assert helper.json()["error"]["param"].endswith(field)
+    assert submitted.status_code == 400
+    assert re.search(rf'<input id="{field}"[^>]*aria-invalid="true"', submitted.text)
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
     [

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import pytest
 from sandbox_support import BASIC, FakeClock
 
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+from leanrails.sandbox._record import Session, SessionRecord
 from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, SQLiteStore, Store
 
 
@@ -30,8 +31,15 @@ def record(key: str = "k", created: int = 100, **changes: Any) -> IdempotencyRec
     return IdempotencyRecord(**values)
 
 
-def stored(session_id: str = "cs_test_1") -> dict[str, Any]:
-    return {"session": {"id": session_id, "status": "open"}, "line_items": []}
+def stored(session_id: str = "cs_test_1") -> SessionRecord:
+    # A store keeps a session as opaque JSON, keyed by its id: the rest is not its concern.
+    session = cast(Session, {"id": session_id, "status": "open"})
+    return {
+        "account": "acct_test",
+        "session": session,
+        "line_items": [],
+        "payment_intent_data": None,
+    }
 
 
 @pytest.fixture(params=["memory", "sqlite"])

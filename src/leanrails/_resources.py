@@ -19,9 +19,9 @@ from pydantic_core import to_json
 
 from ._call import Call, RequestOptions, TimeoutTypes
 from ._params import CheckoutSessionCreateParams
+from ._rules import MAX_IDEMPOTENCY_KEY_LENGTH, idempotency_key_fault
 from ._session import CustomerDetails
 
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
 SESSIONS_PATH = "/v1/checkout_sessions"
 HELPER_SESSIONS_PATH = "/v1/test_helpers/checkout_sessions"
 
@@ -32,12 +32,13 @@ _Raw = TypeVar("_Raw")
 def _idempotency_key(key: str | None) -> str:
     if key is None:
         return str(uuid.uuid4())
-    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+    fault = idempotency_key_fault(key)
+    if fault == "length":
         raise ValueError(
             f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters, got "
             f"{len(key)}; leave it out and the client generates one"
         )
-    if not (key.isascii() and key.isprintable()):
+    if fault == "characters":
         raise ValueError("idempotency_key must be printable ASCII, as it is sent as a header")
     return key
 

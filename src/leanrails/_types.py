@@ -19,6 +19,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from ._rules import CURRENCY_CODE
+
 T = TypeVar("T")
 
 
@@ -51,7 +53,7 @@ MaybeAbsent: TypeAlias = Annotated[T | None, _NullHidden()]
 
 Currency = Annotated[
     str,
-    StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$"),
+    StringConstraints(min_length=3, max_length=3, pattern=f"^{CURRENCY_CODE}$"),
 ]
 """A three-letter ISO currency code, such as ``usd``."""
 

@@ -24,15 +24,12 @@ key as HTTP Basic username (:data:`TEST_API_KEY`, or any ``sk_test_…`` key).
 """
 
 from ._asgi import create_app
+from ._auth import TEST_API_KEY
 from ._catalog import DEFAULT_PRICES, Price
-from ._engine import (
-    IDEMPOTENCY_RETENTION_SECONDS,
-    IN_PROCESS_BASE_URL,
-    SESSION_LIFETIME_SECONDS,
-    TEST_API_KEY,
-    Sandbox,
-)
+from ._engine import IN_PROCESS_BASE_URL, Sandbox
 from ._errors import SandboxError
+from ._idempotency import IDEMPOTENCY_RETENTION_SECONDS
+from ._sessions import SESSION_LIFETIME_SECONDS
 from ._transport import AsyncSandboxTransport, SandboxTransport
 from ._wire import MAX_BODY_BYTES, SandboxRequest, SandboxResponse
 

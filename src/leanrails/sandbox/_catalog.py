@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .._rules import is_currency
+
 
 @dataclass(frozen=True, slots=True)
 class Price:
@@ -33,7 +35,7 @@ class Price:
     """Set for a recurring price, which payment mode rejects."""
 
     def __post_init__(self) -> None:
-        if len(self.currency) != 3 or not self.currency.isalpha():
+        if not is_currency(self.currency):
             raise ValueError(f"{self.id}: currency must be a 3-letter code, not {self.currency!r}")
         if self.unit_amount < 0:
             raise ValueError(f"{self.id}: unit_amount must be >= 0")

@@ -1,4 +1,4 @@
-"""The hosted checkout page: plain server-rendered HTML, no scripts, no external assets.
+"""The hosted checkout page's HTML: plain server-rendered pages, no scripts, no assets.
 
 ``GET /pay/{id}`` shows the line items, the totals and a form. The email is prefilled from
 ``customer_email``. Address fields are shown, and required, only when the session has
@@ -6,25 +6,22 @@
 tax that would need one). Submitting the form (``POST /pay/{id}``, form-encoded; no API key
 and no Idempotency-Key, as a browser sends neither) completes the session and answers
 ``303 See Other`` to ``success_url``, with ``{CHECKOUT_SESSION_ID}`` replaced by the session
-id. A cancel link goes to ``cancel_url``. Invalid input re-renders the form with a 400,
-an error summary (``role="alert"``) and each field's message tied to it by
-``aria-describedby``. A session that is complete shows a receipt; an expired one a 410.
+id (see :mod:`._hosted`, the controller). A cancel link goes to ``cancel_url``. Invalid
+input re-renders the form with a 400, an error summary (``role="alert"``) and each field's
+message tied to it by ``aria-describedby``. A session that is complete shows a receipt; an
+expired one a 410.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from .._types import Email
+from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
+from ._record import Session, SessionRecord
 
 FIELDS = ("email", "name", "phone", "line1", "line2", "city", "state", "postal_code", "country")
-_ADDRESS_REQUIRED = ("line1", "city", "postal_code", "country")
-_MAX_FIELD = 200
-_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+"""The form's fields, in the order the form shows them."""
 
 # Currencies without a minor unit, so 1500 jpy is ¥1500, not ¥15.00.
 _ZERO_DECIMAL = frozenset(
@@ -72,7 +69,8 @@ def _document(title: str, body: str) -> str:
     )
 
 
-def _summary(stored: Mapping[str, Any], session: Mapping[str, Any]) -> str:
+def _summary(record: SessionRecord) -> str:
+    session = record["session"]
     currency = session["currency"]
     rows = "".join(
         "<tr>"
@@ -81,7 +79,7 @@ def _summary(stored: Mapping[str, Any], session: Mapping[str, Any]) -> str:
         f'<td class="num">{format_amount(line["unit_amount"], currency)}</td>'
         f'<td class="num">{format_amount(line["amount"], currency)}</td>'
         "</tr>\n"
-        for line in stored["line_items"]
+        for line in record["line_items"]
     )
     details = session["total_details"]
     totals = [
@@ -125,7 +123,7 @@ def _field(
         f'name="{name}"',
         f'type="{type}"',
         f'value="{escape(value)}"',
-        f'maxlength="{_MAX_FIELD}"',
+        f'maxlength="{MAX_CUSTOMER_FIELD_LENGTH}"',
     ]
     if autocomplete:
         attrs.append(f'autocomplete="{autocomplete}"')
@@ -145,14 +143,14 @@ def _field(
 
 
 def render_checkout(
-    stored: Mapping[str, Any],
-    session: Mapping[str, Any],
+    record: SessionRecord,
     *,
     action: str,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> str:
     """The checkout page of an open hosted session."""
+    session = record["session"]
     errors = errors or {}
     if values is None:
         values = {"email": session["customer_email"] or ""}
@@ -172,7 +170,7 @@ def render_checkout(
             '<div class="errors" role="alert" aria-labelledby="errors-title">'
             f'<h2 id="errors-title">There is a problem</h2><ul>{items}</ul></div>'
         )
-    parts.append(_summary(stored, session))
+    parts.append(_summary(record))
     form = [
         f'<form method="post" action="{escape(action)}" aria-labelledby="form-title">',
         '<h2 id="form-title">Your details</h2>',
@@ -210,7 +208,7 @@ def render_checkout(
                 errors,
                 required=True,
                 autocomplete="country",
-                extra=' pattern="[A-Za-z]{2}" size="2"',
+                extra=f' pattern="{COUNTRY_CODE}" size="2"',
             ),
             "</fieldset>",
         ]
@@ -222,45 +220,13 @@ def render_checkout(
     return _document(f"Pay {total} - LeanRails sandbox checkout", "\n".join(parts))
 
 
-def validate_form(values: Mapping[str, str], session: Mapping[str, Any]) -> dict[str, str]:
-    """One message per field at fault; empty when the form can complete the session."""
-    errors: dict[str, str] = {}
-    for name, value in values.items():
-        if len(value) > _MAX_FIELD:
-            errors[name] = f"Use at most {_MAX_FIELD} characters."
-    email = values.get("email", "")
-    if not email:
-        errors["email"] = "Enter your email address."
-    elif "email" not in errors:
-        try:
-            _EMAIL.validate_python(email)
-        except ValidationError:
-            errors["email"] = "Enter an email address such as jsmith@example.com."
-    if not values.get("name"):
-        errors["name"] = "Enter your name."
-    if session["billing_address_collection"] == "required":
-        labels = {
-            "line1": "address line 1",
-            "city": "city",
-            "postal_code": "postal code",
-            "country": "country",
-        }
-        for name in _ADDRESS_REQUIRED:
-            if not values.get(name):
-                errors.setdefault(name, f"Enter your {labels[name]}.")
-        country = values.get("country", "")
-        if country and (len(country) != 2 or not country.isascii() or not country.isalpha()):
-            errors.setdefault("country", "Enter a 2-letter country code, such as US.")
-    return errors
-
-
-def render_closed(session: Mapping[str, Any]) -> str:
+def render_closed(session: Session) -> str:
     """The page of a session that is no longer open."""
     if session["status"] == "complete":
         total = format_amount(session["amount_total"], session["currency"])
         link = ""
         if session["success_url"]:
-            url = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+            url = fill_session_id(session["success_url"], session["id"])
             link = f'<p><a href="{escape(url)}">Continue</a></p>'
         body = f"<h1>Payment complete</h1>\n<p>{escape(total)} was paid. Thank you.</p>\n{link}"
         return _document("Payment complete - LeanRails sandbox checkout", body)

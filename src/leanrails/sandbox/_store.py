@@ -2,8 +2,8 @@
 
 Two kinds of record:
 
-- **sessions**, kept as the JSON of the engine's internal record (the public Checkout
-  Session plus what the hosted page needs, such as line items);
+- **sessions**, kept as the JSON of a :class:`~._record.SessionRecord` (the public
+  Checkout Session plus what only the sandbox sees: its account, its line items);
 - **idempotency records**, keyed by (API key, Idempotency-Key): the request's fingerprint and
   the exact response (status, headers, body bytes), kept for 24 hours by the sandbox's
   clock.
@@ -22,9 +22,11 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from pydantic_core import to_json
+
+from ._record import SessionRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +46,14 @@ class IdempotencyRecord:
 class Store(Protocol):
     """What the engine needs from a store."""
 
-    def get_session(self, session_id: str) -> dict[str, Any] | None: ...
+    def get_session(self, session_id: str) -> SessionRecord | None: ...
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None: ...
 
     def count_sessions(self) -> int: ...
 
     def commit(
-        self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None
+        self, *, session: SessionRecord | None, record: IdempotencyRecord | None
     ) -> None: ...
 
     def purge_idempotency(self, created_before: int) -> None: ...
@@ -70,7 +72,7 @@ class MemoryStore:
         self._sessions: dict[str, bytes] = {}
         self._records: dict[tuple[str, str], IdempotencyRecord] = {}
 
-    def get_session(self, session_id: str) -> dict[str, Any] | None:
+    def get_session(self, session_id: str) -> SessionRecord | None:
         data = self._sessions.get(session_id)
         return None if data is None else _loads(zlib.decompress(data))
 
@@ -81,7 +83,7 @@ class MemoryStore:
     def count_sessions(self) -> int:
         return len(self._sessions)
 
-    def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
+    def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
         # Serialize first, so a failure leaves nothing half-written.
         data = None if session is None else zlib.compress(to_json(session), 1)
         if data is not None and session is not None:
@@ -137,7 +139,7 @@ class SQLiteStore:
             self._db.close()
             raise
 
-    def get_session(self, session_id: str) -> dict[str, Any] | None:
+    def get_session(self, session_id: str) -> SessionRecord | None:
         row = self._db.execute("SELECT data FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return None if row is None else _loads(row[0])
 
@@ -165,7 +167,7 @@ class SQLiteStore:
             request_id=request_id,
         )
 
-    def commit(self, *, session: dict[str, Any] | None, record: IdempotencyRecord | None) -> None:
+    def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
         data = None if session is None else to_json(session).decode()
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -202,6 +204,5 @@ class SQLiteStore:
         self._db.close()
 
 
-def _loads(data: str | bytes) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(data)
-    return value
+def _loads(data: str | bytes) -> SessionRecord:
+    return cast(SessionRecord, json.loads(data))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic_core import to_json
+
+from ._faults import Hold
 
 MAX_BODY_BYTES = 1024 * 1024
 """Bodies larger than this (1 MiB) are refused with a 400."""
@@ -60,6 +62,10 @@ class SandboxResponse:
             if key.lower() == lname:
                 return value
         return None
+
+
+Step: TypeAlias = Generator[Hold, None, SandboxResponse]
+"""How the engine answers: a generator that yields each hold to wait out, then returns."""
 
 
 def dump_json(value: Any) -> bytes:

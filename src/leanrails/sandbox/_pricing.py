@@ -1,0 +1,91 @@
+"""Pricing: a create's line items priced from the catalogue or inline, and the totals.
+
+Sandbox conventions: the sandbox models no discounts, shipping or tax: ``total_details``
+is all zeros and ``amount_total`` equals ``amount_subtotal``. ``currency`` overrides the
+line items' currency as a label only: no conversion is made. All line items share one
+currency unless ``currency`` is set, and a recurring catalogue price is refused (payment
+mode takes one-time prices only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .._params import CheckoutSessionCreateParams
+from ._catalog import Price
+from ._errors import SandboxError, invalid
+from ._record import LineItem, TotalDetails
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A create's priced lines, its currency and its amounts."""
+
+    line_items: list[LineItem]
+    currency: str
+    amount_subtotal: int
+    total_details: TotalDetails
+    amount_total: int
+
+
+def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> Priced:
+    """Price ``params.line_items``, or raise the 400 that names the line at fault."""
+    lines: list[LineItem] = []
+    for index, item in enumerate(params.line_items):
+        if item.price is not None:
+            param = f"line_items[{index}].price"
+            found = _catalogue_price(item.price, param, prices)
+            currency, unit_amount, product = found.currency, found.unit_amount, found.product
+            currency_param = param
+        else:
+            assert item.price_data is not None  # the model guarantees one of the two
+            data = item.price_data
+            currency, unit_amount, product = data.currency, data.unit_amount, data.product
+            currency_param = f"line_items[{index}].price_data.currency"
+        currency = currency.lower()
+        if params.currency is None and lines and currency != lines[0]["currency"]:
+            raise invalid(
+                f"Invalid {currency_param}: line_items[{index}] is in {currency} but "
+                f"line_items[0] is in {lines[0]['currency']}. All line items must share "
+                "one currency, unless currency is set.",
+                param=currency_param,
+            )
+        lines.append(
+            {
+                "product": product,
+                "price": item.price,
+                "quantity": item.quantity,
+                "unit_amount": unit_amount,
+                "currency": currency,
+                "amount": item.quantity * unit_amount,
+            }
+        )
+    subtotal = sum(line["amount"] for line in lines)
+    details: TotalDetails = {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
+    total = (
+        subtotal - details["amount_discount"] + details["amount_shipping"] + details["amount_tax"]
+    )
+    currency = (params.currency or lines[0]["currency"]).lower()
+    return Priced(lines, currency, subtotal, details, total)
+
+
+def _catalogue_price(price_id: str, param: str, prices: Mapping[str, Price]) -> Price:
+    found = prices.get(price_id)
+    if found is None:
+        known = ", ".join(sorted(prices)) or "(none)"
+        raise SandboxError(
+            400,
+            "invalid_request_error",
+            "resource_missing",
+            f"No such price: {price_id!r} (at {param}). The sandbox's catalogue has: {known}.",
+            param,
+        )
+    if found.recurring_interval is not None:
+        raise invalid(
+            f"Invalid {param}: {found.id} is a recurring price (billed every "
+            f"{found.recurring_interval}), and a payment-mode Checkout Session "
+            "takes one-time prices only. Use a one-time price.",
+            param=param,
+        )
+    return found

@@ -1,0 +1,165 @@
+"""Routing: which handler answers a request, and the headers every answer carries.
+
+API routes (under ``/v1``, authenticated; see :mod:`leanrails.sandbox` for the list) run
+their POSTs through :class:`Idempotency`; faults reach them as hooks. Faults apply to
+``/v1/checkout_sessions`` routes only, never to the test helpers, the hosted page or
+``/openapi.yaml``, so a test can always inspect and reset the sandbox. Every answer
+carries a ``Request-Id`` and echoes a header-safe ``X-API-Version``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from importlib import resources
+from typing import Final
+
+from .._params import CheckoutSessionCreateParams
+from . import _page
+from ._auth import TEST_API_KEY, Caller, authenticate
+from ._checks import JSON, read_params
+from ._errors import SandboxError, injected, not_found
+from ._faults import Faults
+from ._helper_bodies import CompleteParams, EmptyParams, FaultParams
+from ._hosted import HTML, HostedPage
+from ._idempotency import Idempotency, Receipt
+from ._record import new_id
+from ._sessions import Sessions
+from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
+
+_LOG: Final = logging.getLogger("leanrails.sandbox")
+
+
+class Router:
+    """Answers every request of one sandbox. ``lock`` is the engine's."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        idempotency: Idempotency,
+        faults: Faults,
+        lock: threading.RLock,
+    ) -> None:
+        self._sessions = sessions
+        self._idempotency = idempotency
+        self._faults = faults
+        self._lock = lock
+        self._page = HostedPage(sessions, lock)
+
+    def process(self, request: SandboxRequest) -> Step:
+        """The answer to ``request``, as a generator that yields the holds to wait out."""
+        request_id = new_id("req_")
+        common: list[tuple[str, str]] = [("Request-Id", request_id)]
+        version = request.header("x-api-version")
+        if version is not None and _is_header_safe(version):
+            common.append(("X-API-Version", version))
+        try:
+            result = yield from self._route(request, request_id)
+        except SandboxError as exc:
+            result = response(exc.status, dump_json(exc.body()), JSON, exc.headers)
+        except Exception:  # pragma: no cover - a bug; answered as the API would
+            _LOG.exception(
+                "sandbox: unexpected error answering %s %s", request.method, request.path
+            )
+            error = SandboxError(500, "api_error", None, "The sandbox failed unexpectedly.")
+            result = response(500, dump_json(error.body()), JSON)
+        return SandboxResponse(
+            result.status, result.headers + tuple(common), result.body, result.drop_connection
+        )
+
+    def _route(self, request: SandboxRequest, request_id: str) -> Step:
+        method, path = request.method.upper(), request.path
+        parts = [p for p in path.split("/") if p]
+        if parts[:1] == ["v1"]:
+            caller = authenticate(request)
+            return (yield from self._route_api(request, method, parts[1:], caller, request_id))
+        if method == "GET" and path == "/openapi.yaml":
+            return response(200, _openapi(), "application/yaml; charset=utf-8")
+        if len(parts) == 2 and parts[0] == "pay" and method in ("GET", "POST"):
+            return self._page.answer(request, method, parts[1])
+        if method == "GET" and path == "/":
+            return response(200, _page.render_index(TEST_API_KEY).encode(), HTML)
+        raise _unrecognized(method, path)
+
+    def _route_api(
+        self, request: SandboxRequest, method: str, parts: list[str], caller: Caller, rid: str
+    ) -> Step:
+        if parts[:1] == ["checkout_sessions"]:
+            failure = self._faults.take_failure()
+            if failure is not None:
+                raise injected(*failure)
+        idempotent = functools.partial(self._idempotency.run, request, caller.api_key, rid)
+        faults = self._faults
+        match method, parts:
+            case "POST", ["checkout_sessions"]:
+                create = self._create_action(caller)
+                hold, drop = faults.take_delay, faults.take_drop
+                return (yield from idempotent(create, hold=hold, drop=drop))
+            case "GET", ["checkout_sessions", session_id]:
+                held = faults.take_delay()
+                if held is not None:
+                    yield held
+                with self._lock:
+                    record = self._sessions.load(session_id, caller.account)
+                    session = self._sessions.present(record)
+                return response(200, dump_json(session), JSON)
+            case "POST", ["checkout_sessions", session_id, "expire"]:
+                expire = self._expire_action(caller, session_id)
+                return (yield from idempotent(expire, hold=faults.take_delay))
+            case "POST", ["test_helpers", "checkout_sessions", session_id, "complete"]:
+                return (yield from idempotent(self._complete_action(caller, session_id)))
+            case "POST", ["test_helpers", "faults"]:
+                return (yield from idempotent(self._faults_action))
+            case "GET", ["test_helpers", "faults"]:
+                return response(200, dump_json(faults.state()), JSON)
+        raise _unrecognized(method, request.path)
+
+    # -- the POST actions: each reads its body and commits through the receipt ---------------
+
+    def _create_action(self, caller: Caller) -> Callable[[bytes, Receipt], None]:
+        def create(body: bytes, receipt: Receipt) -> None:
+            now = self._sessions.now()
+            context = {"now": now}
+            params = read_params(CheckoutSessionCreateParams, body, required=True, context=context)
+            self._sessions.create(params, caller.account, now, receipt)
+
+        return create
+
+    def _complete_action(self, caller: Caller, session_id: str) -> Callable[[bytes, Receipt], None]:
+        def complete(body: bytes, receipt: Receipt) -> None:
+            details = read_params(CompleteParams, body).customer_details
+            self._sessions.complete(session_id, details, account=caller.account, receipt=receipt)
+
+        return complete
+
+    def _expire_action(self, caller: Caller, session_id: str) -> Callable[[bytes, Receipt], None]:
+        def expire(body: bytes, receipt: Receipt) -> None:
+            read_params(EmptyParams, body)
+            self._sessions.expire(session_id, account=caller.account, receipt=receipt)
+
+        return expire
+
+    def _faults_action(self, body: bytes, receipt: Receipt) -> None:
+        read_params(FaultParams, body).apply(self._faults)
+        receipt.commit(self._faults.state(), None)
+
+
+def _is_header_safe(value: str) -> bool:
+    return len(value) <= 255 and all(" " <= ch <= "~" or ch == "\t" for ch in value)
+
+
+def _unrecognized(method: str, path: str) -> SandboxError:
+    shown = path if len(path) <= 100 else path[:100] + "…"
+    return not_found(f"Unrecognized request URL ({method}: {shown}).")
+
+
+_OPENAPI: bytes | None = None
+
+
+def _openapi() -> bytes:
+    global _OPENAPI
+    if _OPENAPI is None:
+        _OPENAPI = resources.files("leanrails").joinpath("openapi.yaml").read_bytes()
+    return _OPENAPI
