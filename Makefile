@@ -69,7 +69,9 @@ test-py311: $(STAMP)
 	$(BIN)/uv venv --quiet --allow-existing --python "$$PY" .venv-py311 && \
 	$(BIN)/uv pip install --quiet --python .venv-py311/bin/python -c requirements.lock \
 		-e '.[server]' pytest pytest-timeout anyio hypothesis pyyaml openapi-spec-validator && \
-	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL .venv-py311/bin/python -m pytest \
+	run=$$(mktemp -d -t leanrails-test-py311-XXXXXX) && \
+	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL PYTHONPYCACHEPREFIX=$(PYCACHE) \
+		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis .venv-py311/bin/python -m pytest \
 		-p no:cacheprovider -o addopts="" -q $(PY311_TESTS)
 
 lint: $(STAMP)
@@ -82,9 +84,17 @@ typecheck: $(STAMP)
 # The notebooks' committed outputs come from the embedded sandbox: a live key in the
 # environment would send them (and nbval) to a live server instead.
 # Two runs: pytest-cov's measurement of subprocesses stops nbval's kernels from starting.
+# A test run leaves the work tree as it found it: bytecode goes under .venv, and the run's
+# data (coverage, hypothesis's storage, the reliability counts) to a new temporary folder;
+# to keep the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
+PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
 pytest: setup browser
+	run=$$(mktemp -d -t leanrails-test-XXXXXX) && echo "this run's data: $$run" && \
+	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
+		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \
+		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run} && \
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
-		--cov --cov-report=term:skip-covered tests
+		--cov --cov-report=term:skip-covered tests && \
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
 		notebooks
 
@@ -132,8 +142,10 @@ bench: $(STAMP)
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # The long reliability tests (tests/soak/, skipped by make test): at most 5 minutes.
+# Their counts are kept in benchmarks/results/soak.json, beside the benchmarks'.
 soak: $(STAMP)
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL LEANRAILS_SOAK=1 \
+		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-benchmarks/results} \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/soak -s -q
 
 clean:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 import uvicorn
 
 from leanrails.sandbox import Sandbox, SandboxTransport, create_app
@@ -65,6 +70,30 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+SCRIPT = Path(sys.executable).with_name("leanrails")
+
+
+def command(*args: str) -> list[str]:
+    """The ``leanrails`` console script with ``args``, as a user runs it."""
+    if SCRIPT.exists():
+        return [str(SCRIPT), *args]
+    return [sys.executable, "-m", "leanrails._cli", *args]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (30 s at most) until ``process`` accepts connections on ``port``."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"leanrails sandbox exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    pytest.fail(f"leanrails sandbox did not listen on {port} within 30 s:\n{log.read_text()}")
 
 
 @dataclass

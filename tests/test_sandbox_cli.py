@@ -6,9 +6,7 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,31 +16,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from sandbox_support import BASIC, free_port
+from sandbox_support import BASIC, command, free_port, wait_until_listening
 
 from leanrails._cli import main
 from leanrails.sandbox import TEST_API_KEY
-
-SCRIPT = Path(sys.executable).with_name("leanrails")
-
-
-def command(*args: str) -> list[str]:
-    if SCRIPT.exists():
-        return [str(SCRIPT), *args]
-    return [sys.executable, "-m", "leanrails._cli", *args]
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"leanrails sandbox exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
-    pytest.fail(f"leanrails sandbox did not listen on {port} within 30 s:\n{log.read_text()}")
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Long attacks on the kit, over the real ``leanrails sandbox`` process (``make soak``).
 
-The same attacks as ``tests/test_reliability.py``, longer and harder:
+The attacks of ``tests/reliability/`` (its harness modules), longer and harder:
 
 - fuzzed requests over HTTP, then malformed HTTP on a raw socket: no 5xx, the server stays
   up, and the SQLite state holds exactly the sessions that a 200 reported;
@@ -33,22 +33,13 @@ from typing import Any
 
 import httpx2
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from reliability.crash import crash_cycles, sandbox_process
+from reliability.differential import differential
+from reliability.faults import FaultRun, assert_exactly_one_session_per_key
+from reliability.fuzzing import GOOD_AUTH, fuzz_counts, send_fuzzed
+from reliability.races import same_key_creates
+from reliability.results import Tally, tally_for
 from sandbox_support import BASIC, free_port
-from test_reliability import (
-    FaultRun,
-    FuzzOutcome,
-    Tally,
-    assert_exactly_one_session_per_key,
-    check_fuzzed_response,
-    crash_cycles,
-    differential,
-    fuzz_requests,
-    same_key_creates,
-    sandbox_process,
-    tally_for,
-)
 
 import leanrails
 from leanrails import LeanRails
@@ -58,7 +49,7 @@ from leanrails.testing import set_testing
 
 @pytest.fixture
 def tally(request: pytest.FixtureRequest) -> Tally:
-    return tally_for(request.config, "soak counts (make soak)", "soak.json")
+    return tally_for(request, "soak counts (make soak)", "soak.json")
 
 
 @dataclass(frozen=True)
@@ -106,48 +97,17 @@ class Faults:
 # =========================================================================== fuzz
 
 
-def _http_safe(value: bytes) -> bytes:
-    """A header value an HTTP/1.1 client can send: no control bytes, no edge whitespace."""
-    kept = bytes(b for b in value if (0x20 <= b != 0x7F) or b == 0x09)
-    return kept.strip(b" \t")
-
-
 @pytest.mark.timeout(180)
 def test_soak_fuzzed_requests_over_http_never_get_a_5xx(tmp_path: Path, tally: Tally) -> None:
-    budget, examples = 70.0, 6000
-    outcome = FuzzOutcome()
-    deadline = time.monotonic() + budget
     with (
         served(tmp_path, "fuzz") as server,
         httpx2.Client(base_url=server.url, timeout=10) as client,
     ):
-
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        @given(data=st.data())
-        def one_request(data: st.DataObject) -> None:
-            request = data.draw(fuzz_requests(outcome.session_ids), label="request")
-            if time.monotonic() > deadline:
-                return
-            request["headers"] = [(n, _http_safe(v)) for n, v in request["headers"]]
-            response = client.request(**request)
-            check_fuzzed_response(request, response, outcome)
-
-        one_request()
+        outcome = send_fuzzed(client, 6000, over_http=True, budget=70.0)
         assert server.process.poll() is None
     assert count_sessions(server.db) == outcome.created
     assert outcome.tried >= 1000
-    tally.add(
-        "fuzz (HTTP, leanrails sandbox --db)",
-        inputs_tried=outcome.tried,
-        answers_5xx=sum(n for status, n in outcome.statuses.items() if status >= 500),
-        sessions_created=outcome.created,
-        **{f"status_{status}": n for status, n in sorted(outcome.statuses.items())},
-    )
+    tally.add("fuzz (HTTP, leanrails sandbox --db)", **fuzz_counts(outcome))
 
 
 MALFORMED = [
@@ -200,8 +160,6 @@ def _chunked_create(auth: str, body: bytes, chunk: int) -> bytes:
 def test_soak_malformed_http_gets_no_5xx_and_the_server_stays_up(
     tmp_path: Path, tally: Tally
 ) -> None:
-    from test_reliability import GOOD_AUTH
-
     rng = random.Random(7)
     statuses: Counter[str] = Counter()
     with served(tmp_path, "raw") as server:

@@ -1,0 +1,159 @@
+"""``kill -9`` of ``leanrails sandbox --db`` under load, then a restart on the same file.
+
+Every create that got a 200 must be retrievable and replay; retrying the rest must make
+exactly one session per idempotency key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox_support import BASIC, command, free_port, wait_until_listening
+
+import leanrails
+from leanrails import APIConnectionError, LeanRails, NotFoundError
+from leanrails.sandbox import TEST_API_KEY
+from leanrails.testing import set_testing
+
+
+@contextlib.contextmanager
+def sandbox_process(db: Path, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``leanrails sandbox --db`` on ``port``; stopped (kill -9 if need be) on exit."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            command("sandbox", "--port", str(port), "--db", str(db), "--log-level", "warning"),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            wait_until_listening(port, process, log)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(10)
+
+
+@dataclass
+class LoadLog:
+    """Every create a load sent, by idempotency key: its session id, or its error."""
+
+    ok: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def create_load(url: str, log: LoadLog, stop: threading.Event, worker: int, cycle: int) -> None:
+    with LeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=0, timeout=5) as client:
+        index = 0
+        while not stop.is_set():
+            index += 1
+            key = f"crash-{cycle}-{worker}-{index}"
+            try:
+                session = client.checkout_sessions.create(
+                    **BASIC, client_reference_id=key, idempotency_key=key
+                )
+            except leanrails.LeanRailsError as exc:
+                with log.lock:
+                    log.failed[key] = type(exc).__name__
+                if isinstance(exc, APIConnectionError):
+                    time.sleep(0.01)  # the server is gone; do not spin
+            else:
+                with log.lock:
+                    log.ok[key] = session.id
+
+
+def kill_under_load(url: str, process: subprocess.Popen[bytes], log: LoadLog, cycle: int) -> None:
+    """Run 4 creating threads, ``kill -9`` the server mid-load, then stop them."""
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=create_load, args=(url, log, stop, worker, cycle), daemon=True)
+        for worker in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(log.ok) < 30 * (cycle + 1) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    stop.set()
+    process.wait(10)
+    for thread in threads:
+        thread.join(15)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+@dataclass
+class Recovery:
+    """What a restart found: acknowledged creates still there (or lost), and retried ones."""
+
+    retrievable: int = 0
+    lost: list[str] = field(default_factory=list)
+    committed_before_crash: int = 0
+    created_on_retry: int = 0
+
+
+def recover(url: str, log: LoadLog, cycle: int) -> Recovery:
+    """After a restart: check every create acknowledged so far, and retry this cycle's failures."""
+    recovery = Recovery()
+    with (
+        set_testing(max_wait=0.05),
+        LeanRails(api_key=TEST_API_KEY, base_url=url, max_retries=3) as c,
+    ):
+        for key, session_id in log.ok.items():
+            try:
+                session = c.checkout_sessions.retrieve(session_id)
+            except NotFoundError:
+                recovery.lost.append(key)
+                continue
+            replay = c.checkout_sessions.with_raw_response.create(
+                **BASIC, client_reference_id=key, idempotency_key=key
+            )
+            assert session.client_reference_id == key
+            assert replay.idempotent_replayed, f"{key}: no idempotency record after the restart"
+            assert replay.parse().id == session_id
+            recovery.retrievable += 1
+        for key in log.failed:
+            if not key.startswith(f"crash-{cycle}-"):
+                continue
+            raw = c.checkout_sessions.with_raw_response.create(
+                **BASIC, client_reference_id=key, idempotency_key=key
+            )
+            if raw.idempotent_replayed:
+                recovery.committed_before_crash += 1
+            else:
+                recovery.created_on_retry += 1
+    return recovery
+
+
+def crash_cycles(tmp_path: Path, cycles: int) -> tuple[LoadLog, list[Recovery], int]:
+    """``cycles`` rounds of load, kill -9 and restart on one --db; the final session count."""
+    db = tmp_path / "crash.db"
+    server_log = tmp_path / "server.log"
+    log = LoadLog()
+    recoveries = []
+    for cycle in range(cycles):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with sandbox_process(db, port, server_log) as process:
+            kill_under_load(url, process, log, cycle)
+        port = free_port()
+        with sandbox_process(db, port, server_log):
+            recoveries.append(recover(f"http://127.0.0.1:{port}", log, cycle))
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        (sessions,) = conn.execute("SELECT count(*) FROM sessions").fetchone()
+    return log, recoveries, sessions

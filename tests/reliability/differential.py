@@ -1,0 +1,346 @@
+"""The pydantic models against ``openapi.yaml``: do they accept exactly what the contract does?
+
+Requests are generated from the contract's CheckoutSessionCreateParams (hypothesis-jsonschema,
+``$ref``s resolved) and mutated. The models (Python and JSON validation) must accept exactly
+what the contract does, read as the kit declares (``KIT_READING``), and minus the
+``x-leanrails-rules`` JSON Schema cannot express, each of which is checked here by its own
+predicate (``broken_rules``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+from pydantic import ValidationError
+
+from leanrails import CheckoutSessionCreateParams
+from reliability.fuzzing import FUZZ_JSON, NOW
+
+CONTRACT: dict[str, Any] = yaml.safe_load(
+    files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")
+)
+SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
+_ANNOTATIONS = frozenset({"description", "examples", "title"})
+
+
+def resolve(node: Any) -> Any:
+    """``node`` with every ``$ref`` inlined and annotations dropped, as plain JSON Schema.
+
+    ``x-leanrails-*`` keys go too (they are checked by ``broken_rules``). A pattern's final
+    ``$`` becomes ``\\Z``: JSON Schema patterns are ECMA-262, where ``$`` matches only at the
+    very end, while Python's ``$`` (used by jsonschema and hypothesis) also matches before a
+    final newline.
+    """
+    if isinstance(node, list):
+        return [resolve(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return resolve(SCHEMAS[node["$ref"].rsplit("/", 1)[-1]])
+    out = {
+        key: resolve(value)
+        for key, value in node.items()
+        if not key.startswith("x-") and key not in _ANNOTATIONS
+    }
+    pattern = out.get("pattern")
+    if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
+        out["pattern"] = pattern[:-1] + "\\Z"
+    return out
+
+
+CREATE_SCHEMA: dict[str, Any] = resolve(SCHEMAS["CheckoutSessionCreateParams"])
+EXPIRES_AT_WINDOW = (NOW + 30 * 60, NOW + 24 * 60 * 60)
+
+
+def broken_rules(body: dict[str, Any]) -> set[str]:
+    """The ``x-leanrails-rules`` that ``body`` breaks, read from the rules' own text.
+
+    Judged only for bodies that satisfy the schema, so the types are known.
+    """
+    broken = set()
+    for item in body["line_items"]:
+        if ("price" in item) == ("price_data" in item):
+            broken.add("line_item_price_xor_price_data")
+        if "recurring" in item.get("price_data", {}):
+            broken.add("no_recurring_in_payment_mode")
+    if body.get("ui_mode", "hosted") == "hosted" and "success_url" not in body:
+        broken.add("success_url_required_for_hosted")
+    low, high = EXPIRES_AT_WINDOW
+    if "expires_at" in body and not low <= body["expires_at"] <= high:
+        broken.add("expires_at_window")
+    return broken
+
+
+def _rule_respecting(schema: dict[str, Any]) -> dict[str, Any]:
+    """The create schema with the rules written in (for generating accepted bodies)."""
+    respecting = copy.deepcopy(schema)
+    item = respecting["properties"]["line_items"]["items"]
+    item["oneOf"] = [
+        {"required": ["price"], "not": {"required": ["price_data"]}},
+        {"required": ["price_data"], "not": {"required": ["price"]}},
+    ]
+    del item["properties"]["price_data"]["properties"]["recurring"]
+    respecting["required"] = [*respecting["required"], "success_url"]
+    low, high = EXPIRES_AT_WINDOW
+    respecting["properties"]["expires_at"].update(minimum=low, maximum=high)
+    return respecting
+
+
+_Draft = jsonschema.Draft202012Validator
+CONTRACT_VALIDATOR = _Draft(CREATE_SCHEMA, format_checker=_Draft.FORMAT_CHECKER)
+"""The contract as JSON Schema says it, formats asserted."""
+
+
+def _http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _email_address(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+_KIT_FORMATS = jsonschema.FormatChecker([])
+_KIT_FORMATS.checks("uri")(_http_url)
+_KIT_FORMATS.checks("email")(_email_address)
+_KitDraft = jsonschema.validators.extend(
+    _Draft,
+    type_checker=_Draft.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+KIT_READING = _KitDraft(CREATE_SCHEMA, format_checker=_KIT_FORMATS)
+"""The contract as the kit reads it; it differs in three places, each pinned below:
+
+- ``integer`` is a JSON integer: ``2.0`` is not a quantity (the models are strict);
+- ``format: uri`` is an absolute http(s) URL with a host, kept as given: narrower than
+  RFC 3986 (no ``ftp:``, no ``http:/x``) and wider (Stripe's ``{CHECKOUT_SESSION_ID}``
+  template, which RFC 3986 does not allow, must pass);
+- ``format: email`` is an address ``email-validator`` accepts (JSON Schema's own check
+  is just "contains an @").
+"""
+
+
+def without_nulls(body: Any, schema: dict[str, Any] = CREATE_SCHEMA) -> Any:
+    """``body`` without the ``None`` members of optional properties that have no default.
+
+    In Python the models read such a ``None`` as "not sent" (JSON null is refused, as the
+    contract says). Nulls anywhere else (unknown keys, required fields, metadata values)
+    are kept, and judged.
+    """
+    if isinstance(body, list) and isinstance(schema.get("items"), dict):
+        return [without_nulls(item, schema["items"]) for item in body]
+    if not isinstance(body, dict) or "properties" not in schema:
+        return body
+    properties, required = schema["properties"], set(schema.get("required", ()))
+    return {
+        key: without_nulls(value, properties[key]) if key in properties else value
+        for key, value in body.items()
+        if not (
+            value is None
+            and key in properties
+            and key not in required
+            and "default" not in properties[key]
+        )
+    }
+
+
+def _accepts(validate: Callable[[], object]) -> bool:
+    try:
+        validate()
+    except ValidationError:
+        return False
+    return True
+
+
+def model_accepts(body: Any) -> tuple[bool, bool]:
+    """(Python validation, JSON validation) of ``body`` by CheckoutSessionCreateParams."""
+    context = {"now": NOW}
+    model = CheckoutSessionCreateParams
+    python_ok = _accepts(lambda: model.model_validate(body, context=context))
+    json_ok = _accepts(lambda: model.model_validate_json(json.dumps(body), context=context))
+    return python_ok, json_ok
+
+
+def judge(body: Any, counts: Counter[str]) -> None:
+    """Assert the models and the contract agree on ``body``; count how it was decided.
+
+    JSON validation (what the sandbox runs on the wire) must match the contract exactly, as
+    the kit reads it. Python validation reads ``None`` in an optional field as "not sent",
+    so it must match the contract on ``body`` without such nulls.
+    """
+    python_ok, json_ok = model_accepts(body)
+    for name, verdict, view in (
+        ("JSON", json_ok, body),
+        ("Python", python_ok, without_nulls(body)),
+    ):
+        contract_ok = CONTRACT_VALIDATOR.is_valid(view)
+        kit_ok = KIT_READING.is_valid(view)
+        rules = broken_rules(view) if kit_ok else set()
+        expected = kit_ok and not rules
+        assert verdict == expected, (
+            f"{name} validation {'accepts' if verdict else 'rejects'} what the contract "
+            f"{'accepts' if expected else 'rejects'} (contract as JSON Schema: {contract_ok}, "
+            f"broken rules: {sorted(rules)}): {body!r}"
+        )
+        if kit_ok and not contract_ok:
+            # The kit's reading only narrows the contract, but for URLs that are not RFC
+            # 3986 URIs (test_urls_are_read_as_http_urls_kept_as_given_not_as_rfc_3986_uris).
+            reasons = {
+                (e.validator, e.validator_value) for e in CONTRACT_VALIDATOR.iter_errors(view)
+            }
+            assert reasons == {("format", "uri")}, f"{reasons}: {body!r}"
+            counts[f"{name.lower()}_url_that_is_not_a_uri_accepted"] += 1
+    counts["inputs_tried"] += 1
+    if python_ok != json_ok:
+        counts["python_none_read_as_not_sent"] += 1
+    if json_ok:
+        counts["accepted"] += 1
+    elif not CONTRACT_VALIDATOR.is_valid(body):
+        counts["rejected_by_schema"] += 1
+    elif not KIT_READING.is_valid(body):
+        counts["rejected_by_kit_reading_only"] += 1
+    else:
+        counts["rejected_by_x_leanrails_rules_only"] += 1
+        for rule in broken_rules(body):
+            counts[f"rule_{rule}"] += 1
+
+
+EDGE_VALUES: st.SearchStrategy[Any] = st.sampled_from(
+    [
+        None,
+        "",
+        " ",
+        "x" * 41,
+        "x" * 201,
+        "x" * 501,
+        "usd\n",
+        "US",
+        "USDD",
+        "u$d",
+        "cus_",
+        "cus",
+        "ftp://example.com/x",
+        "https://",
+        "example.com/x",
+        "a@b",
+        "not-an-email",
+        "jsmith@example.com",
+        "https://example.com/ok",
+        -1,
+        0,
+        1,
+        2.0,
+        1.5,
+        True,
+        2**63,
+        [],
+        {},
+        "payment",
+        "subscription",
+        "hosted",
+        "always",
+        NOW + 3600,
+        NOW + 10,
+    ]
+)
+"""Values at the edges of the contract's constraints, and a few good ones."""
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if prefix:
+        yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+@st.composite
+def mutations_of(draw: st.DrawFn, body: dict[str, Any]) -> Any:
+    """``body`` with one to three edits: a value deleted, replaced or added, at any depth."""
+    mutated: Any = copy.deepcopy(body)
+    for _ in range(draw(st.integers(1, 3))):
+        spots = list(_paths(mutated))
+        if not spots:
+            break
+        spot = draw(st.sampled_from(spots))
+        parent = mutated
+        for part in spot[:-1]:
+            parent = parent[part]
+        action = draw(st.sampled_from(["delete", "replace", "edge", "edge", "add"]))
+        if action == "delete":
+            del parent[spot[-1]]
+        elif action == "replace":
+            parent[spot[-1]] = draw(FUZZ_JSON)
+        elif action == "edge":
+            parent[spot[-1]] = draw(EDGE_VALUES)
+        elif isinstance(parent, dict):
+            parent[draw(st.text(max_size=12))] = draw(EDGE_VALUES | FUZZ_JSON)
+        else:
+            parent.append(draw(EDGE_VALUES | FUZZ_JSON))
+    return mutated
+
+
+VALID_BODIES = from_schema(_rule_respecting(CREATE_SCHEMA))
+"""Bodies the contract accepts with the rules written in: the models must accept each."""
+SCHEMA_BODIES = from_schema(CREATE_SCHEMA)
+"""Bodies from the contract's JSON Schema alone: most break an x-leanrails rule."""
+
+
+def differential(examples: int, mutations: int, budget: float | None = None) -> Counter[str]:
+    """``examples`` generated bodies, each judged with ``mutations`` mutations of it.
+
+    Run as short hypothesis runs of 10 examples (``examples`` is rounded up to a multiple),
+    so a ``budget`` (seconds) can end it between runs without making hypothesis's data
+    generation depend on the clock.
+    """
+    counts: Counter[str] = Counter()
+    deadline = None if budget is None else time.monotonic() + budget
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        # No shrinking: every step would regenerate through hypothesis-jsonschema, which is
+        # slow; the failure message carries the whole body instead.
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(data=st.data())
+    def one_body(data: st.DataObject) -> None:
+        body = data.draw(st.one_of(VALID_BODIES, VALID_BODIES, SCHEMA_BODIES), label="body")
+        counts["bodies"] += 1
+        judge(body, counts)
+        for index in range(mutations):
+            judge(data.draw(mutations_of(body), label=f"mutation {index}"), counts)
+
+    while counts["bodies"] < examples and (deadline is None or time.monotonic() < deadline):
+        one_body()
+    return counts

@@ -1,0 +1,116 @@
+"""A distinctive API key appears on no surface: reprs, errors, logs, curl, HTML, files."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import pytest
+from sandbox_support import BASIC, FakeClock, LiveServer, free_port
+
+from leanrails import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AuthenticationError,
+    LeanRails,
+    to_curl,
+)
+from leanrails._display import request_html
+from leanrails.sandbox import Sandbox
+from leanrails.testing import set_testing
+from reliability.leaks import Surfaces, committed_keys, expect_error, secret_forms, sweep_client
+
+
+def test_the_api_key_appears_on_no_surface(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    live_key = "sk_live_" + secrets.token_hex(16)
+    test_key = "sk_test_" + secrets.token_hex(16)
+    surfaces = Surfaces()
+    caplog.set_level(logging.DEBUG, logger="leanrails")
+
+    # In-process, with a test key the sandbox accepts.
+    with Sandbox(clock=FakeClock()) as sandbox:
+        with set_testing(), LeanRails.sandbox(sandbox, api_key=test_key, max_retries=1) as c:
+            sweep_client(c, sandbox, surfaces, "in-process")
+            surfaces.add("sandbox", repr(sandbox))
+        # The live key: refused by the sandbox, and still never shown.
+        with LeanRails.sandbox(sandbox, api_key=live_key, max_retries=0) as c:
+            surfaces.add("live", repr(c), to_curl(c.checkout_sessions.build(**BASIC)))
+            surfaces.add("live html", request_html(c.checkout_sessions.build(**BASIC)))
+            expect_error(
+                surfaces,
+                "live 401",
+                AuthenticationError,
+                lambda: c.checkout_sessions.create(**BASIC),
+            )
+
+    # Over HTTP: the same calls, plus timeouts, refused connections and a 2xx that is not a
+    # session (GET /v1/test_helpers/faults, reached through a base URL ending in "?x=").
+    with Sandbox(clock=FakeClock(), base_url=live_server.url) as sandbox:
+        live_server.mount(sandbox)
+        try:
+            with (
+                set_testing(),
+                LeanRails(api_key=test_key, base_url=live_server.url, max_retries=1) as c,
+            ):
+                sweep_client(c, sandbox, surfaces, "http")
+                sandbox.delay_responses(0.3, count=1)
+                expect_error(
+                    surfaces,
+                    "http timeout",
+                    APITimeoutError,
+                    lambda: c.checkout_sessions.create(**BASIC, timeout=0.05, max_retries=0),
+                )
+                sandbox.clear_faults()
+            with LeanRails(
+                api_key=test_key,
+                base_url=live_server.url + "/v1/test_helpers/faults?x=",
+                max_retries=0,
+            ) as c:
+                expect_error(
+                    surfaces,
+                    "http not a session",
+                    APIResponseValidationError,
+                    lambda: c.checkout_sessions.retrieve("cs_test_x"),
+                )
+        finally:
+            sandbox.clear_faults()
+            live_server.unmount()
+    with (
+        set_testing(),
+        LeanRails(api_key=live_key, base_url=f"http://127.0.0.1:{free_port()}", max_retries=1) as c,
+    ):
+        expect_error(
+            surfaces, "refused", APIConnectionError, lambda: c.checkout_sessions.create(**BASIC)
+        )
+
+    formatter = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    assert any(record.levelno == logging.DEBUG for record in caplog.records)
+    for record in caplog.records:
+        surfaces.add(f"log {record.name}", formatter.format(record), repr(record.args))
+
+    leaked = surfaces.leaks(secret_forms(live_key) + secret_forms(test_key))
+    assert leaked == []
+    assert len(surfaces.texts) > 150
+    with LeanRails.sandbox(api_key=live_key) as c:  # the sweep would have seen a leak:
+        revealed = to_curl(c.checkout_sessions.build(**BASIC), reveal_key=True)
+    assert Surfaces([("curl reveal", revealed)]).leaks(secret_forms(live_key)) != []
+
+
+def test_committed_notebooks_show_no_key_shaped_string_but_the_sandbox_test_key() -> None:
+    from test_notebooks import allowed_secrets, committed_notebooks, key_shaped_strings
+
+    found = {
+        path.name: hits
+        for path in committed_notebooks()
+        if (hits := key_shaped_strings(path.read_text(encoding="utf-8"), allowed_secrets()))
+    }
+
+    assert found == {}
+    # The built site gets the same sweep in test_docs.py (it builds the site once).
+
+
+def test_committed_files_show_no_key_but_the_documented_test_keys() -> None:
+    assert committed_keys() == {}
