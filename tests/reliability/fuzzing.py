@@ -343,32 +343,40 @@ def http_safe(value: bytes) -> bytes:
 def send_fuzzed(
     client: httpx2.Client, examples: int, *, over_http: bool, budget: float | None = None
 ) -> FuzzOutcome:
-    """Send up to ``examples`` fuzzed requests through ``client``, each answer checked.
+    """Send ``examples`` fuzzed requests through ``client``, each answer checked.
 
-    Over HTTP, header values are first made sendable (``http_safe``). After ``budget``
-    seconds the remaining examples are drawn but not sent, so hypothesis's data generation
-    never depends on the clock.
+    Over HTTP, header values are first made sendable (``http_safe``). The requests go in
+    hypothesis runs of at most 250, so a ``budget`` (seconds) can end the whole between
+    runs, or within one by sending no more, without hypothesis's data generation depending
+    on the clock.
     """
     outcome = FuzzOutcome()
     deadline = None if budget is None else time.monotonic() + budget
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        database=None,
-    )
-    @given(data=st.data())
-    def one_request(data: st.DataObject) -> None:
-        request = data.draw(fuzz_requests(outcome.session_ids), label="request")
-        if deadline is not None and time.monotonic() > deadline:
-            return
-        if over_http:
-            request["headers"] = [(name, http_safe(v)) for name, v in request["headers"]]
-        response = client.request(**request)
-        check_fuzzed_response(request, response, outcome)
+    def out_of_time() -> bool:
+        return deadline is not None and time.monotonic() > deadline
 
-    one_request()
+    def one_run(size: int) -> None:
+        @settings(
+            max_examples=size,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        @given(data=st.data())
+        def one_request(data: st.DataObject) -> None:
+            request = data.draw(fuzz_requests(outcome.session_ids), label="request")
+            if out_of_time():
+                return
+            if over_http:
+                request["headers"] = [(name, http_safe(v)) for name, v in request["headers"]]
+            response = client.request(**request)
+            check_fuzzed_response(request, response, outcome)
+
+        one_request()
+
+    while outcome.tried < examples and not out_of_time():
+        one_run(min(250, examples - outcome.tried))
     return outcome
 
 
