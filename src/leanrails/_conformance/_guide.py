@@ -181,7 +181,7 @@ def _run_notebook(
     import nbformat
     from nbclient import NotebookClient
 
-    committed = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    committed = nbformat.read(path, as_version=4)
     sections = _sections(committed)
     expected = {i: comparable(c.get("outputs", [])) for i, c in enumerate(committed.cells)}
     results: list[CellResult] = []
@@ -201,7 +201,7 @@ def _run_notebook(
     with tempfile.TemporaryDirectory(prefix="leanrails-conformance-") as tmp:
         copy = Path(tmp) / path.name
         shutil.copyfile(path, copy)
-        notebook = nbformat.read(copy, as_version=4)  # type: ignore[no-untyped-call]
+        notebook = nbformat.read(copy, as_version=4)
         client = NotebookClient(
             notebook,
             timeout=int(cell_timeout),
