@@ -19,6 +19,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SECRET = "sk_test_" + "packaging0123456789"
 # Imported directly, installed by a declared dependency that pins it exactly.
 PINNED_BY = {"pydantic-core": "pydantic"}
+# Needed at run time without an import: the Jupyter kernel that nbclient starts.
+RUN_NOT_IMPORTED = {"ipykernel"}
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
