@@ -70,10 +70,10 @@ class BaseClient(Generic[_HttpClient]):
         api_key: str | None = None,
         *,
         base_url: str | None = None,
+        http_client: _HttpClient | None = None,
         api_version: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: _HttpClient | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("LEANRAILS_API_KEY")
