@@ -9,7 +9,7 @@ the retry policy changes, so a test sees the same attempts, keys and errors as p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 __all__ = ["RetryRecord", "record_retries", "retry_pause", "set_testing"]
@@ -54,16 +54,18 @@ class _RestoreTesting:
         _state.testing, _state.max_wait = self._previous
 
 
-def set_testing(enabled: bool = True, *, max_wait: float = 0.0) -> _RestoreTesting:
+def set_testing(enabled: bool = True, *, max_wait: float = 0.0) -> AbstractContextManager[None]:
     """Make every client's retries wait 0 s (or at most ``max_wait``), process-wide.
 
     The retries still happen, with the same idempotency key; only the sleep between them is
     cut. ``max_wait`` keeps a short real pause, for tests where another request must get
     ahead (a 409 while the key's first request is in flight). Call it once, or use it as a
-    context manager to restore the previous setting on exit::
+    context manager to restore the previous setting on exit:
 
-        with leanrails.testing.set_testing():
-            client.checkout_sessions.create(...)
+    ```python
+    with leanrails.testing.set_testing():
+        client.checkout_sessions.create(...)
+    ```
     """
     if max_wait < 0:
         raise ValueError(f"max_wait must be 0 or more, got {max_wait}")

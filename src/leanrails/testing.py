@@ -3,17 +3,21 @@
 Retries are real behaviour worth testing (the same idempotency key on every attempt, the
 error raised when they run out), but their waits (0.5 s, 1 s, 2 s...) make a suite slow.
 As with stamina's ``set_testing``, one call in a ``conftest.py`` removes the waits for
-every client in the process::
+every client in the process:
 
-    import leanrails.testing
+```python
+import leanrails.testing
 
-    leanrails.testing.set_testing()
+leanrails.testing.set_testing()
+```
 
-To check what the client decided, record the retries instead (nothing sleeps)::
+To check what the client decided, record the retries instead (nothing sleeps):
 
-    with leanrails.testing.record_retries() as retries:
-        client.checkout_sessions.create(...)
-    assert [r.reason for r in retries] == ["503"]
+```python
+with leanrails.testing.record_retries() as retries:
+    client.checkout_sessions.create(...)
+assert [r.reason for r in retries] == ["503"]
+```
 
 Both replace nothing in the client you ship: no constructor argument, no monkeypatching.
 To point a client at a fake server, give it ``http_client=httpx2.Client(transport=...)``.
