@@ -11,6 +11,7 @@ import email.utils
 import inspect
 import json
 import logging
+import pickle
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -976,6 +977,25 @@ async def test_sandbox_errors_arrive_as_typed_errors(api: Api) -> None:
     assert caught.value.request_id is not None
     with pytest.raises(AuthenticationError):
         await api.run(api.sandbox(api_key="pk_live_wrong").checkout_sessions.retrieve("cs_x"))
+
+
+async def test_an_api_error_pickles_with_its_request_response_and_fields(api: Api) -> None:
+    unknown_price = {**BODY, "line_items": [{"price": "price_test_missing", "quantity": 1}]}
+    with pytest.raises(InvalidRequestError) as caught:
+        await api.run(api.sandbox().checkout_sessions.create(**unknown_price))
+    error = caught.value
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is InvalidRequestError
+    assert str(copy) == str(error)
+    assert (copy.status_code, copy.request_id, copy.code, copy.param, copy.body) == (
+        error.status_code,
+        error.request_id,
+        error.code,
+        error.param,
+        error.body,
+    )
+    assert copy.request.content == error.request.content
+    assert copy.response.json() == error.body
 
 
 async def test_retries_through_sandbox_faults_create_exactly_one_session(api: Api) -> None:
