@@ -26,9 +26,10 @@ def to_curl(request: httpx2.Request, *, reveal_key: bool = False) -> str:
     """A copy-pasteable curl command for ``request``, in the reference's layout.
 
     The key is masked unless ``reveal_key=True``: the Authorization header becomes
-    ``--user "$LEANRAILS_API_KEY:"``, and credentials in the URL become ``****``. Every value is single-quoted for POSIX shells where
-    needed, so quotes and ``$`` inside the body are sent literally. A JSON body is
-    pretty-printed (same JSON, different whitespace), as in the reference.
+    ``--user "$LEANRAILS_API_KEY:"``, and credentials in the URL become ``****``. Every
+    value is single-quoted for POSIX shells where needed, so quotes and ``$`` inside the
+    body are sent literally. A JSON body is pretty-printed (same JSON, different
+    whitespace), as in the reference.
     """
     url = request.url
     if url.userinfo and not reveal_key:
