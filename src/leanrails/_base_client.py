@@ -115,18 +115,36 @@ class BaseClient(Generic[_HttpClient]):
         self.test_helpers = Helpers(self._request_parsed, self._request)
 
     @classmethod
-    def sandbox(cls, sandbox: Sandbox | None = None, **kwargs: Any) -> Self:
+    def sandbox(cls, sandbox: Sandbox | None = None, *, serve: bool = False, **kwargs: Any) -> Self:
         """A client wired to an in-process sandbox: no key, no socket, no thread.
 
         ``sandbox`` shares state between clients (a fresh one otherwise); ``kwargs`` go to
-        the constructor, for example ``max_retries``.
+        the constructor, for example ``max_retries``. ``serve=True`` serves a fresh sandbox
+        over HTTP on a free 127.0.0.1 port in a background thread instead, so that
+        ``session.url`` opens in a browser and ``to_curl`` output runs as printed; closing
+        the client stops the server. It needs the ``server`` extra (uvicorn).
         """
-        from .sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox
+        from .sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, serve_sandbox
 
         kwargs.setdefault("api_key", TEST_API_KEY)
-        kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
-        http_client = cls._sandbox_http_client(Sandbox() if sandbox is None else sandbox)
-        client = cls(http_client=http_client, **kwargs)
+        if not serve:
+            kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+            http_client = cls._sandbox_http_client(Sandbox() if sandbox is None else sandbox)
+        elif sandbox is not None:
+            raise ValueError(
+                "serve=True serves a sandbox of its own, whose URLs carry the port it got; "
+                "pass either sandbox or serve=True"
+            )
+        else:
+            served = serve_sandbox()
+            kwargs.setdefault("base_url", served.base_url)
+            http_client = served.http_client(cls._http_client_type)
+        try:
+            client = cls(http_client=http_client, **kwargs)
+        except BaseException:
+            if serve:
+                served.stop()
+            raise
         client._owns_http_client = True
         return client
 

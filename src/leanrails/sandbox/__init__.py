@@ -29,6 +29,7 @@ from ._catalog import DEFAULT_PRICES, Price
 from ._engine import IN_PROCESS_BASE_URL, Sandbox
 from ._errors import SandboxError
 from ._idempotency import IDEMPOTENCY_RETENTION_SECONDS
+from ._serve import ServedSandbox, serve_sandbox
 from ._sessions import SESSION_LIFETIME_SECONDS
 from ._transport import AsyncSandboxTransport, SandboxTransport
 from ._wire import MAX_BODY_BYTES, SandboxRequest, SandboxResponse
@@ -47,5 +48,7 @@ __all__ = [
     "SandboxRequest",
     "SandboxResponse",
     "SandboxTransport",
+    "ServedSandbox",
     "create_app",
+    "serve_sandbox",
 ]
