@@ -24,7 +24,7 @@ from conformance_support import (
     TighterLimit,
     UnknownStatus,
 )
-from sandbox_support import LiveServer
+from sandbox_support import LiveServer, free_port
 from test_sandbox_cli import serving
 
 from leanrails._cli import main
@@ -105,27 +105,53 @@ def test_the_http_sandbox_passes_against_itself_with_no_findings(
 
 
 DRIFTS = [
-    pytest.param(RenamedField, "response.amount_total", "renamed", id="renamed-response-field"),
+    pytest.param(
+        RenamedField,
+        "response.amount_total",
+        "renamed",
+        "the server returns amount_total as total_amount",
+        id="renamed-response-field",
+    ),
     pytest.param(
         ChangedErrorCode,
         "error.code",
         "parameter_missing -> missing_parameter",
+        "the server answers missing_parameter where the kit answers parameter_missing",
         id="changed-error-code",
     ),
     pytest.param(
         AcceptsRecurring,
         "line_items[].price_data.recurring",
         "accepts",
+        "the server accepts what the kit refuses (kit convention)",
         id="accepts-a-refused-value",
     ),
-    pytest.param(UnknownStatus, "response.status", "schema", id="unknown-enum-value"),
-    pytest.param(TighterLimit, "client_reference_id", "refuses", id="tighter-limit"),
-    pytest.param(ExtraField, "response.locale", "undocumented", id="undocumented-field"),
+    pytest.param(
+        UnknownStatus,
+        "response.status",
+        "schema",
+        "the server returns response.status 'pending', a value the contract does not list",
+        id="unknown-enum-value",
+    ),
+    pytest.param(
+        TighterLimit,
+        "client_reference_id",
+        "refuses",
+        "the server refuses what the contract allows",
+        id="tighter-limit",
+    ),
+    pytest.param(
+        ExtraField,
+        "response.locale",
+        "undocumented",
+        "the server returns locale, a field the contract does not document",
+        id="undocumented-field",
+    ),
 ]
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize(("drift", "entry", "kind"), DRIFTS)
+@pytest.mark.parametrize(("drift", "entry", "kind", "summary"), DRIFTS)
 def test_each_drift_is_reported_once_under_its_contract_entry(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -135,12 +161,15 @@ def test_each_drift_is_reported_once_under_its_contract_entry(
     drift: type[Drift],
     entry: str,
     kind: str,
+    summary: str,
 ) -> None:
     recorder.app = drift(create_app(sandbox))
 
     status, report, markdown = conformance(monkeypatch, tmp_path, live_server.url, "--no-guide")
 
-    assert [(f["entry"], f["kind"]) for f in report["findings"]] == [(entry, kind)]
+    assert [(f["entry"], f["kind"], f["summary"]) for f in report["findings"]] == [
+        (entry, kind, summary)
+    ]
     assert status == 1
     assert report["verdict"] == "drift"
     assert f"## {entry}" in markdown
@@ -273,3 +302,18 @@ def test_a_spent_budget_stops_the_run_and_says_it_is_incomplete(
     assert report["findings"] == []
     assert len(recorder.seen) <= 10
     assert "incomplete" in markdown
+
+
+def test_a_server_that_cannot_be_reached_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    status, report, _ = conformance(monkeypatch, tmp_path, url, "--no-guide")
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert report == {}
+    assert err.splitlines() == [
+        f"leanrails conformance: refused: the server at {url} could not be reached (ConnectError)"
+    ]

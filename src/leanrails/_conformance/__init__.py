@@ -49,7 +49,11 @@ class Options:
 
 
 def run(options: Options) -> Report:
-    """Run every part against ``options.base_url``; :class:`Refused` before any request."""
+    """Run every part against ``options.base_url``.
+
+    Raises :class:`Refused` before any request when the key is not a test key, and when
+    the server cannot be reached at all.
+    """
     key = check_key(options.key)
     if not options.base_url.startswith(("http://", "https://")):
         raise Refused(f"--base-url must be an http(s) URL, not {options.base_url!r}")
@@ -92,6 +96,10 @@ def run(options: Options) -> Report:
                 counts["Guide"] = "skipped (--no-guide)"
             elif not notebooks:
                 counts["Guide"] = "skipped: no notebooks (pass --notebooks DIR)"
+        except httpx2.TransportError as exc:
+            raise Refused(
+                f"the server at {options.base_url} could not be reached ({type(exc).__name__})"
+            ) from None
         finally:
             server.close()
     findings.fold()

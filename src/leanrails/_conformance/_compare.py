@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from .. import CheckoutSession, CheckoutSessionCreateParams
@@ -59,13 +58,68 @@ class Exchange:
     observations: list[Observation] = field(default_factory=list)
 
 
-_VALIDATORS: dict[str, Draft202012Validator] = {}
+@dataclass(frozen=True)
+class SchemaError:
+    """Where a value breaks its schema, and which keyword it breaks."""
+
+    path: tuple[str, ...]
+    keyword: str
+    value: Any
+    message: str
 
 
-def _validator(name: str) -> Draft202012Validator:
-    if name not in _VALIDATORS:
-        _VALIDATORS[name] = Draft202012Validator(resolved(name))
-    return _VALIDATORS[name]
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+}
+
+
+def _is(value: Any, kind: str) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES[kind])
+
+
+def schema_errors(
+    value: Any, schema: dict[str, Any], path: tuple[str, ...] = ()
+) -> list[SchemaError]:
+    """The ways ``value`` breaks ``schema``: the keywords the response schemas use.
+
+    (type, enum, required, properties, additionalProperties, anyOf; formats are not
+    checked, as JSON Schema's default.)
+    """
+    if "anyOf" in schema:
+        options = [schema_errors(value, option, path) for option in schema["anyOf"]]
+        if all(options):
+            return min(options, key=len)
+        return []
+    declared = schema.get("type")
+    if declared is not None:
+        kinds = [declared] if isinstance(declared, str) else list(declared)
+        if not any(_is(value, kind) for kind in kinds):
+            return [SchemaError(path, "type", value, f"{value!r} is not of type {kinds}")]
+    if "enum" in schema and value not in schema["enum"]:
+        return [SchemaError(path, "enum", value, f"{value!r} is not one of {schema['enum']}")]
+    if not isinstance(value, dict):
+        return []
+    found = [
+        SchemaError((*path, name), "required", None, f"{name!r} is a required property")
+        for name in schema.get("required", [])
+        if name not in value
+    ]
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for name, item in value.items():
+        if name in properties:
+            found += schema_errors(item, properties[name], (*path, name))
+        elif isinstance(extra, dict):
+            found += schema_errors(item, extra, (*path, name))
+    return found
 
 
 def _error(answer: Answer) -> dict[str, Any]:
@@ -224,13 +278,10 @@ def _shape(answer: Answer, name: str) -> list[Observation]:
         )
         return found
     model_errors = _model_errors(payload) if answer.status == 200 else set()
-    for error in _validator(schema).iter_errors(payload):
-        path = [str(p) for p in error.absolute_path if not isinstance(p, int)]
+    for error in schema_errors(payload, resolved(schema)):
+        path = list(error.path)
         if schema == "ErrorResponse" and path[:1] == ["error"]:
             path = path[1:]
-        if error.validator == "required":
-            missing = re.findall(r"'([^']+)' is a required property", error.message)
-            path = [*path, *missing[:1]]
         entry = prefix + ".".join(path) if path else prefix.rstrip(".")
         sides = {CONTRACT, SANDBOX}
         if entry in model_errors or (path and path[0] in model_errors):
@@ -239,7 +290,7 @@ def _shape(answer: Answer, name: str) -> list[Observation]:
             Observation(
                 entry,
                 "schema",
-                _schema_summary(error.validator, entry, error.instance, error.message),
+                _schema_summary(error.keyword, entry, error.value, error.message),
                 f"{name}: {error.message[:200]}",
                 frozenset(sides),
             )

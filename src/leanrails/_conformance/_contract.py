@@ -87,6 +87,7 @@ def schemas() -> dict[str, Any]:
     return found
 
 
+@cache
 def resolved(name: str) -> dict[str, Any]:
     """A component schema with every ``$ref`` inlined (the contract has no cycles)."""
     inlined: dict[str, Any] = _inline(schemas()[name])
