@@ -15,6 +15,8 @@ The findings are merged by contract entry (:mod:`._report`).
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import time
 import uuid
@@ -25,7 +27,7 @@ from pathlib import Path
 import httpx2
 
 from ..sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
-from ._compare import Exchange, judge
+from ._compare import CONTRACT, SANDBOX, Exchange, Observation, judge
 from ._contract import BASE, Case, all_cases, generated_cases
 from ._guide import CellResult, GuideRun
 from ._report import Findings, Report, guide_sections
@@ -70,8 +72,8 @@ def run(options: Options) -> Report:
     ):
         try:
             cases = [*all_cases(), *generated_cases(options.samples, seed)]
-            exchanges = _contract_part(cases, server, local, budget)
-            exchanges += _idempotency_part(server, local, budget)
+            exchanges = _contract_part(cases, server, local)
+            exchanges += _idempotency_part(server, local)
             for exchange in exchanges:
                 for obs in exchange.observations:
                     findings.add(obs)
@@ -96,6 +98,8 @@ def run(options: Options) -> Report:
                 counts["Guide"] = "skipped (--no-guide)"
             elif not notebooks:
                 counts["Guide"] = "skipped: no notebooks (pass --notebooks DIR)"
+            else:
+                counts["Guide"] = f"not run: {budget.exhausted}"
         except httpx2.TransportError as exc:
             raise Refused(
                 f"the server at {options.base_url} could not be reached ({type(exc).__name__})"
@@ -119,8 +123,6 @@ def run(options: Options) -> Report:
 def _headers(key: str, authenticate: bool) -> dict[str, str]:
     headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
     if authenticate:
-        import base64
-
         token = base64.b64encode(f"{TEST_API_KEY}:".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     return headers
@@ -150,9 +152,7 @@ def _both(
     )
 
 
-def _contract_part(
-    cases: list[Case], server: Server, local: httpx2.Client, budget: Budget
-) -> list[Exchange]:
+def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> list[Exchange]:
     done: list[Exchange] = []
     for case in cases:
         try:
@@ -171,12 +171,8 @@ def _contract_part(
     return done
 
 
-def _idempotency_part(server: Server, local: httpx2.Client, budget: Budget) -> list[Exchange]:
+def _idempotency_part(server: Server, local: httpx2.Client) -> list[Exchange]:
     """A replayed create, and a key reused with another body."""
-    import json
-
-    from ._compare import CONTRACT, SANDBOX, Observation
-
     body = json.dumps(BASE).encode()
     key = f"conformance-{uuid.uuid4()}"
     try:

@@ -166,7 +166,7 @@ def run_guide(
         cells, stopped = _run_notebook(path, proxy, env, time_left, cell_timeout)
         run.cells += cells
         if stopped:
-            run.skipped.append(f"{path.name}: stopped at the time limit")
+            run.skipped.append(f"{path.name}: {stopped}")
     return run
 
 
@@ -176,8 +176,8 @@ def _run_notebook(
     env: dict[str, str],
     time_left: Callable[[], float],
     cell_timeout: float,
-) -> tuple[list[CellResult], bool]:
-    """Run one notebook from a temporary copy; each code cell's result, and if it stopped."""
+) -> tuple[list[CellResult], str | None]:
+    """Run one notebook from a temporary copy: each code cell's result, and why it stopped."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -214,8 +214,10 @@ def _run_notebook(
         try:
             client.execute(env=env, stderr=subprocess.DEVNULL)
         except _Stop:
-            return results, True
-    return results, False
+            return results, "stopped at the time limit"
+        except Exception as exc:  # a kernel that will not start, a cell that times out
+            return results, f"stopped: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return results, None
 
 
 def _judge_cell(

@@ -314,9 +314,10 @@ class Report:
                 "",
                 "## Not checked",
                 "",
-                "Conformance never completes a session or injects a fault on the server, so "
-                "these guide cells (and cells that differ only because of them) were not "
-                "compared:",
+                "These guide cells were not compared. Conformance never completes a session "
+                "or injects a fault on the server, so cells that need a sandbox test helper "
+                "are held back, and later cells of their notebook that differ may only "
+                "follow from that:",
                 "",
             ]
             lines += [f"- {item}" for item in self.not_checked]
