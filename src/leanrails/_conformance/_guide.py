@@ -88,7 +88,10 @@ def first_difference(expected: list[tuple[str, str]], got: list[tuple[str, str]]
     """One line saying where two output lists first differ."""
     for (kind_a, a), (kind_b, b) in zip(expected, got, strict=False):
         if kind_a != kind_b:
-            return f"the guide shows {kind_a} output, the server run gave {kind_b}: {_short(b)}"
+            return (
+                f"the guide shows {_KINDS.get(kind_a, kind_a)}, the server run gave "
+                f"{_KINDS.get(kind_b, kind_b)}: {_short(b)}"
+            )
         if a != b:
             lines = zip([*a.splitlines(), ""], [*b.splitlines(), ""], strict=False)
             for line_a, line_b in lines:
@@ -102,7 +105,16 @@ def first_difference(expected: list[tuple[str, str]], got: list[tuple[str, str]]
     return "no difference"
 
 
+_KINDS = {
+    "stream:stdout": "printed output",
+    "stream:stderr": "output on stderr",
+    "result": "a result",
+    "error": "an error",
+}
+
+
 def _short(text: str) -> str:
+    text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
     return text if len(text) <= 160 else text[:157] + "..."
 
 
