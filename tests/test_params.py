@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sandbox_support import Api
 
 from leanrails import CheckoutSessionCreateParams, LineItem, PriceData
 
@@ -473,3 +475,87 @@ def test_wire_bytes_are_the_compact_json_of_what_the_caller_set() -> None:
     assert params.to_json() == json.dumps(
         params.to_api(), separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "hint"),
+    [
+        pytest.param(
+            {**valid(), "succes_url": "https://example.com/done"},
+            "succes_url",
+            "did you mean success_url?",
+            id="top-level",
+        ),
+        pytest.param(
+            valid(line_items=[{"quantity": 1, "pricee": "price_test_tshirt"}]),
+            "line_items[0].pricee",
+            "did you mean price?",
+            id="in-a-line-item",
+        ),
+        pytest.param(
+            valid(payment_intent_data={"capture": "manual"}),
+            "payment_intent_data.capture",
+            "did you mean capture_method?",
+            id="in-payment-intent-data",
+        ),
+        pytest.param(valid(coupon="SAVE10"), "coupon", None, id="nothing-close"),
+    ],
+)
+def test_a_misspelled_parameter_is_refused_with_the_closest_name(
+    body: dict[str, Any], param: str, hint: str | None
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        CheckoutSessionCreateParams.model_validate(body, context={"now": NOW})
+    [error] = [e for e in raised.value.errors() if e["loc"] == (param,)]
+    assert error["type"] == "extra_forbidden"
+    if hint is None:
+        assert "did you mean" not in error["msg"]
+    else:
+        assert error["msg"] == f"Extra inputs are not permitted; {hint}"
+
+
+def test_the_sandbox_gives_the_same_hint_for_a_misspelled_parameter(api: Api) -> None:
+    response = api.create({**valid(), "succes_url": "https://example.com/done"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "type": "invalid_request_error",
+        "code": "parameter_unknown",
+        "param": "succes_url",
+        "message": "Received unknown parameter: succes_url. Did you mean success_url?",
+    }
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        pytest.param(datetime.fromtimestamp(NOW + 3600, UTC), id="utc"),
+        pytest.param(
+            datetime.fromtimestamp(NOW + 3600, timezone(timedelta(hours=-5))), id="utc-minus-5"
+        ),
+    ],
+)
+def test_expires_at_takes_a_timezone_aware_datetime_and_sends_its_timestamp(
+    moment: datetime,
+) -> None:
+    params = CheckoutSessionCreateParams.model_validate(
+        valid(expires_at=moment), context={"now": NOW}
+    )
+    assert params.expires_at == NOW + 3600
+    assert json.loads(params.to_json())["expires_at"] == NOW + 3600
+
+
+def test_a_naive_datetime_for_expires_at_is_refused_before_sending() -> None:
+    naive = datetime.fromtimestamp(NOW + 3600, UTC).replace(tzinfo=None)
+    with pytest.raises(ValidationError, match="timezone-aware datetime") as raised:
+        CheckoutSessionCreateParams.model_validate(valid(expires_at=naive), context={"now": NOW})
+    assert raised.value.errors()[0]["loc"] == ("expires_at",)
+
+
+def test_an_email_at_the_special_use_test_domain_is_accepted_by_client_and_sandbox(
+    api: Api,
+) -> None:
+    body = valid(customer_email="qa@shop.test")
+    assert CheckoutSessionCreateParams.model_validate(body, context={"now": NOW}).customer_email
+    response = api.create(body)
+    assert response.status_code == 200, response.text
+    assert response.json()["customer_email"] == "qa@shop.test"

@@ -9,9 +9,11 @@ own path form (``line_items[0].price_data.currency``), the same string the API r
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Sequence
-from typing import Any, Literal, Self
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -20,10 +22,11 @@ from pydantic import (
     ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from ._types import (
     AbsoluteUrl,
@@ -43,6 +46,22 @@ EXPIRES_AT_MIN_SECONDS = 30 * 60
 EXPIRES_AT_MAX_SECONDS = 24 * 60 * 60
 
 
+def _timestamp(value: Any) -> Any:
+    # A datetime is a moment only with its time zone: a naive one could be hours off.
+    if not isinstance(value, datetime):
+        return value
+    if value.utcoffset() is None:
+        raise PydanticCustomError(
+            "timezone_aware",
+            "must be a Unix timestamp or a timezone-aware datetime, such as "
+            "datetime.now(timezone.utc) + timedelta(hours=1)",
+        )
+    return int(value.timestamp())
+
+
+Timestamp = Annotated[int, WithJsonSchema({"type": "integer"})]
+
+
 def api_path(loc: Sequence[int | str]) -> str:
     """``("line_items", 0, "price")`` -> ``"line_items[0].price"``."""
     path = ""
@@ -54,13 +73,27 @@ def api_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _with_api_paths(exc: ValidationError) -> ValidationError:
+def _did_you_mean(model: type[BaseModel], error: ErrorDetails) -> dict[str, str]:
+    """For a misspelled parameter, the closest one this model has (Stripe's hint)."""
+    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
+        # A nested model's hint, already in the message: kept for the server's error text.
+        earlier = (error.get("ctx") or {}).get("suggestion")
+        return {"suggestion": earlier} if earlier else {}
+    close = difflib.get_close_matches(str(error["loc"][0]), model.model_fields, n=1)
+    return {"suggestion": close[0]} if close else {}
+
+
+def _with_api_paths(model: type[BaseModel], exc: ValidationError) -> ValidationError:
     details: list[InitErrorDetails] = []
     for error in exc.errors():
         path = api_path(error["loc"])
+        context = _did_you_mean(model, error)
+        message = error["msg"]
+        if "suggestion" in context and "did you mean" not in message:
+            message += "; did you mean {suggestion}?"
         details.append(
             {
-                "type": PydanticCustomError(error["type"], error["msg"]),
+                "type": PydanticCustomError(error["type"], message, context or None),
                 "loc": (path,) if path else (),
                 "input": error["input"],
             }
@@ -90,7 +123,7 @@ class RequestModel(BaseModel):
         try:
             return handler(data)
         except ValidationError as exc:
-            raise _with_api_paths(exc) from None
+            raise _with_api_paths(cls, exc) from None
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body the API expects: the fields the caller set, and no invented nulls."""
@@ -156,8 +189,13 @@ class CheckoutSessionCreateParams(RequestModel):
     client_reference_id: Omittable[ClientReferenceId] = None
     payment_intent_data: Omittable[PaymentIntentData] = None
     currency: Omittable[Currency] = None
-    expires_at: Omittable[int] = None
+    expires_at: Omittable[Timestamp] = None
     metadata: Omittable[Metadata] = None
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _expires_at_from_datetime(cls, value: Any) -> Any:
+        return _timestamp(value)
 
     @field_validator("expires_at")
     @classmethod

@@ -118,7 +118,7 @@ def _email_address(value: object) -> bool:
     if not isinstance(value, str):
         return True
     try:
-        validate_email(value, check_deliverability=False)
+        validate_email(value, check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         return False
     return True

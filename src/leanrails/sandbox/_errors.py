@@ -149,6 +149,9 @@ def from_validation_error(exc: ValidationError) -> SandboxError:
         text = f"Missing required param: {param}."
     elif first["type"] == "extra_forbidden":
         text = f"Received unknown parameter: {param}."
+        suggestion = (first.get("ctx") or {}).get("suggestion")
+        if suggestion:
+            text += f" Did you mean {suggestion}?"
     elif param is None:
         text = f"Invalid request body: {msg}."
     else:
