@@ -3,6 +3,7 @@
 from pydantic import BaseModel
 
 from . import _display as _display  # registers HTML display when IPython runs
+from . import _jupyter as _jupyter  # shows uncaught kit errors as tables when IPython runs
 from ._client import AsyncLeanRails, LeanRails
 from ._curl import to_curl
 from ._errors import (
@@ -20,6 +21,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._explore import explore
 from ._logs import setup_logging as _setup_logging
 from ._params import (
     CheckoutSessionCreateParams,
@@ -59,6 +61,7 @@ __all__ = [
     "Recurring",
     "TotalDetails",
     "__version__",
+    "explore",
     "to_curl",
 ]
 

@@ -1,0 +1,40 @@
+"""``leanrails.explore()``: the request builder for JupyterLab, loaded only when called.
+
+The widgets live in ``_explore_form`` and need the ``lab`` extra (ipywidgets, PyYAML);
+importing ``leanrails`` never imports them, so the client stays as light as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._client import LeanRails
+
+if TYPE_CHECKING:
+    from ._explore_form import Explorer
+
+__all__ = ["INSTALL_HINT", "explore"]
+
+INSTALL_HINT = "explore() needs the lab extra: pip install 'leanrails[lab]'"
+
+
+def explore(client: LeanRails | None = None, **body: Any) -> Explorer:
+    """A form for ``POST /v1/checkout_sessions`` in JupyterLab, generated from the contract.
+
+    Every parameter is a field (line items are added and removed with buttons). As you
+    type, the body is validated with the same model as ``create`` and the problems are
+    shown as a table; the request is shown live as the ``create(...)`` call and as curl
+    (key masked). Send creates the session with ``client``, by default an in-process
+    sandbox (``LeanRails.sandbox()``; pass ``LeanRails.sandbox(serve=True)`` for URLs and
+    curl that run), and shows the session or the API error. ``body`` fills the form
+    instead of the example request.
+    """
+    if not isinstance(client, LeanRails | None):
+        raise TypeError(f"explore() sends with a LeanRails client, got {type(client).__name__}")
+    try:
+        from ._explore_form import Explorer
+    except ImportError as exc:
+        if exc.name not in ("ipywidgets", "yaml"):
+            raise
+        raise ImportError(INSTALL_HINT, name=exc.name) from None
+    return Explorer(LeanRails.sandbox() if client is None else client, body or None)

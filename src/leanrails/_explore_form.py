@@ -1,0 +1,379 @@
+"""The request builder's widgets: a form generated from ``openapi.yaml``, and its live outputs.
+
+Only ``leanrails.explore()`` imports this module (it needs the ``lab`` extra: ipywidgets
+and PyYAML). The form is built by walking the contract's request schema, so a parameter
+added to ``openapi.yaml`` appears here without code. Its rules are not read from the
+contract: every keystroke re-validates the body with the same pydantic model ``create``
+uses, so the builder can never accept what the client would refuse, nor the reverse.
+
+Builder conventions: a blank text box or "(not sent)" leaves the parameter out of the
+body; an integer box sends the text as an integer when it is one, else as the string
+typed, so the model says why it is not an integer; metadata is one ``key=value`` per line.
+"""
+
+from __future__ import annotations
+
+import html
+import pprint
+import re
+import uuid
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import ipywidgets as w  # type: ignore[import-untyped]
+import yaml
+from pydantic import ValidationError
+
+from ._client import LeanRails
+from ._curl import to_curl
+from ._display import api_error_html, request_html, session_html, validation_error_html
+from ._errors import APIConnectionError, APIStatusError
+
+__all__ = ["Explorer"]
+
+_NOT_SENT = "(not sent)"
+_LABEL_WIDTH = "200px"
+_INTEGER = re.compile(r"[+-]?\d+")
+_REF = "#/components/schemas/"
+EXAMPLE: dict[str, Any] = {
+    "mode": "payment",
+    "line_items": [{"price": "price_test_tshirt", "quantity": 2}],
+    "success_url": "https://example.com/success",
+}
+"""What the form starts with: the smallest valid request, so the first Send succeeds."""
+
+
+@cache
+def _schemas() -> dict[str, Any]:
+    text = resources.files("leanrails").joinpath("openapi.yaml").read_text("utf-8")
+    schemas: dict[str, Any] = yaml.safe_load(text)["components"]["schemas"]
+    return schemas
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema with its ``$ref`` followed; the property's own keys win."""
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    target = _schemas()[ref.removeprefix(_REF)]
+    return {**_resolve(target), **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def _css(path: str) -> str:
+    """A CSS class for a field's API path: ``line_items[0].price`` -> ``lr-line_items-0-price``."""
+    return "lr-" + re.sub(r"[^A-Za-z0-9_]+", "-", path).strip("-")
+
+
+class _Field:
+    """One parameter of the form; ``value()`` is ``None`` when it is not sent."""
+
+    widget: w.Widget
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+
+class _Scalar(_Field):
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        schema: dict[str, Any],
+        initial: Any,
+        changed: Callable[[], None],
+    ) -> None:
+        common: dict[str, Any] = {
+            "description": name,
+            "tooltip": " ".join(str(schema.get("description", "")).split()) or None,
+            "style": {"description_width": _LABEL_WIDTH},
+            "layout": w.Layout(width="98%"),
+        }
+        self._integer = schema.get("type") == "integer"
+        self.input: w.Dropdown | w.Text
+        if "enum" in schema:
+            options: list[tuple[str, str | None]] = [(str(v), str(v)) for v in schema["enum"]]
+            if not schema.get("required"):
+                default = schema.get("default")
+                label = _NOT_SENT if default is None else f"{_NOT_SENT}: {default}"
+                options.insert(0, (label, None))
+            self.input = w.Dropdown(options=options, value=initial, **common)
+        else:
+            hint = "integer" if self._integer else schema.get("format", "text")
+            self.input = w.Text(
+                value="" if initial is None else str(initial),
+                placeholder=f"{hint}; blank: not sent",
+                continuous_update=True,
+                **common,
+            )
+        self.input.add_class(_css(path))
+        self.input.observe(lambda _: changed(), names="value")
+        self.widget = self.input
+
+    def value(self) -> Any:
+        raw = self.input.value
+        if raw is None or raw == "":
+            return None
+        if self._integer and _INTEGER.fullmatch(raw.strip()):
+            return int(raw)
+        return raw
+
+
+class _Metadata(_Field):
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        schema: dict[str, Any],
+        initial: Any,
+        changed: Callable[[], None],
+    ) -> None:
+        lines = [f"{k}={v}" for k, v in (initial or {}).items()]
+        self.input = w.Textarea(
+            value="\n".join(lines),
+            description=name,
+            placeholder="key=value, one per line; blank: not sent",
+            tooltip=" ".join(str(schema.get("description", "")).split()) or None,
+            continuous_update=True,
+            style={"description_width": _LABEL_WIDTH},
+            layout=w.Layout(width="98%", height="4.5em"),
+        )
+        self.input.add_class(_css(path))
+        self.input.observe(lambda _: changed(), names="value")
+        self.widget = self.input
+
+    def value(self) -> Any:
+        pairs = [line.partition("=") for line in self.input.value.splitlines() if line.strip()]
+        return {key.strip(): value.strip() for key, _, value in pairs} or None
+
+
+class _Object(_Field):
+    """A nested object (``price_data``, ``payment_intent_data``): not sent when all blank."""
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        schema: dict[str, Any],
+        initial: Any,
+        changed: Callable[[], None],
+        *,
+        top: bool = False,
+    ) -> None:
+        initial = initial or {}
+        required = set(schema.get("required", []))
+        self.fields: dict[str, _Field] = {}
+        for key, raw in schema.get("properties", {}).items():
+            sub = _resolve(raw)
+            if key in required:
+                sub = {**sub, "required": True}
+            sub_path = f"{path}.{key}" if path else key
+            self.fields[key] = _make(key, sub_path, sub, initial.get(key), changed)
+        children = [field.widget for field in self.fields.values()]
+        if top:
+            self.widget = w.VBox(children)
+        else:
+            title = w.HTML(f"<b><code>{html.escape(name)}</code></b>")
+            self.widget = w.VBox(
+                [title, w.VBox(children, layout=w.Layout(padding="0 0 0 1.5em"))],
+                layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", margin="4px 0"),
+            )
+        self.widget.add_class(_css(path) if path else "lr-body")
+
+    def value(self) -> Any:
+        found = {key: field.value() for key, field in self.fields.items()}
+        return {key: value for key, value in found.items() if value is not None} or None
+
+
+class _Array(_Field):
+    """``line_items``: one sub-form per item, added and removed with buttons."""
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        schema: dict[str, Any],
+        initial: Any,
+        changed: Callable[[], None],
+    ) -> None:
+        self._name, self._path, self._changed = name, path, changed
+        self._item_schema = _resolve(schema["items"])
+        self.items: list[_Object] = []
+        self._box = w.VBox()
+        add = w.Button(description=f"Add {name[:-1] if name.endswith('s') else name}", icon="plus")
+        add.add_class(_css(path) + "-add")
+        add.on_click(lambda _: self.add())
+        self.widget = w.VBox([w.HTML(f"<b><code>{html.escape(name)}</code></b>"), self._box, add])
+        for item in initial or []:
+            self.add(item, notify=False)
+
+    def add(self, initial: Any = None, *, notify: bool = True) -> None:
+        """Append an item (blank unless ``initial``)."""
+        index = len(self.items)
+        item = _Object(
+            f"{self._name}[{index}]",
+            f"{self._path}[{index}]",
+            self._item_schema,
+            initial,
+            self._changed,
+        )
+        remove = w.Button(description="Remove", icon="trash", layout=w.Layout(width="auto"))
+        remove.add_class(_css(f"{self._path}[{index}]") + "-remove")
+        remove.on_click(lambda _: self.remove(self.items.index(item)))
+        item.widget.children = (*item.widget.children, remove)
+        self.items.append(item)
+        self._box.children = [entry.widget for entry in self.items]
+        if notify:
+            self._changed()
+
+    def remove(self, index: int) -> None:
+        """Remove the item at ``index``; the ones after it move up (their paths shift)."""
+        values = [item.value() for item in self.items]
+        del values[index]
+        self.items = []
+        for value in values:
+            self.add(value, notify=False)
+        self._box.children = [entry.widget for entry in self.items]
+        self._changed()
+
+    def value(self) -> Any:
+        # An empty list is sent as such: the model then says a line item is required.
+        return [item.value() or {} for item in self.items]
+
+
+def _make(
+    name: str, path: str, schema: dict[str, Any], initial: Any, changed: Callable[[], None]
+) -> _Field:
+    kind = schema.get("type")
+    if kind == "array":
+        return _Array(name, path, schema, initial, changed)
+    if kind == "object" and "properties" in schema:
+        return _Object(name, path, schema, initial, changed)
+    if kind == "object":
+        return _Metadata(name, path, schema, initial, changed)
+    return _Scalar(name, path, schema, initial, changed)
+
+
+def _python_call(body: dict[str, Any]) -> str:
+    """The ``create(...)`` call that sends ``body``, one keyword per line."""
+    lines = ["session = client.checkout_sessions.create("]
+    for key, value in body.items():
+        text = pprint.pformat(value, width=88 - len(key), sort_dicts=False)
+        text = text.replace("\n", "\n" + " " * (len(key) + 5))
+        lines.append(f"    {key}={text},")
+    lines.append(")")
+    return "\n".join(lines)
+
+
+def _code_html(kind: str, text: str) -> str:
+    return (
+        f'<div class="lr-code lr-{kind}">'
+        '<pre style="margin: 0; padding: 6px; overflow-x: auto; '
+        'background: var(--jp-layout-color2, #f5f5f5); user-select: text">'
+        f"{html.escape(text)}</pre></div>"
+    )
+
+
+class Explorer(w.VBox):  # type: ignore[misc]
+    """The request builder: the form, its live validation, curl, Python, and Send.
+
+    ``body`` is the request body the form describes, ``problems`` the current validation
+    error (``None`` when valid), ``curl`` and ``python`` the texts shown, and ``result``
+    what the last Send got: a ``CheckoutSession`` or the error.
+    """
+
+    def __init__(self, client: LeanRails, initial: dict[str, Any] | None = None) -> None:
+        self.client = client
+        self.idempotency_key = str(uuid.uuid4())
+        self.body: dict[str, Any] = {}
+        self.problems: ValidationError | None = None
+        self.curl = self.python = ""
+        self.result: object = None
+        self.form = _Object(
+            "body",
+            "",
+            _schemas()["CheckoutSessionCreateParams"],
+            EXAMPLE if initial is None else initial,
+            self.refresh,
+            top=True,
+        )
+        self.status = w.HTML().add_class("lr-status")
+        self.python_view = w.HTML().add_class("lr-python")
+        self.curl_view = w.HTML().add_class("lr-curl")
+        self.request_view = w.HTML().add_class("lr-request")
+        code = w.Tab(children=[self.python_view, self.curl_view, self.request_view])
+        for index, title in enumerate(["Python", "curl", "Request"]):
+            code.set_title(index, title)
+        self.send_button = w.Button(
+            description="Send", icon="paper-plane", button_style="primary"
+        ).add_class("lr-send")
+        self.send_button.on_click(lambda _: self.send())
+        self.response_view = w.HTML().add_class("lr-response")
+        where = html.escape(client.base_url)
+        header = w.HTML(
+            "<b>LeanRails request builder</b>: <code>POST /v1/checkout_sessions</code> "
+            f"to <code>{where}</code>. Hover a field for its description from the contract."
+        )
+        form_box = w.VBox([self.form.widget], layout=w.Layout(width="48%", min_width="380px"))
+        outputs = w.VBox(
+            [self.status, code, self.send_button, self.response_view],
+            layout=w.Layout(width="52%", min_width="380px", padding="0 0 0 12px"),
+        )
+        super().__init__(
+            [header, w.HBox([form_box, outputs], layout=w.Layout(flex_flow="row wrap"))]
+        )
+        self.add_class("leanrails-explore")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the form: validate the body with ``create``'s model, redraw curl and Python."""
+        self.body = self.form.value() or {}
+        self.python = _python_call(self.body)
+        self.python_view.value = _code_html("python", self.python)
+        try:
+            request = self.client.checkout_sessions.build(
+                idempotency_key=self.idempotency_key, **self.body
+            )
+        except ValidationError as exc:
+            self.problems = exc
+            self.curl = ""
+            self.status.value = validation_error_html(exc)
+            waiting = "<p><em>The request appears once the problems above are fixed.</em></p>"
+            self.curl_view.value = self.request_view.value = waiting
+            self.send_button.disabled = True
+            return
+        self.problems = None
+        self.status.value = (
+            '<p class="lr-valid">&#10004; Valid: the client would send this request.</p>'
+        )
+        self.curl = to_curl(request)
+        self.curl_view.value = _code_html("curl", self.curl)
+        self.request_view.value = request_html(request)
+        self.send_button.disabled = False
+
+    def send(self) -> object:
+        """Create the session the form describes; show and return it (or the error)."""
+        try:
+            self.result = self.client.checkout_sessions.create(
+                idempotency_key=self.idempotency_key, **self.body
+            )
+        except ValidationError as exc:
+            self.result = exc
+            self.response_view.value = validation_error_html(exc)
+        except APIStatusError as exc:
+            self.result = exc
+            self.response_view.value = api_error_html(exc)
+        except APIConnectionError as exc:
+            # The same key is kept: sending again retries the same create, safely.
+            self.result = exc
+            self.response_view.value = (
+                f"<p><b>{type(exc).__name__}</b>: {html.escape(str(exc))}</p>"
+            )
+            return exc
+        else:
+            self.response_view.value = session_html(self.result)
+        # The server answered: the next Send is a new create, with a new key.
+        self.idempotency_key = str(uuid.uuid4())
+        self.refresh()
+        return self.result

@@ -1,0 +1,123 @@
+"""Uncaught validation and API errors in IPython: the kit's table, the traceback one step away.
+
+A ``create`` that fails in a notebook raises from deep inside the client and pydantic; the
+standard traceback is some sixty lines, and what the learner needs (which parameter, why,
+what the server said) is at its very end. When IPython runs, ``import leanrails`` installs
+a handler for the kit's own errors (a ``ValidationError`` of a request model, an
+``APIStatusError``) that shows instead:
+
+- the error's rich display from ``_display``: (API path, message, input) for a validation
+  error; status, type, code, param, message and request id for an API error;
+- the full traceback under a collapsed "Traceback" (HTML), and through ``%tb`` as usual;
+- one error line, so the cell still fails (nbval, "Run All" and ``raises-exception`` see
+  an error, with the real exception name and text).
+
+The plain-text form (a terminal, nbval) is the error's text and the same one line. Other
+exceptions, and another library's custom handler, are left alone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from types import TracebackType
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._display import api_error_html, api_error_text, validation_error_html
+from ._errors import APIStatusError
+from ._params import RequestModel
+
+__all__ = ["error_bundle", "register"]
+
+HANDLED = (ValidationError, APIStatusError)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _request_models() -> set[str]:
+    found: set[str] = set()
+    pending = [RequestModel]
+    while pending:
+        model = pending.pop()
+        found.add(model.__name__)
+        pending += model.__subclasses__()
+    return found
+
+
+def is_kit_error(error: BaseException) -> bool:
+    """An ``APIStatusError``, or a ``ValidationError`` of one of the kit's request models."""
+    if isinstance(error, ValidationError):
+        return error.title in _request_models()
+    return isinstance(error, APIStatusError)
+
+
+def summary(error: BaseException) -> str:
+    """The one error line: the exception's name and its first line of text."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def error_bundle(error: BaseException, traceback_text: str) -> dict[str, str]:
+    """The display of a kit error: HTML (table, then the traceback collapsed) and plain text."""
+    if isinstance(error, ValidationError):
+        table, text = validation_error_html(error), str(error)
+    elif isinstance(error, APIStatusError):
+        table, text = api_error_html(error), api_error_text(error)
+    else:
+        raise TypeError(f"not a kit error: {type(error).__name__}")
+    lines = traceback_text.strip("\n").count("\n") + 1
+    details = (
+        '<details class="leanrails-traceback"><summary>Traceback '
+        f"({lines} lines; also <code>%tb</code>)</summary>"
+        f'<pre style="font-size: 85%">{html.escape(traceback_text)}</pre></details>'
+    )
+    return {
+        "text/html": f'<div class="leanrails-uncaught">{table}{details}</div>',
+        "text/plain": text,
+    }
+
+
+def _handler(
+    shell: Any,
+    etype: type[BaseException],
+    value: BaseException,
+    tb: TracebackType | None,
+    tb_offset: int | None = None,
+) -> list[str]:
+    if not is_kit_error(value):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return []
+    # %tb and %debug read these; IPython's own path sets them too.
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = value
+    full = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    traceback_text = _ANSI.sub("", shell.InteractiveTB.stb2text(full))
+    shell.display_pub.publish(data=error_bundle(value, traceback_text), metadata={})
+    line = summary(value)
+    stb = [f"\x1b[0;31m{line}\x1b[0m"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def register(shell: Any = None) -> bool:
+    """Install the handler in IPython; ``False`` when IPython is not running or is taken.
+
+    Called on ``import leanrails``; IPython is only looked up in ``sys.modules``, as in
+    ``_display``. A custom exception handler that someone else installed is kept.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        get_ipython = getattr(ipython, "get_ipython", None)
+        shell = get_ipython() if callable(get_ipython) else None
+        if shell is None:
+            return False
+    if shell.custom_exceptions not in ((), HANDLED):
+        return False
+    shell.set_custom_exc(HANDLED, _handler)
+    return True
+
+
+register()

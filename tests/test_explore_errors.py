@@ -1,0 +1,77 @@
+"""Uncaught kit errors in a real kernel: the kit's table, the traceback one step away.
+
+Each case runs cells in an IPython kernel (nbclient, as JupyterLab runs them) and reads
+the outputs JupyterLab would show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+SETUP = "from leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
+CREATE = (
+    "client.checkout_sessions.create(mode='payment', "
+    "line_items=[{{'price': {price!r}, 'quantity': 1}}]{rest})"
+)
+
+
+def _run(*cells: str) -> list[Any]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    return [cell.outputs for cell in notebook.cells]
+
+
+@pytest.mark.timeout(120)
+def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collapsed() -> None:
+    outputs = _run(
+        SETUP,
+        CREATE.format(price="price_test_tshirt", rest=""),
+        CREATE.format(price="price_nope", rest=", success_url='https://example.com/ok'"),
+        "%tb",
+        "import pydantic\nclass Other(pydantic.BaseModel):\n    x: int\nOther(x='a')",
+        "1 / 0",
+    )
+
+    # A validation error: the (API path, message, input) table, the traceback collapsed.
+    display, error = outputs[1]
+    assert display["output_type"] == "display_data"
+    page = display["data"]["text/html"]
+    assert "leanrails-validation-error" in page
+    assert "<code>success_url</code>" in page
+    assert '<details class="leanrails-traceback"><summary>Traceback' in page
+    assert "_resources.py" in page  # the full traceback is there, one click away
+    assert "success_url is required" in display["data"]["text/plain"]
+    # ... and the cell still fails, with the real exception, in one line.
+    assert error["output_type"] == "error"
+    assert error["ename"] == "ValidationError"
+    assert len(error["traceback"]) == 1
+    assert "1 validation error for CheckoutSessionCreateParams" in error["traceback"][0]
+
+    # An API error: status, type, code, param and request id.
+    display, error = outputs[2]
+    page = display["data"]["text/html"]
+    assert "leanrails-api-error" in page
+    for field in ("400", "invalid_request_error", "resource_missing", "line_items[0].price"):
+        assert field in page
+    assert "request_id: req_" in display["data"]["text/plain"]
+    assert error["ename"] == "InvalidRequestError"
+    assert len(error["traceback"]) == 1
+
+    # %tb prints the whole traceback of the last one, as usual.
+    tb_text = "".join(
+        output.get("text", "") + "".join(output.get("traceback", [])) for output in outputs[3]
+    )
+    assert "InvalidRequestError" in tb_text
+    assert "_base_client.py" in tb_text
+
+    # Errors that are not the kit's keep IPython's own traceback.
+    for cell in outputs[4:]:
+        (error,) = cell
+        assert error["output_type"] == "error"
+        assert len(error["traceback"]) > 1
