@@ -93,12 +93,15 @@ class _Scalar(_Field):
         self._integer = schema.get("type") == "integer"
         self.input: w.Dropdown | w.Text
         if "enum" in schema:
-            options: list[tuple[str, str | None]] = [(str(v), str(v)) for v in schema["enum"]]
-            if not schema.get("required"):
+            # "" stands for "not sent": ipywidgets reads a None value as "nothing selected".
+            options = [(str(v), str(v)) for v in schema["enum"]]
+            # Only a required top-level choice (mode) is always sent; a nested one may not
+            # be, as its whole object (price_data.recurring) may be left out.
+            if not (schema.get("required") and "." not in path):
                 default = schema.get("default")
                 label = _NOT_SENT if default is None else f"{_NOT_SENT}: {default}"
-                options.insert(0, (label, None))
-            self.input = w.Dropdown(options=options, value=initial, **common)
+                options.insert(0, (label, ""))
+            self.input = w.Dropdown(options=options, value=initial or options[0][1], **common)
         else:
             hint = "integer" if self._integer else schema.get("format", "text")
             self.input = w.Text(
@@ -201,7 +204,7 @@ class _Array(_Field):
         self._item_schema = _resolve(schema["items"])
         self.items: list[_Object] = []
         self._box = w.VBox()
-        add = w.Button(description=f"Add {name[:-1] if name.endswith('s') else name}", icon="plus")
+        add = w.Button(description=f"Add {name.removesuffix('s').replace('_', ' ')}", icon="plus")
         add.add_class(_css(path) + "-add")
         add.on_click(lambda _: self.add())
         self.widget = w.VBox([w.HTML(f"<b><code>{html.escape(name)}</code></b>"), self._box, add])
@@ -268,9 +271,9 @@ def _python_call(body: dict[str, Any]) -> str:
 
 def _code_html(kind: str, text: str) -> str:
     return (
-        f'<div class="lr-code lr-{kind}">'
+        f'<div class="lr-code lr-code-{kind}">'
         '<pre style="margin: 0; padding: 6px; overflow-x: auto; '
-        'background: var(--jp-layout-color2, #f5f5f5); user-select: text">'
+        'white-space: pre; background: var(--jp-layout-color2, #f5f5f5); user-select: text">'
         f"{html.escape(text)}</pre></div>"
     )
 

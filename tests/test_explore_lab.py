@@ -1,0 +1,40 @@
+"""The request builder in a real JupyterLab (``make lab``), typed into in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from browser import launch
+from explore_lab import notebook_url, open_builder, scratch_notebook
+from jupyterlab import running_lab
+from playwright.sync_api import expect, sync_playwright
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_typing_shows_a_validation_error_then_clears_it_and_send_shows_a_session() -> None:
+    with scratch_notebook() as path, running_lab() as url, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            builder = open_builder(page, notebook_url(url, path))
+            status = builder.locator(".lr-status")
+            expect(status).to_contain_text("Valid")
+
+            quantity = builder.locator(".lr-line_items-0-quantity input")
+            quantity.fill("two")
+            expect(status).to_contain_text("line_items[0].quantity", timeout=10_000)
+            expect(status).to_contain_text("valid integer")
+            expect(builder.locator(".lr-send")).to_be_disabled()
+
+            quantity.fill("3")
+            expect(status).to_contain_text("Valid", timeout=10_000)
+            expect(status).not_to_contain_text("line_items[0].quantity")
+            expect(builder.locator(".lr-python")).to_contain_text("'quantity': 3")
+
+            builder.locator(".lr-send").click()
+            response = builder.locator(".lr-response")
+            expect(response).to_contain_text("CheckoutSession", timeout=20_000)
+            expect(response).to_contain_text("cs_test_")
+            expect(response).to_contain_text("6000")  # 3 T-shirts at 20.00
+        finally:
+            browser.close()
