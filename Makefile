@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak clean
+.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
@@ -147,6 +147,10 @@ soak: $(STAMP)
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL LEANRAILS_SOAK=1 \
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-benchmarks/results} \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/soak -s -q
+
+# The request builder (leanrails.explore()) in a real JupyterLab, as the site shows it.
+screenshots: setup browser
+	$(BIN)/python tests/explore_lab.py docs/images explore-validation
 
 clean:
 	rm -rf $(VENV) .venv-py311 site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

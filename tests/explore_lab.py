@@ -8,9 +8,11 @@ root is the repository (``make lab``), so the scratch notebook lives in the git-
 from __future__ import annotations
 
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,13 +54,91 @@ def open_builder(page: Page, url: str) -> Locator:
     """Open the notebook, run its cell, and return the builder once it is drawn."""
     from playwright.sync_api import expect
 
-    page.goto(url)
-    editor = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor:visible").first
-    expect(editor).to_be_visible(timeout=60_000)
-    # Keys typed before the kernel is ready can be lost: wait for it, as a user would.
-    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
-    editor.click()
-    page.keyboard.press("Shift+Enter")
+    _run_cell(page, url)
     builder = page.locator(".leanrails-explore")
     expect(builder).to_be_visible(timeout=60_000)
     return builder
+
+
+UNCAUGHT = (
+    "from leanrails import LeanRails\n\n"
+    "client = LeanRails.sandbox()\n"
+    "client.checkout_sessions.create(\n"
+    '    mode="payment",\n'
+    '    line_items=[{"price": "price_test_tshirt", "quantity": 2}],\n'
+    ")"
+)
+
+
+def _run_cell(page: Page, url: str, count: int = 1) -> Locator:
+    """Open the notebook alone (``reset``: no restored tabs), run its cell, return the outputs."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "&reset")
+    cell = page.locator(".jp-NotebookPanel:visible .jp-CodeCell").first
+    expect(cell).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
+    outputs = cell.locator(".jp-OutputArea-output")
+    # Select the cell (command mode), then Ctrl+Enter runs it in place. A key press made
+    # while JupyterLab is still settling can be lost, so it is repeated until outputs come.
+    for _ in range(3):
+        cell.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Control+Enter")
+        try:
+            expect(outputs).to_have_count(count, timeout=20_000)
+        except AssertionError:  # what expect() raises when it times out
+            continue
+        break
+    expect(outputs).to_have_count(count)
+    return cell.locator(".jp-OutputArea")
+
+
+def screenshots(out: Path, names: list[str]) -> list[Path]:
+    """Screenshots of the builder (and of an uncaught error) in a real JupyterLab."""
+    from browser import launch
+    from jupyterlab import running_lab
+    from playwright.sync_api import expect, sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    taken: list[Path] = []
+
+    def shoot(locator: Locator, name: str) -> None:
+        if name in names:
+            path = out / f"{name}.png"
+            locator.screenshot(path=path)
+            taken.append(path)
+
+    with running_lab() as url, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 2000})
+            with scratch_notebook() as path:
+                _run_cell(page, notebook_url(url, path))
+                builder = page.locator(".leanrails-explore")
+                expect(builder.locator(".lr-status")).to_contain_text("Valid")
+                shoot(builder, "explore")
+                builder.locator(".lr-line_items-0-quantity input").fill("two")
+                builder.locator(".lr-success_url input").fill("example.com/done")
+                expect(builder.locator(".lr-status")).to_contain_text("success_url")
+                shoot(builder, "explore-validation")
+                builder.locator(".lr-line_items-0-quantity input").fill("3")
+                builder.locator(".lr-success_url input").fill("https://example.com/done")
+                builder.get_by_role("tab", name="curl").click()
+                expect(builder.locator(".lr-curl")).to_contain_text("curl --request POST")
+                shoot(builder, "explore-curl")
+                builder.locator(".lr-send").click()
+                expect(builder.locator(".lr-response")).to_contain_text("cs_test_")
+                shoot(builder, "explore-sent")
+            with scratch_notebook(UNCAUGHT) as path:
+                shoot(_run_cell(page, notebook_url(url, path), count=2), "uncaught-error")
+        finally:
+            browser.close()
+    return taken
+
+
+ALL = ["explore", "explore-validation", "explore-curl", "explore-sent", "uncaught-error"]
+
+if __name__ == "__main__":
+    # python tests/explore_lab.py OUT_DIR [NAME ...]: what `make screenshots` runs.
+    for taken in screenshots(Path(sys.argv[1]), sys.argv[2:] or ALL):
+        print(taken)

@@ -301,10 +301,15 @@ class Explorer(w.VBox):  # type: ignore[misc]
             self.refresh,
             top=True,
         )
-        self.status = w.HTML().add_class("lr-status")
-        self.python_view = w.HTML().add_class("lr-python")
-        self.curl_view = w.HTML().add_class("lr-curl")
-        self.request_view = w.HTML().add_class("lr-request")
+
+        def view(name: str) -> Any:
+            # Wide content (curl, a session's URL) scrolls inside its own box.
+            return w.HTML(layout=w.Layout(width="100%", overflow="auto")).add_class(name)
+
+        self.status = view("lr-status")
+        self.python_view = view("lr-python")
+        self.curl_view = view("lr-curl")
+        self.request_view = view("lr-request")
         code = w.Tab(children=[self.python_view, self.curl_view, self.request_view])
         for index, title in enumerate(["Python", "curl", "Request"]):
             code.set_title(index, title)
@@ -312,7 +317,7 @@ class Explorer(w.VBox):  # type: ignore[misc]
             description="Send", icon="paper-plane", button_style="primary"
         ).add_class("lr-send")
         self.send_button.on_click(lambda _: self.send())
-        self.response_view = w.HTML().add_class("lr-response")
+        self.response_view = view("lr-response")
         where = html.escape(client.base_url)
         header = w.HTML(
             "<b>LeanRails request builder</b>: <code>POST /v1/checkout_sessions</code> "
@@ -321,7 +326,7 @@ class Explorer(w.VBox):  # type: ignore[misc]
         form_box = w.VBox([self.form.widget], layout=w.Layout(width="48%", min_width="380px"))
         outputs = w.VBox(
             [self.status, code, self.send_button, self.response_view],
-            layout=w.Layout(width="52%", min_width="380px", padding="0 0 0 12px"),
+            layout=w.Layout(width="50%", min_width="380px", margin="0 0 0 1%", overflow="auto"),
         )
         super().__init__(
             [header, w.HBox([form_box, outputs], layout=w.Layout(flex_flow="row wrap"))]
