@@ -15,7 +15,9 @@ def test_typing_shows_a_validation_error_then_clears_it_and_send_shows_a_session
     with scratch_notebook() as path, running_lab() as url, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.grant_permissions(["clipboard-read", "clipboard-write"])
+            page = context.new_page()
             builder = open_builder(page, notebook_url(url, path))
             status = builder.locator(".lr-status")
             expect(status).to_contain_text("Valid")
@@ -29,7 +31,13 @@ def test_typing_shows_a_validation_error_then_clears_it_and_send_shows_a_session
             quantity.fill("3")
             expect(status).to_contain_text("Valid", timeout=10_000)
             expect(status).not_to_contain_text("line_items[0].quantity")
-            expect(builder.locator(".lr-python")).to_contain_text("'quantity': 3")
+            python = builder.locator(".lr-python")
+            expect(python).to_contain_text("'quantity': 3")
+            python.get_by_role("button", name="Copy").click()
+            expect(python.get_by_role("button", name="Copied")).to_be_visible()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            assert copied.startswith("session = client.checkout_sessions.create(\n")
+            assert "'quantity': 3" in copied
 
             builder.locator(".lr-send").click()
             response = builder.locator(".lr-response")
