@@ -272,7 +272,8 @@ def _python_call(body: dict[str, Any]) -> str:
 # Copies the text next to it; where the clipboard API is refused (a page not served from
 # localhost or https), the text is at least selected, ready for Ctrl+C.
 _COPY_BUTTON = (
-    '<button class="lr-copy" title="Copy to the clipboard" style="float: right" onclick="'
+    '<button class="lr-copy" title="Copy to the clipboard" '
+    'style="position: absolute; top: 4px; right: 4px" onclick="'
     "const t = this.nextElementSibling, r = document.createRange(), s = getSelection();"
     "r.selectNodeContents(t); s.removeAllRanges(); s.addRange(r);"
     "if (navigator.clipboard) navigator.clipboard.writeText(t.innerText)"
@@ -283,7 +284,7 @@ _COPY_BUTTON = (
 
 def _code_html(kind: str, text: str) -> str:
     return (
-        f'<div class="lr-code lr-code-{kind}">{_COPY_BUTTON}'
+        f'<div class="lr-code lr-code-{kind}" style="position: relative">{_COPY_BUTTON}'
         '<pre style="margin: 0; padding: 6px; overflow-x: auto; '
         'white-space: pre; background: var(--jp-layout-color2, #f5f5f5); user-select: text">'
         f"{html.escape(text)}</pre></div>"
