@@ -152,7 +152,7 @@ def test_send_shows_the_api_error(builder: Explorer) -> None:
     _type(builder, "line_items[0].price", "price_nope")
     error = builder.send()
     assert isinstance(error, InvalidRequestError)
-    assert "leanrails-api-error" in builder.response_view.value
+    assert "resource_missing" in builder.response_view.value
     assert "line_items[0].price" in builder.response_view.value
 
 

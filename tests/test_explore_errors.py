@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
-SETUP = "from leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
+SETUP = (
+    "from leanrails import LeanRails, _jupyter\n"
+    "_jupyter.register()\n"
+    "client = LeanRails.sandbox()\n"
+)
 CREATE = (
     "client.checkout_sessions.create(mode='payment', "
     "line_items=[{{'price': {price!r}, 'quantity': 1}}]{rest})"
@@ -56,10 +60,10 @@ def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collaps
     # An API error: status, type, code, param and request id.
     display, error = outputs[2]
     page = display["data"]["text/html"]
-    assert "leanrails-api-error" in page
     for field in ("400", "invalid_request_error", "resource_missing", "line_items[0].price"):
         assert field in page
-    assert "request_id: req_" in display["data"]["text/plain"]
+        assert field in display["data"]["text/plain"]
+    assert "req_" in page
     assert error["ename"] == "InvalidRequestError"
     assert len(error["traceback"]) == 1
 
@@ -75,3 +79,19 @@ def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collaps
         (error,) = cell
         assert error["output_type"] == "error"
         assert len(error["traceback"]) > 1
+
+
+@pytest.mark.timeout(120)
+def test_another_librarys_exception_handler_is_kept() -> None:
+    (outputs,) = _run(
+        "from leanrails import _jupyter\n"
+        "get_ipython().set_custom_exc((KeyError,), lambda *args, **kwargs: None)\n"
+        "print(_jupyter.register(), get_ipython().custom_exceptions)"
+    )
+    assert outputs[0]["text"] == "False (<class 'KeyError'>,)\n"
+
+
+def test_without_ipython_nothing_is_registered() -> None:
+    from leanrails import _jupyter
+
+    assert _jupyter.register() is False

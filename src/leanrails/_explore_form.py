@@ -28,8 +28,9 @@ from pydantic import ValidationError
 
 from ._client import LeanRails
 from ._curl import to_curl
-from ._display import api_error_html, request_html, session_html, validation_error_html
+from ._display import request_html, validation_error_html
 from ._errors import APIConnectionError, APIStatusError
+from ._jupyter import display_bundle
 
 __all__ = ["Explorer"]
 
@@ -374,27 +375,17 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.send_button.disabled = False
 
     def send(self) -> object:
-        """Create the session the form describes; show and return it (or the error)."""
+        """Create the session the form describes; show it (or the error) as IPython would."""
         try:
             self.result = self.client.checkout_sessions.create(
                 idempotency_key=self.idempotency_key, **self.body
             )
-        except ValidationError as exc:
+        except (ValidationError, APIStatusError, APIConnectionError) as exc:
             self.result = exc
-            self.response_view.value = validation_error_html(exc)
-        except APIStatusError as exc:
-            self.result = exc
-            self.response_view.value = api_error_html(exc)
-        except APIConnectionError as exc:
-            # The same key is kept: sending again retries the same create, safely.
-            self.result = exc
-            self.response_view.value = (
-                f"<p><b>{type(exc).__name__}</b>: {html.escape(str(exc))}</p>"
-            )
-            return exc
-        else:
-            self.response_view.value = session_html(self.result)
-        # The server answered: the next Send is a new create, with a new key.
-        self.idempotency_key = str(uuid.uuid4())
-        self.refresh()
+        self.response_view.value = display_bundle(self.result)["text/html"]
+        if not isinstance(self.result, APIConnectionError):
+            # The server answered: the next Send is a new create, with a new key. After no
+            # answer the key is kept, so sending again retries the same create, safely.
+            self.idempotency_key = str(uuid.uuid4())
+            self.refresh()
         return self.result

@@ -2,8 +2,8 @@
 
 A ``create`` that fails in a notebook raises from deep inside the client and pydantic; the
 standard traceback is some sixty lines, and what the learner needs (which parameter, why,
-what the server said) is at its very end. When IPython runs, ``import leanrails`` installs
-a handler for the kit's own errors (a ``ValidationError`` of a request model, an
+what the server said) is at its very end. :func:`register` installs in IPython a handler
+for the kit's own errors (a ``ValidationError`` of a request model, an
 ``APIStatusError``) that shows instead:
 
 - the error's rich display from ``_display``: (API path, message, input) for a validation
@@ -26,11 +26,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._display import api_error_html, api_error_text, validation_error_html
+from ._display import session_html, validation_error_html
 from ._errors import APIStatusError
 from ._params import RequestModel
+from ._session import CheckoutSession
 
-__all__ = ["error_bundle", "register"]
+__all__ = ["display_bundle", "error_bundle", "register"]
 
 HANDLED = (ValidationError, APIStatusError)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -59,14 +60,41 @@ def summary(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
+def _shell() -> Any:
+    """The running IPython shell, or None; IPython is only looked up, never imported."""
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return get_ipython() if callable(get_ipython) else None
+
+
+def display_bundle(obj: object) -> dict[str, str]:
+    """``obj`` as IPython shows it: the HTML registered for it (``_display``), and its text.
+
+    Outside IPython, or for a type with no HTML display, ``_display``'s renderers are
+    called directly, and anything else is its escaped text.
+    """
+    text = str(obj) if isinstance(obj, BaseException) else repr(obj)
+    shell = _shell()
+    if shell is not None:
+        data, _ = shell.display_formatter.format(obj)
+        if "text/html" in data:
+            if not isinstance(obj, ValidationError):  # its repr names no input
+                text = data.get("text/plain", text)
+            return {"text/html": data["text/html"], "text/plain": text}
+    if isinstance(obj, ValidationError):
+        page = validation_error_html(obj)
+    elif isinstance(obj, CheckoutSession):
+        page = session_html(obj)
+    else:
+        name = type(obj).__name__
+        page = (
+            f"<div><p><strong>{html.escape(name)}</strong></p><pre>{html.escape(text)}</pre></div>"
+        )
+    return {"text/html": page, "text/plain": text}
+
+
 def error_bundle(error: BaseException, traceback_text: str) -> dict[str, str]:
     """The display of a kit error: HTML (table, then the traceback collapsed) and plain text."""
-    if isinstance(error, ValidationError):
-        table, text = validation_error_html(error), str(error)
-    elif isinstance(error, APIStatusError):
-        table, text = api_error_html(error), api_error_text(error)
-    else:
-        raise TypeError(f"not a kit error: {type(error).__name__}")
+    bundle = display_bundle(error)
     lines = traceback_text.strip("\n").count("\n") + 1
     details = (
         '<details class="leanrails-traceback"><summary>Traceback '
@@ -74,8 +102,8 @@ def error_bundle(error: BaseException, traceback_text: str) -> dict[str, str]:
         f'<pre style="font-size: 85%">{html.escape(traceback_text)}</pre></details>'
     )
     return {
-        "text/html": f'<div class="leanrails-uncaught">{table}{details}</div>',
-        "text/plain": text,
+        "text/html": f'<div class="leanrails-uncaught">{bundle["text/html"]}{details}</div>',
+        "text/plain": bundle["text/plain"],
     }
 
 
@@ -105,19 +133,13 @@ def _handler(
 def register(shell: Any = None) -> bool:
     """Install the handler in IPython; ``False`` when IPython is not running or is taken.
 
-    Called on ``import leanrails``; IPython is only looked up in ``sys.modules``, as in
-    ``_display``. A custom exception handler that someone else installed is kept.
+    IPython is only looked up in ``sys.modules``, as in ``_display``. A custom exception
+    handler that someone else installed is kept.
     """
+    shell = shell or _shell()
     if shell is None:
-        ipython = sys.modules.get("IPython")
-        get_ipython = getattr(ipython, "get_ipython", None)
-        shell = get_ipython() if callable(get_ipython) else None
-        if shell is None:
-            return False
+        return False
     if shell.custom_exceptions not in ((), HANDLED):
         return False
     shell.set_custom_exc(HANDLED, _handler)
     return True
-
-
-register()
