@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 SETUP = (
-    "from leanrails import LeanRails, _jupyter\n"
-    "_jupyter.register()\n"
-    "client = LeanRails.sandbox()\n"
+    "from leanrails import LeanRails, _jupyter\n_jupyter.register()\nclient = LeanRails.sandbox()\n"
 )
 CREATE = (
     "client.checkout_sessions.create(mode='payment', "
