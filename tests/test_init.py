@@ -33,6 +33,7 @@ PUBLIC = {
     "Recurring",
     "TotalDetails",
     "__version__",
+    "explore",
     "to_curl",
 }
 
