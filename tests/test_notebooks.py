@@ -5,7 +5,7 @@
   nb-normalize`` strips the volatile metadata.
 - Coverage: every header, request parameter (nested ones included), response field and
   error-body field of ``openapi.yaml`` has a notebook section, named by the anchor scheme of
-  ``docs/hooks/field_reference.py``, with a code cell that uses it.
+  ``leanrails_docs.guide`` (docs/_tools), with a code cell that uses it.
 - Secrets: no notebook contains anything shaped like an API key but the sandbox's
   documented test key. (The built site gets the same check in ``test_docs.py``.)
 
@@ -19,17 +19,15 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import importlib.util
 import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import leanrails_docs.guide as fr
 import markdown
 import nbformat
 import pytest
@@ -40,18 +38,6 @@ NOTEBOOKS = Path(os.environ.get("LEANRAILS_NOTEBOOKS_DIR", ROOT / "notebooks"))
 SANITIZE = ROOT / "notebooks" / "sanitize.cfg"
 
 
-def _load_hook() -> ModuleType:
-    path = ROOT / "docs" / "hooks" / "field_reference.py"
-    spec = importlib.util.spec_from_file_location("field_reference_hook", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-fr = _load_hook()
 
 
 def committed_notebooks() -> list[Path]:
@@ -288,83 +274,6 @@ def test_every_contract_field_has_a_notebook_section_with_code_that_uses_it() ->
     covered = len(fields) - len(problems)
     summary = f"{covered} of {len(fields)} contract entries have a notebook section"
     assert not problems, summary + ". Missing:\n" + "\n".join(problems)
-
-
-def test_contract_fields_cover_headers_nested_parameters_response_and_error_fields() -> None:
-    fields = fr.contract_fields()
-    by_kind: dict[str, set[str]] = {}
-    for item in fields:
-        by_kind.setdefault(item.kind, set()).add(item.path)
-
-    assert by_kind["header"] == {
-        "Authorization",
-        "Idempotency-Key",
-        "X-API-Version",
-        "Request-Id",
-        "Idempotent-Replayed",
-    }
-    assert {
-        "mode",
-        "line_items",
-        "line_items[].quantity",
-        "line_items[].price",
-        "line_items[].price_data.currency",
-        "line_items[].price_data.recurring.interval_count",
-        "payment_intent_data.capture_method",
-        "payment_intent_data.metadata",
-        "expires_at",
-        "metadata",
-    } <= by_kind["request"]
-    assert {
-        "id",
-        "customer_details",
-        "customer_details.address.postal_code",
-        "total_details.amount_tax",
-        "client_reference_id",
-    } <= by_kind["response"]
-    assert by_kind["error"] == {"type", "code", "message", "param"}
-    assert len({(f.kind, f.path) for f in fields}) == len(fields)
-
-
-def test_contract_fields_reach_every_property_of_the_request_and_response_schemas() -> None:
-    spec = fr.load_contract()
-    schemas = spec["components"]["schemas"]
-    leaves = {(f.kind, f.leaf) for f in fr.contract_fields(spec)}
-    request_schemas = ["CheckoutSessionCreateParams", "LineItem", "PriceData", "Recurring"]
-    request_schemas.append("PaymentIntentData")
-    response_schemas = ["CheckoutSession", "CustomerDetails", "Address", "TotalDetails"]
-
-    for kind, names in (("request", request_schemas), ("response", response_schemas)):
-        for name in names:
-            for prop in schemas[name]["properties"]:
-                assert (kind, prop) in leaves, f"{name}.{prop} is not in the field reference"
-
-
-def test_fields_carry_required_nullable_default_constraints_and_source() -> None:
-    fields = {(f.kind, f.path): f for f in fr.contract_fields()}
-
-    key = fields[("header", "Idempotency-Key")]
-    assert key.required
-    assert "at most 255 characters" in key.constraints
-    currency = fields[("request", "line_items[].price_data.currency")]
-    assert currency.required
-    assert "exactly 3 characters" in currency.constraints
-    ui_mode = fields[("request", "ui_mode")]
-    assert not ui_mode.required
-    assert (ui_mode.has_default, ui_mode.default) == (True, "hosted")
-    assert fields[("request", "line_items[].price_data.tax_behavior")].source == "inferred"
-    assert fields[("request", "metadata")].source == "kit convention"
-    assert fields[("header", "Request-Id")].source == "kit convention"
-    assert fields[("request", "mode")].source == "reference"
-    details = fields[("response", "customer_details")]
-    assert details.nullable
-    assert details.source == "kit convention"
-    assert fields[("response", "customer_details.address")].nullable
-    assert not fields[("response", "id")].nullable
-    assert any(
-        "exactly one of price and price_data" in c
-        for c in fields[("request", "line_items")].constraints
-    )
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from importlib.resources import files
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-import yaml
+from leanrails_docs.openapi import load_contract, resolve
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
@@ -37,18 +37,9 @@ MODELS: list[type[BaseModel]] = [
 ]
 
 
-def load_contract() -> dict[str, Any]:
-    text = files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
-    return document
-
-
-def canonical(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+def canonical(node: Mapping[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     """Reduce a JSON Schema node to what both sides must agree on, refs resolved."""
-    if "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        merged = {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
-        return canonical(merged, defs)
+    node = resolve({"components": {"schemas": defs}}, node)
     types: set[str] = set()
     out: dict[str, Any] = {}
     for option in node.get("anyOf", []):

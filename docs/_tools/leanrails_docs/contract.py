@@ -1,0 +1,332 @@
+"""The contract flattened into fields: every header, body parameter, response and error field.
+
+Each :class:`Field` carries what a reference entry states: type, whether it is required (and
+when, for a conditional rule such as ``success_url``), default, constraints in one sentence,
+source (reference, kit convention, inferred) and the contract's description with the
+sentences that the constraints already say taken out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .openapi import Schema, load_contract, resolve, unwrap
+
+Kind = Literal["header", "request", "response", "error"]
+Source = Literal["reference", "kit convention", "inferred"]
+
+ENDPOINT = "/v1/checkout_sessions"
+_REQUIRED_WHEN = re.compile(r"^(?P<name>\S+) is required when (?P<condition>.+?)\.?$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"])")
+_NUMBER = re.compile(r"\d+")
+_WORD = re.compile(r"[A-Za-z_]+")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One entry of the reference: a header, parameter or field of the contract."""
+
+    kind: Kind
+    path: str
+    type: str
+    required: bool
+    required_when: str = ""
+    nullable: bool = False
+    default: Any = None
+    has_default: bool = False
+    constraints: str = ""
+    source: Source = "reference"
+    description: str = ""
+    example: str = ""
+    direction: Literal["", "request", "response"] = ""
+
+    @property
+    def heading(self) -> str:
+        """The exact heading text of this field's guide section (contract B)."""
+        prefix = {"response": "response.", "error": "error."}.get(self.kind, "")
+        return prefix + self.path
+
+    @property
+    def ref_id(self) -> str:
+        """The anchor of this field on the reference page: its path, ``[]`` dropped."""
+        return self.heading.replace("[]", "")
+
+    @property
+    def parent(self) -> str:
+        """The path of the enclosing field ("" at the top level)."""
+        return self.path.rpartition(".")[0].removesuffix("[]") if "." in self.path else ""
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(".")
+
+    @property
+    def leaf(self) -> str:
+        """The name a guide code cell must mention."""
+        return self.path.rsplit(".", 1)[-1].removesuffix("[]")
+
+    def mentioned_in(self, code: str) -> bool:
+        names = [self.leaf]
+        if self.kind == "header":
+            snake = self.leaf.lower().replace("-", "_")
+            names += [snake, snake.removeprefix("x_")]
+        return any(
+            re.search(rf"(?<![A-Za-z0-9_-]){re.escape(n)}(?![A-Za-z0-9_-])", code, re.IGNORECASE)
+            for n in names
+        )
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _type(schema: Schema) -> str:
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"array of {schema.get('items', {}).get('type', 'objects')}s".replace("ss", "s")
+    if kind == "object" and "properties" not in schema:
+        values = schema.get("additionalProperties")
+        if isinstance(values, Mapping):
+            return f"object of {values.get('type', 'any')}s"
+    if isinstance(kind, list):
+        kind = " or ".join(kind)
+    fmt = schema.get("format")
+    return f"{kind} ({fmt})" if fmt else str(kind)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _schema_constraints(schema: Schema) -> list[str]:
+    """The keywords of ``schema`` as phrases: "one of ...", "at most 22 characters", ..."""
+    out: list[str] = []
+    if "enum" in schema and len(schema["enum"]) > 1:
+        out.append("one of " + ", ".join(f"`{v}`" for v in schema["enum"]))
+    elif "enum" in schema:
+        out.append(f"always `{schema['enum'][0]}`")
+    low, high = schema.get("minLength"), schema.get("maxLength")
+    if low is not None and low == high:
+        out.append(f"exactly {_plural(low, 'character')}")
+    elif low is not None and high is not None:
+        out.append(f"{low} to {high} characters")
+    elif low is not None:
+        out.append("not empty" if low == 1 else f"at least {low} characters")
+    elif high is not None:
+        out.append(f"at most {_plural(high, 'character')}")
+    if "pattern" in schema:
+        out.append(f"matching `{schema['pattern']}`")
+    if "minimum" in schema and "maximum" in schema:
+        out.append(f"from {schema['minimum']} to {schema['maximum']}")
+    elif "minimum" in schema:
+        out.append(f"at least {schema['minimum']}")
+    elif "maximum" in schema:
+        out.append(f"at most {schema['maximum']}")
+    if "minItems" in schema:
+        out.append(f"at least {_plural(schema['minItems'], 'item')}")
+    if "maxItems" in schema:
+        out.append(f"at most {_plural(schema['maxItems'], 'item')}")
+    if "maxProperties" in schema:
+        out.append(f"at most {_plural(schema['maxProperties'], 'key')}")
+    names = schema.get("propertyNames")
+    if isinstance(names, Mapping) and ("minLength" in names or "maxLength" in names):
+        out.append(f"keys of {names.get('minLength', 0)} to {names.get('maxLength')} characters")
+    values = schema.get("additionalProperties")
+    if isinstance(values, Mapping) and "maxLength" in values:
+        out.append(f"values of at most {_plural(values['maxLength'], 'character')}")
+    return out
+
+
+def _sentence(phrases: Sequence[str]) -> str:
+    if not phrases:
+        return ""
+    parts = [p.rstrip(".") for p in phrases]
+    parts = parts[:1] + [p[:1].lower() + p[1:] for p in parts[1:]]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _source(*schemas: Schema, rules: Sequence[str] = (), inherited: Source = "reference") -> Source:
+    if any(s.get("x-leanrails-inferred") for s in schemas):
+        return "inferred"
+    if any("kit convention" in rule.lower() for rule in rules):
+        return "kit convention"
+    for schema in schemas:
+        text = str(schema.get("description", "")).lower()
+        if schema.get("x-leanrails-convention") or "kit convention" in text:
+            return "kit convention"
+    return inherited
+
+
+def _description(*schemas: Schema) -> str:
+    for schema in schemas:
+        if schema.get("description"):
+            return " ".join(str(schema["description"]).split())
+    return ""
+
+
+def _without_repeats(description: str, constraints: str, names: frozenset[str]) -> str:
+    """``description`` less the sentences (never the first) that ``constraints`` already says.
+
+    A sentence repeats the constraints when all its numbers appear in them (limits restated
+    in prose), or when it names two or more fields and the constraints name them all (a
+    rule restated); a "Required ..." sentence is left to the Required line.
+    """
+    sentences = _SENTENCE_END.split(description)
+    numbers = set(_NUMBER.findall(constraints))
+    mentioned = {w for w in _WORD.findall(constraints) if w in names}
+    kept = sentences[:1]
+    for sentence in sentences[1:]:
+        own_numbers = set(_NUMBER.findall(sentence))
+        own_names = {w for w in _WORD.findall(sentence) if w in names}
+        if own_numbers and own_numbers <= numbers:
+            continue
+        if len(own_names) >= 2 and own_names <= mentioned:
+            continue
+        if sentence.startswith("Required"):
+            continue
+        kept.append(sentence)
+    return " ".join(kept)
+
+
+def _code_words(condition: str, spec: Schema, body: Schema) -> str:
+    """``ui_mode is hosted`` -> ``\\`ui_mode\\` is \\`hosted\\```: field names and their values."""
+    properties: Mapping[str, Any] = body.get("properties", {})
+    values: set[str] = set()
+    out: list[str] = []
+    for word in condition.split(" "):
+        bare = word.strip("(),.")
+        if bare in properties:
+            values = {str(v) for v in unwrap(spec, properties[bare])[0].get("enum", ())}
+            out.append(word.replace(bare, f"`{bare}`"))
+        elif bare in values:
+            out.append(word.replace(bare, f"`{bare}`"))
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    required_when: Mapping[str, str]
+    constraints: Mapping[str, Sequence[str]]
+
+
+def _rules(spec: Schema, body: Schema) -> _Rules:
+    """The ``x-leanrails-rules`` by field path: conditions of "required when", and the rest."""
+    required_when: dict[str, str] = {}
+    constraints: dict[str, list[str]] = {}
+    for rule in body.get("x-leanrails-rules", ()):
+        path = str(rule["param"]).replace("[i]", "[]").removesuffix("[]")
+        text = " ".join(str(rule["rule"]).split())
+        match = _REQUIRED_WHEN.match(text)
+        if match and match["name"] == path:
+            required_when[path] = _code_words(match["condition"], spec, body)
+            continue
+        leaf = path.rsplit(".", 1)[-1]
+        text = text.removeprefix(f"{leaf} is ")
+        constraints.setdefault(path, []).append(text)
+    return _Rules(required_when, constraints)
+
+
+def _property_names(spec: Schema) -> frozenset[str]:
+    names: set[str] = set()
+    for schema in spec["components"]["schemas"].values():
+        names.update(schema.get("properties", {}))
+    return frozenset(names)
+
+
+def _walk(
+    spec: Schema,
+    kind: Kind,
+    schema: Schema,
+    prefix: str,
+    rules: _Rules,
+    names: frozenset[str],
+    inherited: Source = "reference",
+) -> Iterator[Field]:
+    schema = resolve(spec, schema)
+    required = set(schema.get("required", ()))
+    for name, raw in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        target, nullable = unwrap(spec, raw)
+        own = raw if "$ref" not in raw else {}
+        own_rules = list(rules.constraints.get(path, ()))
+        constraints = _sentence(_schema_constraints(target) + own_rules)
+        examples = target.get("examples", ())
+        yield Field(
+            kind=kind,
+            path=path,
+            type=_type(target),
+            required=name in required,
+            required_when=rules.required_when.get(path, ""),
+            nullable=nullable,
+            default=target.get("default"),
+            has_default="default" in target,
+            constraints=constraints,
+            source=_source(own, target, rules=own_rules, inherited=inherited),
+            description=_without_repeats(_description(own, target), constraints, names),
+            example=as_json(examples[0]) if examples else "",
+        )
+        if target.get("type") == "object" and "properties" in target:
+            yield from _walk(spec, kind, target, f"{path}.", rules, names, inherited)
+        elif target.get("type") == "array":
+            items = resolve(spec, target.get("items", {}))
+            if "properties" in items:
+                yield from _walk(spec, kind, items, f"{path}[].", rules, names, inherited)
+
+
+def _headers(spec: Schema, operation: Schema, ok: Schema) -> Iterator[Field]:
+    for scheme in spec["components"].get("securitySchemes", {}).values():
+        if scheme.get("type") == "http":
+            yield Field(
+                kind="header",
+                path="Authorization",
+                type="string",
+                required=True,
+                constraints=f"HTTP {scheme['scheme'].capitalize()} authentication.",
+                description=_description(scheme),
+                direction="request",
+            )
+    declared = [(resolve(spec, p), "request") for p in operation.get("parameters", ())]
+    for name, header in ok.get("headers", {}).items():
+        declared.append(({"name": name, **resolve(spec, header)}, "response"))
+    for header, direction in declared:
+        if direction == "request" and header.get("in") != "header":
+            continue
+        schema, nullable = unwrap(spec, header.get("schema", {}))
+        constraints = _sentence(_schema_constraints(schema))
+        yield Field(
+            kind="header",
+            path=str(header["name"]),
+            type=_type(schema),
+            required=bool(header.get("required")),
+            nullable=nullable,
+            constraints=constraints,
+            source=_source(header, schema),
+            description=_without_repeats(_description(header, schema), constraints, frozenset()),
+            direction="response" if direction == "response" else "request",
+        )
+
+
+def contract_fields(spec: Schema | None = None) -> list[Field]:
+    """Every header, request parameter, response field and error field of the contract."""
+    spec = spec if spec is not None else load_contract()
+    operation = spec["paths"][ENDPOINT]["post"]
+    ok = resolve(spec, operation["responses"]["200"])
+    body = resolve(spec, operation["requestBody"]["content"]["application/json"]["schema"])
+    names = _property_names(spec)
+    rules = _rules(spec, body)
+    no_rules = _Rules({}, {})
+    error = resolve(spec, spec["components"]["schemas"]["ErrorResponse"])
+    error_source = _source(error)
+    return [
+        *_headers(spec, operation, ok),
+        *_walk(spec, "request", body, "", rules, names),
+        *_walk(spec, "response", ok["content"]["application/json"]["schema"], "", no_rules, names),
+        *_walk(spec, "error", error["properties"]["error"], "", no_rules, names, error_source),
+    ]

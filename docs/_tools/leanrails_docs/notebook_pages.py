@@ -1,0 +1,113 @@
+"""Notebook pages as docs: what the site changes in mkdocs-jupyter's output (contracts B, E).
+
+Markdown stage (the notebook converted to the page's Markdown):
+
+- nbconvert re-serializes Markdown cells with BeautifulSoup, escaping the ``>`` that opens a
+  blockquote; it is restored at line starts;
+- mkdocs-jupyter 0.27 appends nbconvert's inlined CSS a second time as an indented
+  ``<style>['...']</style>`` block that Markdown shows as code; it is removed (the same CSS
+  is already on the page, and the pattern stops matching once mkdocs-jupyter fixes it);
+- links written for JupyterLab, ``../docs/page.md#a``, become the site's ``../page.md#a``.
+
+HTML stage: a blockquote opening with a bold label (``> **Kit convention:** ...``) becomes an
+admonition; cell tags and mkdocs-jupyter's own copy button go (material's copy button comes
+with ``<pre><code>``, for inputs and text outputs alike); a cell tagged ``setup`` collapses.
+Prompts are off (``no_prompt``), and the MathJax loader is dropped: the guide has no maths,
+and the site makes no request off the host that serves it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Tag
+
+_BLOCKQUOTE = re.compile(r"(?m)^([ \t]*)&gt;")
+_STRAY_CSS = re.compile(r"\n[ \t]*<style>\n[ \t]*\[.*\]\n[ \t]*</style>\s*\Z", re.DOTALL)
+_DOCS_LINK = re.compile(r"(\]\(|href=\")\.\./docs/")
+_MATHJAX = re.compile(r"<script data-mkdocs-jupyter-mathjax=.*?</script>\s*", re.DOTALL)
+_LABEL = re.compile(r"^\s*(?P<label>[A-Z][A-Za-z ]{1,30}?)\s*[:.]?\s*$")
+
+CALLOUTS = {
+    "note": "note",
+    "tip": "tip",
+    "info": "info",
+    "example": "example",
+    "warning": "warning",
+    "caution": "warning",
+    "important": "danger",
+    "kit convention": "kit-convention",
+    "reference": "quote",
+}
+SETUP_TAG = "setup"
+
+
+def fix_markdown(markdown: str) -> str:
+    """The notebook's converted Markdown, as the site's Markdown should read it."""
+    markdown = _STRAY_CSS.sub("\n", markdown)
+    markdown = _BLOCKQUOTE.sub(r"\1>", markdown)
+    return _DOCS_LINK.sub(r"\1../", markdown)
+
+
+def _callout(quote: Tag, soup: BeautifulSoup) -> None:
+    first = quote.find(["p", "strong"])
+    if not isinstance(first, Tag) or first.name != "p":
+        return
+    label = first.contents[0] if first.contents else None
+    if not isinstance(label, Tag) or label.name != "strong":
+        return
+    match = _LABEL.match(label.get_text())
+    if match is None:
+        return
+    title = match["label"].strip()
+    label.extract()
+    if first.contents and isinstance(first.contents[0], str):
+        first.contents[0].replace_with(first.contents[0].lstrip(" :."))
+    kind = CALLOUTS.get(title.lower(), "note")
+    box = soup.new_tag("div", attrs={"class": f"admonition {kind}"})
+    heading = soup.new_tag("p", attrs={"class": "admonition-title"})
+    heading.string = title
+    box.append(heading)
+    for child in list(quote.contents):
+        box.append(child.extract())
+    if not first.get_text(strip=True):
+        first.decompose()
+    quote.replace_with(box)
+
+
+def _code(pre: Tag, soup: BeautifulSoup) -> None:
+    if pre.find("code", recursive=False) is not None:
+        return
+    code = soup.new_tag("code")
+    for child in list(pre.contents):
+        code.append(child.extract())
+    pre.append(code)
+
+
+def _collapse(cell: Tag, soup: BeautifulSoup) -> None:
+    details = soup.new_tag("details", attrs={"class": "setup-cell"})
+    summary = soup.new_tag("summary")
+    summary.string = "Setup code"
+    details.append(summary)
+    for child in list(cell.contents):
+        details.append(child.extract())
+    cell.append(details)
+
+
+def fix_html(page_html: str) -> str:
+    """A notebook page's HTML with callouts, copyable code, no tags, setup cells collapsed."""
+    soup = BeautifulSoup(page_html, "html.parser")
+    for quote in soup.find_all("blockquote"):
+        _callout(quote, soup)
+    for clutter in soup.select(".celltoolbar, .zeroclipboard-container"):
+        clutter.decompose()
+    for pre in soup.select(".highlight-ipynb pre, .jp-RenderedText pre"):
+        _code(pre, soup)
+    for cell in soup.select(f".jp-CodeCell.celltag_{SETUP_TAG}"):
+        _collapse(cell, soup)
+    return str(soup)
+
+
+def drop_mathjax(page_html: str) -> str:
+    """The page without mkdocs-jupyter's MathJax loader (it would fetch from a CDN)."""
+    return _MATHJAX.sub("", page_html)

@@ -1,0 +1,221 @@
+"""The endpoint reference page for ``POST /v1/checkout_sessions``, in Stripe's layout.
+
+Fields on the left, each a heading whose anchor is its API path (contract E); children nest
+under their parent in a ``<details>``; the code panel (Python and curl tabs, the response)
+sits on the right on a wide screen and after the fields on a phone; an error table closes
+the fields. The page is Markdown for the site's own pipeline, so links are checked by
+``mkdocs build --strict``.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+
+from .contract import Field, as_json
+from .examples import ErrorExample, RequestExample
+from .guide import Section, find_section
+
+PAGE = "field-reference.md"
+GUIDE_MOUNT = "guide"
+GUIDE_TITLES = {
+    "01_quickstart.ipynb": "Quickstart",
+    "02_authentication_and_headers.ipynb": "Authentication and headers",
+    "03_line_items_and_prices.ipynb": "Line items and prices",
+    "04_request_parameters.ipynb": "Request parameters",
+    "05_response_fields.ipynb": "Response fields",
+    "06_errors_idempotency_retries.ipynb": "Errors, idempotency and retries",
+}
+_SOURCE_NOTE = {
+    "reference": "reference",
+    "kit convention": "[kit convention](sandbox.md)",
+    "inferred": "[inferred](sandbox.md)",
+}
+_CHILDREN = {"request": "child parameters", "header": "", "response": "child attributes"}
+
+
+def _heading(item: Field, level: int) -> str:
+    parent, dot, leaf = item.ref_id.rpartition(".")
+    shown = f'<span class="field-parent">{parent}{dot}</span>{leaf}' if dot else leaf
+    return f"{'#' * level} {shown} {{ #{item.ref_id} .field-name }}"
+
+
+def _requirement(item: Field) -> str:
+    if item.required:
+        return '<span class="field-required">Required</span>'
+    if item.required_when:
+        return f'<span class="field-required">Required when</span> {item.required_when}'
+    return '<span class="field-optional">Optional</span>'
+
+
+def _entry(item: Field, section: Section | None, level: int) -> list[str]:
+    kind = f"{item.type} or null" if item.nullable else item.type
+    meta = [f'<span class="field-type">{kind}</span>', _requirement(item)]
+    if item.has_default:
+        meta.append(f"Default `{as_json(item.default)}`")
+    meta.append(f'<span class="field-source">Source: {_SOURCE_NOTE[item.source]}</span>')
+    lines = ['<div class="field" markdown>', "", _heading(item, level), "", " · ".join(meta), ""]
+    prose = [item.description, item.constraints]
+    if item.example:
+        prose.append(f"Example: `{item.example}`.")
+    text = " ".join(p for p in prose if p)
+    if text:
+        lines += [text, ""]
+    if section is not None:
+        title = GUIDE_TITLES.get(section.notebook, section.notebook)
+        target = f"{GUIDE_MOUNT}/{section.notebook}#{section.anchor}"
+        link = f"[{title}: {section.text}]({target})"
+        lines += [f'<p class="field-guide" markdown>Guide: {link}</p>', ""]
+    lines += ["</div>", ""]
+    return lines
+
+
+def _tree(
+    fields: Sequence[Field], parent: str, links: Mapping[str, Section | None], level: int
+) -> Iterator[str]:
+    for item in fields:
+        if item.parent != parent:
+            continue
+        yield from _entry(item, links[item.ref_id], level)
+        children = [f for f in fields if f.parent == item.path.removesuffix("[]")]
+        if children:
+            label = f"Show {len(children)} {_CHILDREN[item.kind]}"
+            yield f'<details class="field-children" markdown>\n<summary>{label}</summary>\n'
+            yield from _tree(fields, item.path.removesuffix("[]"), links, min(level + 1, 6))
+            yield "</details>\n"
+
+
+def _code_block(language: str, code: str, indent: str = "") -> list[str]:
+    block = [f"```{language}", *code.rstrip("\n").splitlines(), "```"]
+    return [indent + line if line else line for line in block]
+
+
+def _code_panel(example: RequestExample) -> list[str]:
+    return [
+        '<div class="endpoint-code" markdown>',
+        "",
+        '<p class="endpoint-code-title">Request</p>',
+        "",
+        '=== "Python"',
+        "",
+        *_code_block("python", example.python, "    "),
+        "",
+        '=== "curl"',
+        "",
+        *_code_block("bash", example.curl, "    "),
+        "",
+        '<p class="endpoint-code-title">Response <code>200</code></p>',
+        "",
+        *_code_block("json", example.response),
+        "",
+        "</div>",
+        "",
+    ]
+
+
+def _error_table(errors: Sequence[ErrorExample]) -> list[str]:
+    columns = ("Case", "Status", "type", "code", "Example param")
+    rows = []
+    for error in errors:
+        cells = (
+            html.escape(error.case),
+            str(error.status),
+            f"<code>{error.type}</code>",
+            f"<code>{error.code}</code>" if error.code else "",
+            f"<code>{html.escape(error.param)}</code>" if error.param else "—",
+        )
+        pairs = zip(columns, cells, strict=True)
+        tds = "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in pairs)
+        rows.append(f'<tr title="{html.escape(error.message)}">{tds}</tr>')
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    return [
+        '<table class="error-table">',
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>",
+        *rows,
+        "</tbody>",
+        "</table>",
+        "",
+    ]
+
+
+def _retried() -> str:
+    from leanrails._retry import RETRYABLE_STATUSES
+
+    statuses = [str(s) for s in sorted(RETRYABLE_STATUSES)]
+    return "the statuses " + ", ".join(statuses[:-1]) + " and " + statuses[-1]
+
+
+def render_page(
+    fields: Sequence[Field],
+    sections: Sequence[Section],
+    example: RequestExample,
+    errors: Sequence[ErrorExample],
+) -> str:
+    """The page's Markdown: front matter, the two columns, every field, the error table."""
+    links = {f.ref_id: find_section(f, sections) for f in fields}
+    covered = sum(1 for s in links.values() if s is not None)
+    headers = [f for f in fields if f.kind == "header"]
+    lines = [
+        "---",
+        "title: Create a Checkout Session",
+        "hide:",
+        "  - navigation",
+        "  - toc",
+        "search:",
+        "  boost: 10",
+        "---",
+        "",
+        "# Create a Checkout Session",
+        "",
+        '<p class="endpoint-route"><span class="endpoint-method">POST</span> '
+        "<code>/v1/checkout_sessions</code></p>",
+        "",
+        textwrap.fill(
+            "Creates a Checkout Session: a page where the customer pays for the line items. "
+            "This page is generated from the kit's contract, `src/leanrails/openapi.yaml` "
+            "(a transcription of the LeanRails reference), and its examples come from running "
+            "the kit against the sandbox when the site is built. Each field links to the "
+            f"guide section that walks through it ({covered} of {len(fields)} do). "
+            "*Kit convention* marks a rule the kit adds where the reference is silent, "
+            "following Stripe; *inferred* marks an enumeration inferred from the reference's "
+            "single example value; the [sandbox conventions](sandbox.md) page explains both.",
+            width=100,
+        ),
+        "",
+        '<div class="endpoint" markdown>',
+        '<div class="endpoint-fields" markdown>',
+        "",
+        "## Headers { #headers }",
+        "",
+        *_tree([h for h in headers if h.direction == "request"], "", links, 3),
+        "## Body parameters { #body }",
+        "",
+        *_tree([f for f in fields if f.kind == "request"], "", links, 3),
+        "## Response { #response }",
+        "",
+        "A `CheckoutSession`, with these headers:",
+        "",
+        *_tree([h for h in headers if h.direction == "response"], "", links, 3),
+        "### The session's fields { #response-fields }",
+        "",
+        *_tree([f for f in fields if f.kind == "response"], "", links, 4),
+        "## Errors { #errors }",
+        "",
+        'Every error answers `{"error": {...}}` with an HTTP status, a `type` and a `code`; '
+        "`param` names the field at fault, in the API's path form. The reference shows no "
+        "error format: this Stripe-style body is a kit convention. The rows below are what "
+        "the sandbox answered to each case when this page was built (hover a row for its "
+        f"message). The client retries {_retried()} and connection errors, with the same "
+        "`Idempotency-Key`; a 4xx other than those is never retried.",
+        "",
+        *_error_table(errors),
+        *_tree([f for f in fields if f.kind == "error"], "", links, 3),
+        "</div>",
+        "",
+        *_code_panel(example),
+        "</div>",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""The mkdocs events of the site, wired by ``docs/_tools/hooks.py``.
+
+- ``on_config`` installs the field-path-aware slugify (``guide.slugify``) for every page.
+- ``on_files`` replaces the placeholder ``field-reference.md`` with the generated endpoint
+  reference (a guide field with no section is a warning, so a strict build fails), and
+  adds ``CHANGELOG.md`` as the Changelog page.
+- ``on_page_markdown`` / ``on_page_content`` / ``on_post_page`` make notebook pages read as
+  docs (:mod:`leanrails_docs.notebook_pages`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from . import examples, notebook_pages, reference
+from .contract import contract_fields
+from .guide import coverage_problems, guide_sections, slugify
+
+log = logging.getLogger("mkdocs.hooks.leanrails_docs")
+
+ROOT = Path(__file__).resolve().parents[3]
+CHANGELOG = ROOT / "CHANGELOG.md"
+CHANGELOG_PAGE = "changelog.md"
+
+
+def notebooks_dir(config: MkDocsConfig) -> Path:
+    """The directory mkdocs-jupyter mounts at ``guide/``."""
+    base = Path(config.config_file_path).parent
+    try:
+        mounts = config.plugins["mkdocs-jupyter"].config["notebook_dirs"]
+        return (base / str(mounts[reference.GUIDE_MOUNT])).resolve()
+    except (KeyError, TypeError):
+        return (base / os.environ.get("LEANRAILS_NOTEBOOKS_DIR", "notebooks")).resolve()
+
+
+def reference_page(directory: Path) -> str:
+    """The endpoint reference's Markdown, with the guide's sections found in ``directory``."""
+    fields = contract_fields()
+    sections = guide_sections(directory) if directory.is_dir() else []
+    for problem in coverage_problems(fields, sections):
+        log.warning("field reference: %s", problem)  # strict builds fail on it
+    example = examples.request_example()
+    return reference.render_page(fields, sections, example, examples.error_examples())
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    config.mdx_configs.setdefault("toc", {})["slugify"] = slugify
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    placeholder = files.get_file_from_path(reference.PAGE)
+    if placeholder is not None:
+        files.remove(placeholder)
+    content = reference_page(notebooks_dir(config))
+    files.append(File.generated(config, reference.PAGE, content=content))
+    changelog = CHANGELOG.read_text(encoding="utf-8")
+    files.append(File.generated(config, CHANGELOG_PAGE, content=changelog))
+    return files
+
+
+def _is_notebook(page: Page) -> bool:
+    return page.file.src_uri.endswith(".ipynb")
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    # After mkdocs-jupyter's own on_page_markdown (priority 100), which makes this Markdown.
+    return notebook_pages.fix_markdown(markdown) if _is_notebook(page) else markdown
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return notebook_pages.fix_html(html) if _is_notebook(page) else html
+
+
+@event_priority(-100)  # after mkdocs-jupyter's on_post_page, which adds the MathJax loader
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return notebook_pages.drop_mathjax(output)
+
+
+__all__ = ["on_config", "on_files", "on_page_content", "on_page_markdown", "on_post_page"]

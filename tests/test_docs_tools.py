@@ -1,0 +1,377 @@
+"""The docs tooling (``docs/_tools/leanrails_docs``), tested directly, without building a site.
+
+The contract flattened into fields, the one ``$ref`` resolver, the reference page's examples
+(run against the sandbox) and its Markdown, and the rewriting of notebook pages.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+import pytest
+from leanrails_docs import examples, notebook_pages, reference
+from leanrails_docs.contract import Field, contract_fields
+from leanrails_docs.guide import guide_sections
+from leanrails_docs.openapi import inline, load_contract, resolve, unwrap
+from test_notebooks import NOTEBOOKS
+
+from leanrails.sandbox import DEFAULT_PRICES
+
+# ============================================================================ resolver
+
+
+def test_resolve_follows_a_ref_chain_and_keeps_sibling_keywords() -> None:
+    spec = {"a": {"type": "object", "description": "A"}, "b": {"$ref": "#/a"}}
+
+    assert resolve(spec, {"$ref": "#/b", "description": "mine"}) == {
+        "type": "object",
+        "description": "mine",
+    }
+
+
+def test_inline_replaces_refs_at_every_depth() -> None:
+    spec = load_contract()
+    body = inline(spec, {"$ref": "#/components/schemas/CheckoutSessionCreateParams"})
+
+    assert "$ref" not in json.dumps(body)
+    recurring = body["properties"]["line_items"]["items"]["properties"]["price_data"]
+    assert recurring["properties"]["recurring"]["required"] == ["interval"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        pytest.param({"type": "string"}, ({"type": "string"}, False), id="plain"),
+        pytest.param({"type": ["string", "null"]}, ({"type": "string"}, True), id="type-list"),
+        pytest.param(
+            {"anyOf": [{"type": "integer"}, {"type": "null"}], "description": "d"},
+            ({"type": "integer", "description": "d"}, True),
+            id="anyOf-null",
+        ),
+    ],
+)
+def test_unwrap_reads_the_three_spellings_of_nullable(
+    schema: dict[str, Any], expected: tuple[dict[str, Any], bool]
+) -> None:
+    found, nullable = unwrap({}, schema)
+
+    assert (dict(found), nullable) == expected
+
+
+# ============================================================================ fields
+
+
+def _fields() -> dict[tuple[str, str], Field]:
+    return {(f.kind, f.path): f for f in contract_fields()}
+
+
+def test_contract_fields_cover_headers_nested_parameters_response_and_error_fields() -> None:
+    fields = contract_fields()
+    by_kind: dict[str, set[str]] = {}
+    for item in fields:
+        by_kind.setdefault(item.kind, set()).add(item.path)
+
+    assert by_kind["header"] == {
+        "Authorization",
+        "Idempotency-Key",
+        "X-API-Version",
+        "Request-Id",
+        "Idempotent-Replayed",
+    }
+    assert {
+        "mode",
+        "line_items",
+        "line_items[].quantity",
+        "line_items[].price",
+        "line_items[].price_data.currency",
+        "line_items[].price_data.recurring.interval_count",
+        "payment_intent_data.capture_method",
+        "payment_intent_data.metadata",
+        "expires_at",
+        "metadata",
+    } <= by_kind["request"]
+    assert {
+        "id",
+        "customer_details",
+        "customer_details.address.postal_code",
+        "total_details.amount_tax",
+        "client_reference_id",
+    } <= by_kind["response"]
+    assert by_kind["error"] == {"type", "code", "message", "param"}
+    assert len({(f.kind, f.path) for f in fields}) == len(fields)
+
+
+def test_contract_fields_reach_every_property_of_the_request_and_response_schemas() -> None:
+    spec = load_contract()
+    schemas = spec["components"]["schemas"]
+    leaves = {(f.kind, f.leaf) for f in contract_fields(spec)}
+    request_schemas = ["CheckoutSessionCreateParams", "LineItem", "PriceData", "Recurring"]
+    request_schemas.append("PaymentIntentData")
+    response_schemas = ["CheckoutSession", "CustomerDetails", "Address", "TotalDetails"]
+
+    for kind, names in (("request", request_schemas), ("response", response_schemas)):
+        for name in names:
+            for prop in schemas[name]["properties"]:
+                assert (kind, prop) in leaves, f"{name}.{prop} is not in the field reference"
+
+
+def test_fields_carry_required_nullable_default_constraints_and_source() -> None:
+    fields = _fields()
+
+    key = fields[("header", "Idempotency-Key")]
+    assert key.required
+    assert key.constraints == "1 to 255 characters."
+    currency = fields[("request", "line_items[].price_data.currency")]
+    assert currency.required
+    assert currency.constraints == "Exactly 3 characters; matching `^[A-Za-z]{3}$`."
+    ui_mode = fields[("request", "ui_mode")]
+    assert not ui_mode.required
+    assert (ui_mode.has_default, ui_mode.default) == (True, "hosted")
+    assert fields[("request", "line_items[].price_data.tax_behavior")].source == "inferred"
+    assert fields[("request", "metadata")].source == "kit convention"
+    assert fields[("header", "Request-Id")].source == "kit convention"
+    assert fields[("request", "mode")].source == "reference"
+    assert fields[("error", "param")].source == "kit convention"
+    details = fields[("response", "customer_details")]
+    assert details.nullable
+    assert details.source == "kit convention"
+    assert fields[("response", "customer_details.address")].nullable
+    assert not fields[("response", "id")].nullable
+    assert "exactly one of price and price_data" in fields[("request", "line_items")].constraints
+
+
+def test_a_conditional_rule_makes_a_field_required_when_its_condition_holds() -> None:
+    success_url = _fields()[("request", "success_url")]
+
+    assert not success_url.required
+    assert success_url.required_when == "`ui_mode` is `hosted` (the default)"
+    assert "Required" not in success_url.description
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "description"),
+    [
+        pytest.param(
+            "request", "expires_at", "Unix timestamp for when the session expires.", id="expires_at"
+        ),
+        pytest.param(
+            "request",
+            "metadata",
+            "Set of key-value pairs for storing additional information.",
+            id="metadata",
+        ),
+        pytest.param(
+            "request",
+            "payment_intent_data.statement_descriptor",
+            "Text on the customer's statement.",
+            id="statement_descriptor",
+        ),
+        pytest.param(
+            "request", "line_items", "Line items the customer is purchasing.", id="line_items"
+        ),
+    ],
+)
+def test_descriptions_drop_sentences_the_constraints_already_say(
+    kind: str, path: str, description: str
+) -> None:
+    assert _fields()[(kind, path)].description == description
+
+
+def test_constraints_are_one_sentence_without_repeats() -> None:
+    for item in contract_fields():
+        if not item.constraints:
+            continue
+        phrases = item.constraints.rstrip(".").split("; ")
+        assert item.constraints.count(". ") == 0, item.path
+        assert len(phrases) == len(set(phrases)), item.path
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "ref_id", "parent"),
+    [
+        pytest.param(
+            "request",
+            "line_items[].price_data.currency",
+            "line_items.price_data.currency",
+            "line_items[].price_data",
+            id="nested",
+        ),
+        pytest.param(
+            "request", "line_items[].quantity", "line_items.quantity", "line_items", id="array-item"
+        ),
+        pytest.param(
+            "response",
+            "customer_details.address.city",
+            "response.customer_details.address.city",
+            "customer_details.address",
+            id="response",
+        ),
+        pytest.param("error", "param", "error.param", "", id="error"),
+        pytest.param("header", "Idempotency-Key", "Idempotency-Key", "", id="header"),
+    ],
+)
+def test_reference_anchors_are_api_paths(kind: str, path: str, ref_id: str, parent: str) -> None:
+    item = _fields()[(kind, path)]
+
+    assert (item.ref_id, item.parent) == (ref_id, parent)
+
+
+# ============================================================================ examples
+
+
+def test_the_request_example_runs_and_its_curl_and_response_are_the_same_call() -> None:
+    example = examples.request_example()
+    sent = json.loads(example.curl.split("--data '", 1)[1].rsplit("'", 1)[0])
+    response = json.loads(example.response)
+    create = next(
+        node
+        for node in ast.walk(ast.parse(example.python))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create"
+    )
+
+    assert {k.arg for k in create.keywords} == set(sent)
+    assert "--url https://api.leanrails.com/v1/checkout_sessions" in example.curl
+    assert '"$LEANRAILS_API_KEY:"' in example.curl
+    assert response["object"] == "checkout.session"
+    assert response["metadata"] == sent["metadata"]
+    tshirt = next(p for p in DEFAULT_PRICES if p.id == "price_test_tshirt")
+    assert response["amount_total"] == 2 * tshirt.unit_amount + 350
+
+
+def test_the_error_examples_are_what_the_sandbox_answered() -> None:
+    rows = examples.error_examples()
+
+    assert len(rows) == len(examples.ERROR_CASES)
+    by_case = {row.case: row for row in rows}
+    invalid = by_case["A value breaks a rule"]
+    assert (invalid.status, invalid.type, invalid.param) == (
+        400,
+        "invalid_request_error",
+        "line_items[0].quantity",
+    )
+    assert {row.type for row in rows} == set(
+        load_contract()["components"]["schemas"]["ErrorObject"]["properties"]["type"]["enum"]
+    )
+
+
+# ============================================================================ the page
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    return reference.render_page(
+        contract_fields(),
+        guide_sections(NOTEBOOKS),
+        examples.request_example(),
+        examples.error_examples(),
+    )
+
+
+def test_the_page_gives_every_field_a_heading_anchored_by_its_api_path(page: str) -> None:
+    anchors = re.findall(r"^#{3,6} .* \{ #(\S+) \.field-name \}$", page, re.MULTILINE)
+
+    assert anchors == list(dict.fromkeys(anchors))
+    assert set(anchors) == {f.ref_id for f in contract_fields()}
+
+
+def test_the_page_nests_children_under_their_parent(page: str) -> None:
+    parent = page.index("{ #line_items.price_data .field-name }")
+    child = page.index("{ #line_items.price_data.currency .field-name }")
+    between = page[parent:child]
+
+    assert '<details class="field-children" markdown>' in between
+    assert "#### " in page[parent - 200 : parent]
+    assert page[child - 200 : child].count("######") == 0
+
+
+def test_the_page_says_required_when_for_success_url_and_links_the_guide(page: str) -> None:
+    entry = page.split("{ #success_url .field-name }", 1)[1].split("</div>", 1)[0]
+
+    assert "Required when</span> `ui_mode` is `hosted` (the default)" in entry
+    assert "Optional" not in entry
+    assert "](guide/04_request_parameters.ipynb#success_url)" in entry
+
+
+def test_the_page_has_the_code_panel_and_the_error_table(page: str) -> None:
+    assert '=== "Python"' in page
+    assert '=== "curl"' in page
+    assert "```json" in page
+    assert page.count('<td data-label="Status">') == len(examples.ERROR_CASES)
+
+
+# ============================================================================ notebook pages
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        pytest.param("Kit convention:", "kit-convention", id="kit-convention"),
+        pytest.param("Note.", "note", id="note-period"),
+        pytest.param("Warning:", "warning", id="warning"),
+        pytest.param("Something else:", "note", id="unknown"),
+    ],
+)
+def test_a_blockquote_with_a_bold_label_becomes_an_admonition(label: str, kind: str) -> None:
+    page = f"<blockquote>\n<p><strong>{label}</strong> The text.</p>\n<p>More.</p>\n</blockquote>"
+
+    html = notebook_pages.fix_html(page)
+
+    title = label.rstrip(":.")
+    assert f'<div class="admonition {kind}"><p class="admonition-title">{title}</p>' in html
+    assert "<p>The text.</p>" in html
+    assert "<blockquote>" not in html
+
+
+def test_a_plain_blockquote_stays_a_quote() -> None:
+    page = "<blockquote><p>The reference says <strong>this</strong>.</p></blockquote>"
+
+    assert notebook_pages.fix_html(page) == page
+
+
+def test_notebook_code_gets_a_code_element_and_loses_tags_and_its_own_copy_button() -> None:
+    page = (
+        '<div class="jp-Cell jp-CodeCell celltag_raises-exception">'
+        '<div class="celltoolbar"><span class="cell-tag">raises-exception</span></div>'
+        '<div class="zeroclipboard-container"><span class="notice">Copied!</span></div>'
+        '<div class="highlight-ipynb"><pre><span>x</span> = 1</pre></div>'
+        '<div class="jp-RenderedText"><pre>1</pre></div></div>'
+    )
+
+    html = notebook_pages.fix_html(page)
+
+    assert "raises-exception</span>" not in html
+    assert "Copied!" not in html
+    assert "<pre><code><span>x</span> = 1</code></pre>" in html
+    assert "<pre><code>1</code></pre>" in html
+
+
+def test_a_setup_cell_collapses() -> None:
+    page = '<div class="jp-Cell jp-CodeCell celltag_setup"><div class="jp-InputArea">x</div></div>'
+
+    html = notebook_pages.fix_html(page)
+
+    assert '<details class="setup-cell"><summary>Setup code</summary>' in html
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        pytest.param("[s](../docs/sandbox.md#a)", "[s](../sandbox.md#a)", id="markdown-link"),
+        pytest.param('<a href="../docs/api.md">', '<a href="../api.md">', id="html-link"),
+        pytest.param("[n](03_line_items.ipynb#x)", "[n](03_line_items.ipynb#x)", id="notebook"),
+        pytest.param("&gt; **Note:** q", "> **Note:** q", id="blockquote"),
+    ],
+)
+def test_notebook_markdown_links_written_for_jupyterlab_point_at_the_site(
+    markdown: str, expected: str
+) -> None:
+    assert notebook_pages.fix_markdown(markdown) == expected
+
+
+def test_the_mathjax_loader_is_dropped() -> None:
+    page = '<p>x</p><script data-mkdocs-jupyter-mathjax="{}">\nload()\n</script>\n</body>'
+
+    assert notebook_pages.drop_mathjax(page) == "<p>x</p></body>"
