@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -67,7 +68,7 @@ def test_strict_build_renders_every_page_of_the_nav(site: Path) -> None:
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
 def test_site_ships_no_hook_code_and_only_notebooks_from_notebooks_dir(site: Path) -> None:
-    assert not (site / "hooks").exists()
+    assert not (site / "_tools").exists()
     guide = site / "guide"
     if guide.exists():
         names = {p.name for p in guide.rglob("*") if p.is_file()}
@@ -75,15 +76,42 @@ def test_site_ships_no_hook_code_and_only_notebooks_from_notebooks_dir(site: Pat
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_field_reference_lists_every_contract_entry_with_its_kit_conventions(
-    site: Path,
-) -> None:
+def test_reference_page_has_an_anchor_per_field_and_the_three_panels(site: Path) -> None:
     page = _page(site, "field-reference")
 
     for item in fr.contract_fields():
-        assert f"<code>{item.path}</code>" in page, item.path
-    assert "<strong>kit convention</strong>" in page
-    assert "<strong>inferred</strong>" in page
+        assert f'id="{item.ref_id}"' in page, item.ref_id
+    assert re.search(r"<label[^>]*>Python</label>", page)
+    assert re.search(r"<label[^>]*>curl</label>", page)
+    assert page.count('<div class="highlight">') == 3  # Python, curl, the response
+    assert page.count('<td data-label="Status">') >= 5
+    assert 'Source: <a href="../sandbox/">kit convention</a>' in page
+    assert 'Source: <a href="../sandbox/">inferred</a>' in page
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_search_index_holds_prose_and_code_but_no_prompts_or_button_labels(site: Path) -> None:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    guide = [doc for doc in index["docs"] if doc["location"].startswith("guide/")]
+    text = " ".join(doc["title"] + " " + doc["text"] for doc in guide)
+
+    assert guide
+    assert not re.search(r"In\s*\[\d*\]:", text)
+    assert "Copied!" not in text
+    assert "checkout_sessions.create" in text
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_site_pages_reference_nothing_off_the_serving_host(site: Path) -> None:
+    offsite = re.compile(r'(?:src|href)="(?:https?:)?//[^"]*"')
+    for path in site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        scripts_and_styles = [
+            m for m in offsite.findall(html) if re.search(r"\.(js|css|woff2?)\b", m)
+        ]
+        assert scripts_and_styles == [], path
+        assert "cdn.jsdelivr.net" not in html, path
+        assert "fonts.googleapis.com" not in html, path
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
@@ -138,47 +166,177 @@ def served_site(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser_page(served_site: str) -> Iterator[Any]:
+def browser(served_site: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch(
+        chromium = launch(
             playwright,
             # No network but the site: every other request goes to a closed local port.
             proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1"},
         )
         try:
-            yield browser.new_page()
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def requests_seen() -> list[str]:
+    return []
+
+
+def _open(browser: Any, url: str, width: int, seen: list[str] | None = None) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    if seen is not None:
+        page.on("request", lambda request: seen.append(request.url))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def _guide_urls(site: Path, served_site: str) -> list[str]:
+    return [
+        served_site + p.parent.relative_to(site).as_posix() + "/" for p in _notebook_pages(site)
+    ]
 
 
 @pytest.mark.browser
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_browser_shows_a_notebook_page_with_its_outputs(
-    site: Path, served_site: str, browser_page: Any
+def test_browser_every_field_anchor_shows_its_field_even_inside_closed_children(
+    served_site: str, browser: Any
 ) -> None:
-    pages = _notebook_pages(site)
-    assert pages, "the site has no notebook page"
-    url = served_site + pages[0].parent.relative_to(site).as_posix() + "/"
+    page = _open(browser, served_site + "field-reference/", 1280)
+    hidden = []
+    for item in fr.contract_fields():
+        page.evaluate("id => { window.location.hash = id; }", item.ref_id)
+        target = page.locator(f'[id="{item.ref_id}"]')
+        if target.count() != 1 or not target.is_visible():
+            hidden.append(item.ref_id)
+    page.close()
 
-    browser_page.goto(url)
-
-    outputs = browser_page.locator(".jp-OutputArea-output")
-    outputs.first.wait_for(state="visible", timeout=15_000)
-    assert outputs.count() >= 1
-    assert outputs.first.inner_text().strip() != ""
-    assert browser_page.locator(".jp-InputArea").count() >= 1
+    assert hidden == []
 
 
 @pytest.mark.browser
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_browser_site_search_finds_idempotency(served_site: str, browser_page: Any) -> None:
-    browser_page.goto(served_site)
+def test_browser_searching_a_field_puts_its_anchor_first(served_site: str, browser: Any) -> None:
+    page = _open(browser, served_site + "field-reference/", 1280)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    search = page.locator("input.md-search__input")
+    first_anchor = (
+        "() => { const a = [...document.querySelectorAll('.md-search-result__item a')]"
+        ".map(e => e.getAttribute('href')).find(h => h.includes('#'));"
+        " return a ? decodeURIComponent(a.split('#')[1]) : null; }"
+    )
+    wrong: dict[str, str | None] = {}
+    for item in fr.contract_fields():
+        search.fill("")
+        search.press_sequentially(item.ref_id)
+        try:
+            page.wait_for_function(
+                f"({first_anchor})() === {json.dumps(item.ref_id)}", timeout=5_000
+            )
+        except PlaywrightTimeoutError:
+            wrong[item.ref_id] = page.evaluate(first_anchor)
+    page.close()
 
-    browser_page.locator("label.md-search__icon, .md-search__input").first.click()
-    search = browser_page.locator("input.md-search__input")
-    results = browser_page.locator(".md-search-result__item")
+    assert wrong == {}
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_reference_shows_request_tabs_response_and_errors_beside_the_fields(
+    served_site: str, browser: Any
+) -> None:
+    page = _open(browser, served_site + "field-reference/", 1280)
+    fields = page.locator(".endpoint-fields").bounding_box()
+    code = page.locator(".endpoint-code").bounding_box()
+
+    assert page.locator(".endpoint-code .tabbed-labels label").all_inner_texts() == [
+        "Python",
+        "curl",
+    ]
+    page.locator(".endpoint-code .tabbed-labels label", has_text="curl").click()
+    assert "--url https://api.leanrails.com" in page.locator(".endpoint-code").inner_text()
+    assert '"object": "checkout.session"' in page.locator(".endpoint-code").inner_text()
+    assert page.locator("table.error-table tbody tr").count() >= 5
+    assert code["x"] >= fields["x"] + fields["width"]  # beside, not below
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_reference_at_390px_shows_every_column_and_the_panel_after_the_fields(
+    served_site: str, browser: Any
+) -> None:
+    page = _open(browser, served_site + "field-reference/", 390)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '.error-table td, .field .field-name, .field p, .endpoint-code')]
+            .filter(e => { const r = e.getBoundingClientRect();
+                           return r.width === 0 || r.left < 0 || r.right > 390.5; })
+            .map(e => e.id || e.dataset.label || e.className || e.tagName)"""
+    )
+    fields = page.locator(".endpoint-fields").bounding_box()
+    code = page.locator(".endpoint-code").bounding_box()
+    page_width = page.evaluate("() => document.documentElement.scrollWidth")
+    page.close()
+
+    assert outside == []
+    assert page_width <= 390
+    assert code["y"] >= fields["y"] + fields["height"]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_guide_pages_show_no_prompt_or_tag_and_no_code_overflows_at_1280px(
+    site: Path, served_site: str, browser: Any
+) -> None:
+    problems: dict[str, list[str]] = {}
+    for url in _guide_urls(site, served_site):
+        page = _open(browser, url, 1280)
+        text = page.locator(".md-content").inner_text()
+        found = re.findall(r"(?:In|Out)\s*\[\d*\]:", text)
+        found += [f"tag {t}" for t in page.locator(".cell-tag, .celltoolbar").all_inner_texts()]
+        found += page.evaluate(
+            """() => [...document.querySelectorAll('.jp-CodeCell pre')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1)
+                .map(e => 'overflow: ' + e.innerText.slice(0, 60))"""
+        )
+        if page.locator(".jp-OutputArea-output pre").count():
+            copyable = page.locator(".jp-OutputArea-output [data-md-type=copy]").count()
+            if not copyable:
+                found.append("no copy button on outputs")
+        if found:
+            problems[url] = found
+        page.close()
+
+    assert problems == {}
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_no_request_leaves_the_serving_host(
+    site: Path, served_site: str, browser: Any, requests_seen: list[str]
+) -> None:
+    urls = [served_site, served_site + "field-reference/", served_site + "api/"]
+    for url in urls + _guide_urls(site, served_site):
+        _open(browser, url, 1280, requests_seen).close()
+
+    offsite = [u for u in requests_seen if not u.startswith((served_site, "data:", "blob:"))]
+    assert requests_seen
+    assert offsite == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_site_search_finds_idempotency(served_site: str, browser: Any) -> None:
+    page = _open(browser, served_site, 1280)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    search = page.locator("input.md-search__input")
+    results = page.locator(".md-search-result__item")
     # Material queries on keystrokes, and its search worker may still be loading the
     # index: type the query again until results appear.
     for _ in range(15):
@@ -191,4 +349,5 @@ def test_browser_site_search_finds_idempotency(served_site: str, browser_page: A
             continue
 
     assert results.count() >= 1
-    assert "dempoten" in browser_page.locator(".md-search-result").inner_text().lower()
+    assert "dempoten" in page.locator(".md-search-result").inner_text().lower()
+    page.close()

@@ -344,8 +344,8 @@ def test_notebook_code_gets_a_code_element_and_loses_tags_and_its_own_copy_butto
 
     assert "raises-exception</span>" not in html
     assert "Copied!" not in html
-    assert "<pre><code><span>x</span> = 1</code></pre>" in html
-    assert "<pre><code>1</code></pre>" in html
+    assert '<pre id="nb-0"><code><span>x</span> = 1</code></pre>' in html
+    assert '<pre id="nb-1"><code>1</code></pre>' in html
 
 
 def test_a_setup_cell_collapses() -> None:
@@ -375,3 +375,27 @@ def test_the_mathjax_loader_is_dropped() -> None:
     page = '<p>x</p><script data-mkdocs-jupyter-mathjax="{}">\nload()\n</script>\n</body>'
 
     assert notebook_pages.drop_mathjax(page) == "<p>x</p></body>"
+
+
+def test_search_boosts_rank_the_field_named_exactly_above_longer_paths() -> None:
+    fields = _fields()
+    boost = {key: reference.search_boost(item) for key, item in fields.items()}
+
+    assert boost[("request", "customer")] > boost[("request", "customer_creation")]
+    assert boost[("request", "line_items")] > boost[("request", "line_items[].quantity")]
+    assert boost[("response", "customer")] > boost[("response", "customer_details")]
+    assert min(boost.values()) == reference.SEARCH_BOOST == boost[("header", "Request-Id")]
+
+
+def test_boost_fields_touches_only_the_reference_pages_field_entries() -> None:
+    index = {
+        "docs": [
+            {"location": "field-reference/#customer"},
+            {"location": "field-reference/#errors"},
+            {"location": "guide/04_request_parameters/#customer"},
+        ]
+    }
+
+    boosted = reference.boost_fields(index, contract_fields())
+
+    assert [doc.get("boost") for doc in boosted["docs"]] == [15.0, None, None]

@@ -38,8 +38,6 @@ NOTEBOOKS = Path(os.environ.get("LEANRAILS_NOTEBOOKS_DIR", ROOT / "notebooks"))
 SANITIZE = ROOT / "notebooks" / "sanitize.cfg"
 
 
-
-
 def committed_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("*.ipynb"))
 

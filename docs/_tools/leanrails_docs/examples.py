@@ -18,17 +18,22 @@ import httpx2
 PYTHON = """\
 from leanrails import LeanRails
 
-client = LeanRails.sandbox()  # LeanRails() calls the live API with LEANRAILS_API_KEY
+# The sandbox; LeanRails() calls the API with LEANRAILS_API_KEY.
+client = LeanRails.sandbox()
 session = client.checkout_sessions.create(
     mode="payment",
     line_items=[
         {"price": "price_test_tshirt", "quantity": 2},
         {
-            "price_data": {"currency": "usd", "product": "prod_stickers", "unit_amount": 350},
+            "price_data": {
+                "currency": "usd",
+                "product": "prod_stickers",
+                "unit_amount": 350,
+            },
             "quantity": 1,
         },
     ],
-    success_url="https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
+    success_url="https://example.com/success",
     cancel_url="https://example.com/cart",
     customer_email="jenny@example.com",
     metadata={"order_id": "6735"},

@@ -101,7 +101,9 @@ def fix_html(page_html: str) -> str:
         _callout(quote, soup)
     for clutter in soup.select(".celltoolbar, .zeroclipboard-container"):
         clutter.decompose()
-    for pre in soup.select(".highlight-ipynb pre, .jp-RenderedText pre"):
+    for number, pre in enumerate(soup.select(".highlight-ipynb pre, .jp-RenderedText pre")):
+        # material names each block's copy target after the nearest id: one per block.
+        pre["id"] = f"nb-{number}"
         _code(pre, soup)
     for cell in soup.select(f".jp-CodeCell.celltag_{SETUP_TAG}"):
         _collapse(cell, soup)

@@ -10,14 +10,18 @@ the fields. The page is Markdown for the site's own pipeline, so links are check
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .contract import Field, as_json
 from .examples import ErrorExample, RequestExample
 from .guide import Section, find_section
 
 PAGE = "field-reference.md"
+URL = "field-reference/"
+SEARCH_BOOST = 10
 GUIDE_MOUNT = "guide"
 GUIDE_TITLES = {
     "01_quickstart.ipynb": "Quickstart",
@@ -140,6 +144,31 @@ def _error_table(errors: Sequence[ErrorExample]) -> list[str]:
     ]
 
 
+def search_boost(item: Field) -> float:
+    """The search boost of a field's entry: the fewer names in its path, the higher.
+
+    The site's search splits paths into names and matches each as a prefix, so a query for
+    ``customer`` also matches ``customer_creation``: the field named exactly by the query
+    has the fewest names, and a gentle boost puts it first (a steep one would also lift
+    ``line_items`` above ``line_items.price_data`` for the query ``line_items.price_data``).
+    Headers keep the page's boost: their names are distinct, and ``Idempotent-Replayed``
+    must not catch the ``id`` of ``response.id``.
+    """
+    if item.kind == "header":
+        return SEARCH_BOOST
+    return SEARCH_BOOST * (1 + 0.5 / len(re.split(r"[\s\-_.]+", item.ref_id)))
+
+
+def boost_fields(index: dict[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
+    """Material's ``search_index.json`` with each field's entry boosted by :func:`search_boost`."""
+    by_id = {f.ref_id: f for f in fields}
+    for doc in index["docs"]:
+        page, _, anchor = str(doc["location"]).partition("#")
+        if page == URL and anchor in by_id:
+            doc["boost"] = search_boost(by_id[anchor])
+    return index
+
+
 def _retried() -> str:
     from leanrails._retry import RETRYABLE_STATUSES
 
@@ -164,7 +193,7 @@ def render_page(
         "  - navigation",
         "  - toc",
         "search:",
-        "  boost: 10",
+        f"  boost: {SEARCH_BOOST}",
         "---",
         "",
         "# Create a Checkout Session",

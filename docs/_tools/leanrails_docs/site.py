@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -84,4 +85,20 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     return notebook_pages.drop_mathjax(output)
 
 
-__all__ = ["on_config", "on_files", "on_page_content", "on_page_markdown", "on_post_page"]
+@event_priority(-100)  # after the search plugin has written its index
+def on_post_build(config: MkDocsConfig) -> None:
+    path = Path(config.site_dir) / "search" / "search_index.json"
+    if path.is_file():
+        index = json.loads(path.read_text(encoding="utf-8"))
+        boosted = reference.boost_fields(index, contract_fields())
+        path.write_text(json.dumps(boosted, separators=(",", ":")), encoding="utf-8")
+
+
+__all__ = [
+    "on_config",
+    "on_files",
+    "on_page_content",
+    "on_page_markdown",
+    "on_post_build",
+    "on_post_page",
+]
