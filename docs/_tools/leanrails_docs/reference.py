@@ -118,6 +118,12 @@ def _code_panel(example: RequestExample) -> list[str]:
     ]
 
 
+def _breakable(name: str) -> str:
+    """``name`` as code that may wrap after ``_``, ``.`` or ``]`` (never inside a word)."""
+    text = html.escape(name)
+    return "<code>" + re.sub(r"([_.\]])", r"\1<wbr>", text) + "</code>"
+
+
 def _error_table(errors: Sequence[ErrorExample]) -> list[str]:
     columns = ("Case", "Status", "type", "code", "Example param")
     rows = []
@@ -125,9 +131,9 @@ def _error_table(errors: Sequence[ErrorExample]) -> list[str]:
         cells = (
             html.escape(error.case),
             str(error.status),
-            f"<code>{error.type}</code>",
-            f"<code>{error.code}</code>" if error.code else "",
-            f"<code>{html.escape(error.param)}</code>" if error.param else "—",
+            _breakable(error.type),
+            _breakable(error.code) if error.code else "",
+            _breakable(error.param) if error.param else "—",
         )
         pairs = zip(columns, cells, strict=True)
         tds = "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in pairs)
