@@ -126,7 +126,11 @@ def test_fields_carry_required_nullable_default_constraints_and_source() -> None
     assert key.constraints == "1 to 255 characters."
     currency = fields[("request", "line_items[].price_data.currency")]
     assert currency.required
-    assert currency.constraints == "Exactly 3 characters; matching `^[A-Za-z]{3}$`."
+    assert currency.constraints == (
+        "Exactly 3 characters (kit convention); matching `^[A-Za-z]{3}$` (kit convention)."
+    )
+    reference_id = fields[("request", "client_reference_id")]
+    assert reference_id.constraints == "Not empty (kit convention); at most 200 characters."
     ui_mode = fields[("request", "ui_mode")]
     assert not ui_mode.required
     assert (ui_mode.has_default, ui_mode.default) == (True, "hosted")

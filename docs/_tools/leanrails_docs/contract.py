@@ -103,41 +103,54 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _schema_constraints(schema: Schema) -> list[str]:
-    """The keywords of ``schema`` as phrases: "one of ...", "at most 22 characters", ..."""
+    """The keywords of ``schema`` as phrases: "one of ...", "at most 22 characters", ...
+
+    A phrase from a keyword that the kit adds (``x-leanrails-conventions``) says so.
+    """
+    conventions = set(schema.get("x-leanrails-conventions", ()))
     out: list[str] = []
+
+    def add(phrase: str, *keywords: str) -> None:
+        out.append(phrase + (" (kit convention)" if conventions & set(keywords) else ""))
+
     if "enum" in schema and len(schema["enum"]) > 1:
-        out.append("one of " + ", ".join(f"`{v}`" for v in schema["enum"]))
+        add("one of " + ", ".join(f"`{v}`" for v in schema["enum"]), "enum")
     elif "enum" in schema:
-        out.append(f"always `{schema['enum'][0]}`")
+        add(f"always `{schema['enum'][0]}`", "enum")
     low, high = schema.get("minLength"), schema.get("maxLength")
-    if low is not None and low == high:
-        out.append(f"exactly {_plural(low, 'character')}")
-    elif low is not None and high is not None:
-        out.append(f"{low} to {high} characters")
-    elif low is not None:
-        out.append("not empty" if low == 1 else f"at least {low} characters")
-    elif high is not None:
-        out.append(f"at most {_plural(high, 'character')}")
+    split = ("minLength" in conventions) != ("maxLength" in conventions)
+    if low is not None and low == high and not split:
+        add(f"exactly {_plural(low, 'character')}", "minLength", "maxLength")
+    elif low is not None and high is not None and not split:
+        add(f"{low} to {high} characters", "minLength", "maxLength")
+    else:
+        if low is not None:
+            add("not empty" if low == 1 else f"at least {low} characters", "minLength")
+        if high is not None:
+            add(f"at most {_plural(high, 'character')}", "maxLength")
     if "pattern" in schema:
-        out.append(f"matching `{schema['pattern']}`")
+        add(f"matching `{schema['pattern']}`", "pattern")
     if "minimum" in schema and "maximum" in schema:
-        out.append(f"from {schema['minimum']} to {schema['maximum']}")
+        add(f"from {schema['minimum']} to {schema['maximum']}", "minimum", "maximum")
     elif "minimum" in schema:
-        out.append(f"at least {schema['minimum']}")
+        add(f"at least {schema['minimum']}", "minimum")
     elif "maximum" in schema:
-        out.append(f"at most {schema['maximum']}")
+        add(f"at most {schema['maximum']}", "maximum")
     if "minItems" in schema:
-        out.append(f"at least {_plural(schema['minItems'], 'item')}")
+        add(f"at least {_plural(schema['minItems'], 'item')}", "minItems")
     if "maxItems" in schema:
-        out.append(f"at most {_plural(schema['maxItems'], 'item')}")
+        add(f"at most {_plural(schema['maxItems'], 'item')}", "maxItems")
     if "maxProperties" in schema:
-        out.append(f"at most {_plural(schema['maxProperties'], 'key')}")
+        add(f"at most {_plural(schema['maxProperties'], 'key')}", "maxProperties")
     names = schema.get("propertyNames")
     if isinstance(names, Mapping) and ("minLength" in names or "maxLength" in names):
-        out.append(f"keys of {names.get('minLength', 0)} to {names.get('maxLength')} characters")
+        low_key, high_key = names.get("minLength", 0), names.get("maxLength")
+        add(f"keys of {low_key} to {high_key} characters", "propertyNames")
     values = schema.get("additionalProperties")
     if isinstance(values, Mapping) and "maxLength" in values:
-        out.append(f"values of at most {_plural(values['maxLength'], 'character')}")
+        add(
+            f"values of at most {_plural(values['maxLength'], 'character')}", "additionalProperties"
+        )
     return out
 
 
