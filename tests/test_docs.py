@@ -224,6 +224,13 @@ def test_browser_searching_a_field_puts_its_anchor_first(served_site: str, brows
     page = _open(browser, served_site + "field-reference/", 1280)
     page.locator("label.md-search__icon, .md-search__input").first.click()
     search = page.locator("input.md-search__input")
+    meta = page.locator(".md-search-result__meta")
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta').innerText"
+        ".startsWith('Initializing')",
+        timeout=30_000,
+    )
+    idle = meta.inner_text()  # "Type to start searching"
     first_anchor = (
         "() => { const a = [...document.querySelectorAll('.md-search-result__item a')]"
         ".map(e => e.getAttribute('href')).find(h => h.includes('#'));"
@@ -231,14 +238,26 @@ def test_browser_searching_a_field_puts_its_anchor_first(served_site: str, brows
     )
     wrong: dict[str, str | None] = {}
     for item in fr.contract_fields():
+        # Material searches on keyup. Clear the query, then wait for this query's results
+        # (the count line changes once they arrive) before reading the first anchor.
         search.fill("")
-        search.press_sequentially(item.ref_id)
-        try:
-            page.wait_for_function(
-                f"({first_anchor})() === {json.dumps(item.ref_id)}", timeout=5_000
-            )
-        except PlaywrightTimeoutError:
-            wrong[item.ref_id] = page.evaluate(first_anchor)
+        search.press("End")
+        page.wait_for_function(
+            "idle => document.querySelector('.md-search-result__meta').innerText === idle",
+            arg=idle,
+            polling=100,
+        )
+        search.fill(item.ref_id)
+        search.press("End")
+        page.wait_for_function(
+            "idle => document.querySelector('.md-search-result__meta').innerText !== idle",
+            arg=idle,
+            polling=100,
+            timeout=30_000,
+        )
+        found = page.evaluate(first_anchor)
+        if found != item.ref_id:
+            wrong[item.ref_id] = found
     page.close()
 
     assert wrong == {}
