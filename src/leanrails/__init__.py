@@ -1,5 +1,7 @@
 """LeanRails Checkout kit: validate, preview and send Create-a-Checkout-Session requests."""
 
+from typing import is_typeddict
+
 from pydantic import BaseModel
 
 from . import _display as _display  # registers HTML display when IPython runs
@@ -31,6 +33,13 @@ from ._params import (
 )
 from ._response import APIResponse
 from ._session import Address, CheckoutSession, CustomerDetails, TotalDetails
+from ._typeddicts import (
+    CheckoutSessionCreateBody,
+    LineItemParam,
+    PaymentIntentDataParam,
+    PriceDataParam,
+    RecurringParam,
+)
 from ._version import __version__
 
 __all__ = [
@@ -45,6 +54,7 @@ __all__ = [
     "AsyncLeanRails",
     "AuthenticationError",
     "CheckoutSession",
+    "CheckoutSessionCreateBody",
     "CheckoutSessionCreateParams",
     "CustomerDetails",
     "IdempotencyError",
@@ -52,12 +62,16 @@ __all__ = [
     "LeanRails",
     "LeanRailsError",
     "LineItem",
+    "LineItemParam",
     "NotFoundError",
     "PaymentIntentData",
+    "PaymentIntentDataParam",
     "PermissionDeniedError",
     "PriceData",
+    "PriceDataParam",
     "RateLimitError",
     "Recurring",
+    "RecurringParam",
     "TotalDetails",
     "__version__",
     "explore",
@@ -65,10 +79,11 @@ __all__ = [
 ]
 
 # Tracebacks, reprs and pickles name the public home (leanrails.NotFoundError), not the
-# private module; the pydantic models keep theirs, where their annotations resolve.
+# private module; the pydantic models and TypedDicts keep theirs, where their annotations
+# resolve.
 for _name in __all__:
     _public = globals()[_name]
-    if isinstance(_public, type) and not issubclass(_public, BaseModel):
+    if isinstance(_public, type) and not (issubclass(_public, BaseModel) or is_typeddict(_public)):
         _public.__module__ = __name__
 
 _setup_logging()

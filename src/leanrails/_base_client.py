@@ -14,12 +14,13 @@ import functools
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import httpx2
 
-from ._call import Call, TimeoutTypes, check_api_version
+from ._call import Call, TimeoutTypes, check_api_version, merge_headers
 from ._errors import APIConnectionError, APITimeoutError, LeanRailsError, make_status_error
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
@@ -44,6 +45,18 @@ _HttpClient = TypeVar("_HttpClient", httpx2.Client, httpx2.AsyncClient)
 def _parse_url(url: str) -> httpx2.URL:
     """Parsed once per URL: parsing (IDNA checks included) was a third of a create's cost."""
     return httpx2.URL(url)
+
+
+class ClientOptions(TypedDict, Generic[_HttpClient], total=False):
+    """The settings ``with_options`` can change: the constructor's arguments."""
+
+    api_key: str
+    base_url: str
+    api_version: str | None
+    timeout: TimeoutTypes
+    max_retries: int
+    http_client: _HttpClient
+    default_headers: Mapping[str, str] | None
 
 
 def mask_key(key: str) -> str:
@@ -74,6 +87,7 @@ class BaseClient(Generic[_HttpClient]):
         api_version: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("LEANRAILS_API_KEY")
@@ -100,6 +114,7 @@ class BaseClient(Generic[_HttpClient]):
         self.api_version = api_version
         self.timeout = timeout
         self.max_retries = max_retries
+        self.default_headers = dict(default_headers or {})
         self._owns_http_client = http_client is None
         self._http_client: _HttpClient = (
             self._http_client_type(timeout=timeout) if http_client is None else http_client
@@ -148,6 +163,25 @@ class BaseClient(Generic[_HttpClient]):
         client._owns_http_client = True
         return client
 
+    def with_options(self, **changes: Unpack[ClientOptions[_HttpClient]]) -> Self:
+        """A copy of this client with some settings changed, sharing its HTTP client.
+
+        ``default_headers`` are added to this client's (a header of the same name is
+        replaced); every other setting replaces this client's. Closing the copy leaves the
+        shared HTTP client open: the client that created it closes it.
+        """
+        default_headers = dict(self.default_headers)
+        merge_headers(default_headers, changes.get("default_headers") or {})
+        settings: ClientOptions[_HttpClient] = {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "api_version": self.api_version,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "http_client": self._http_client,
+        }
+        return type(self)(**settings | changes | {"default_headers": default_headers})
+
     @staticmethod
     def _sandbox_http_client(sandbox: Sandbox) -> _HttpClient:
         raise NotImplementedError
@@ -175,7 +209,8 @@ class BaseClient(Generic[_HttpClient]):
     def _build_request(self, call: Call) -> httpx2.Request:
         # Insertion order is the reference's order, which to_curl() preserves.
         headers = {"Authorization": self._authorization}
-        if call.body is not None:
+        content = call.content()
+        if content is not None:
             headers["Content-Type"] = "application/json"
         if call.idempotency_key is not None:
             headers["Idempotency-Key"] = call.idempotency_key
@@ -183,10 +218,15 @@ class BaseClient(Generic[_HttpClient]):
         if api_version:
             headers["X-API-Version"] = api_version
         headers["User-Agent"] = USER_AGENT
+        if self.default_headers:
+            merge_headers(headers, self.default_headers)
+        if call.extra_headers:
+            merge_headers(headers, call.extra_headers)
         return self._http_client.build_request(
             call.method,
             _parse_url(self.base_url + call.path),
-            content=call.body,
+            params=call.extra_query,
+            content=content,
             headers=headers,
             timeout=self.timeout if call.timeout is None else call.timeout,
         )

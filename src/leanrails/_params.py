@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -124,6 +124,18 @@ class RequestModel(BaseModel):
             return handler(data)
         except ValidationError as exc:
             raise _with_api_paths(cls, exc) from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, validated as the constructor validates.
+
+        pydantic's own ``model_copy`` trusts ``update``: an unknown field would vanish from
+        the request and a wrong type be sent. Here both raise ``ValidationError``; send a
+        parameter the kit does not know with ``extra_body``.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        fields = {name: getattr(self, name) for name in self.model_fields_set}
+        return self.model_validate({**fields, **update})
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body the API expects: the fields the caller set, and no invented nulls."""

@@ -10,17 +10,25 @@ through to the ``Call`` untouched, so a new one is added in one place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, Unpack
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx2
 from pydantic_core import to_json
 
-from ._call import Call, RequestOptions, TimeoutTypes
+from ._call import Body, Call, Headers, Query, RequestOptions, TimeoutTypes
 from ._params import CheckoutSessionCreateParams
 from ._rules import MAX_IDEMPOTENCY_KEY_LENGTH, idempotency_key_fault
 from ._session import CustomerDetails
+from ._typeddicts import (
+    BillingAddressCollection,
+    CustomerCreation,
+    LineItemParam,
+    Mode,
+    PaymentIntentDataParam,
+    UiMode,
+)
 
 SESSIONS_PATH = "/v1/checkout_sessions"
 HELPER_SESSIONS_PATH = "/v1/test_helpers/checkout_sessions"
@@ -61,13 +69,23 @@ def _post(path: str, body: bytes, idempotency_key: str | None, options: RequestO
     )
 
 
+class _NoOtherParams(TypedDict, total=False):
+    """No key: type checkers refuse a keyword ``create`` does not name (``line_itemz=``)."""
+
+
 def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, Any]) -> bytes:
+    # None means "not sent", as in the models; an unknown keyword reaches the model, which
+    # refuses it as it would in the body (send it with extra_body instead).
+    given = {name: value for name, value in fields.items() if value is not None}
     if params is None:
-        params = CheckoutSessionCreateParams(**fields)
-    elif fields:
+        line_items = given.get("line_items")
+        if line_items is not None and not isinstance(line_items, list):
+            given["line_items"] = list(line_items)
+        params = CheckoutSessionCreateParams(**given)
+    elif given:
         raise TypeError(
             "create() takes a CheckoutSessionCreateParams or keyword fields, not both; "
-            f"got params and {', '.join(sorted(fields))}"
+            f"got params and {', '.join(sorted(given))}"
         )
     elif not isinstance(params, CheckoutSessionCreateParams):
         raise TypeError(
@@ -88,21 +106,93 @@ class CheckoutSessionCalls(Generic[_R]):
         params: CheckoutSessionCreateParams | None = None,
         /,
         *,
+        mode: Mode | None = None,
+        line_items: Iterable[LineItemParam] | None = None,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        customer: str | None = None,
+        customer_email: str | None = None,
+        customer_creation: CustomerCreation | None = None,
+        ui_mode: UiMode | None = None,
+        billing_address_collection: BillingAddressCollection | None = None,
+        client_reference_id: str | None = None,
+        payment_intent_data: PaymentIntentDataParam | None = None,
+        currency: str | None = None,
+        expires_at: int | None = None,
+        metadata: dict[str, str] | None = None,
         idempotency_key: str | None = None,
         api_version: str | None = None,
         timeout: TimeoutTypes = None,
         max_retries: int | None = None,
-        **fields: Any,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        **others: Unpack[_NoOtherParams],
     ) -> _R:
         """``POST /v1/checkout_sessions``: validate, then send with retries.
 
-        Give a ``CheckoutSessionCreateParams`` or its fields as keywords; either way they
-        are validated before anything is sent (pydantic ``ValidationError``). Without an
-        ``idempotency_key`` one UUID4 is generated, and every retry reuses it, so retries
-        never create a second session. ``api_version``, ``timeout`` and ``max_retries``
-        override the client's settings for this call.
+        Give the body's parameters as keywords (or ``**body``, a dict), or one
+        ``CheckoutSessionCreateParams``; either way they are validated before anything is
+        sent (pydantic ``ValidationError``). ``None`` means "not sent". Nested values are
+        dicts, typed as ``LineItemParam``, ``PriceDataParam``, ``RecurringParam`` and
+        ``PaymentIntentDataParam``.
+
+        Args:
+            mode: The mode of the Checkout Session. Currently only 'payment' is supported.
+            line_items: Line items the customer is purchasing. Each must have either price
+                or price_data.
+            success_url: The URL to redirect to after a successful payment. Required for
+                hosted mode.
+            cancel_url: The URL to redirect to when the customer cancels.
+            customer: ID of an existing customer.
+            customer_email: Pre-fill the customer's email on the checkout page.
+            customer_creation: Whether to always create a customer, or only if required.
+            ui_mode: The UI mode of the session.
+            billing_address_collection: Whether to collect billing address.
+            client_reference_id: A unique string to reference the session in your system.
+            payment_intent_data: Data to pass to the underlying PaymentIntent.
+            currency: Override the currency. Defaults to the currency of the line items.
+            expires_at: Unix timestamp for when the session expires. Must be between 30
+                minutes and 24 hours from now.
+            metadata: Set of key-value pairs for storing additional information. Kit
+                convention (Stripe's limits): at most 50 keys, keys of 1 to 40 characters,
+                string values of at most 500 characters.
+            idempotency_key: Sent as ``Idempotency-Key``; without it one UUID4 is
+                generated, and every retry reuses it, so retries never create a second
+                session.
+            api_version: Sent as ``X-API-Version``, overriding the client's for this call.
+            timeout: Overrides the client's timeout for this call.
+            max_retries: Overrides the client's number of retries for this call.
+            extra_headers: Headers to add, replacing any of the same name.
+            extra_query: Query parameters to add to the URL.
+            extra_body: Parameters the kit does not know (yet), merged unvalidated into
+                the validated body's top level.
         """
-        options = RequestOptions(api_version=api_version, timeout=timeout, max_retries=max_retries)
+        fields = {
+            "mode": mode,
+            "line_items": line_items,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "customer": customer,
+            "customer_email": customer_email,
+            "customer_creation": customer_creation,
+            "ui_mode": ui_mode,
+            "billing_address_collection": billing_address_collection,
+            "client_reference_id": client_reference_id,
+            "payment_intent_data": payment_intent_data,
+            "currency": currency,
+            "expires_at": expires_at,
+            "metadata": metadata,
+            **others,
+        }
+        options = RequestOptions(
+            api_version=api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
         return self._run(
             _post(SESSIONS_PATH, _create_body(params, fields), idempotency_key, options)
         )

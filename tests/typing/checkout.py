@@ -1,0 +1,74 @@
+# pyright: strict
+"""A user's script, as an editor sees it: it passes mypy --strict and pyright strict.
+
+``checkout_mistakes.py`` is this script with four mistakes that both checkers must flag;
+``tests/test_typed_calls.py`` checks both files with both checkers, and runs this one.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+import httpx2
+
+from leanrails import (
+    AsyncLeanRails,
+    CheckoutSession,
+    CheckoutSessionCreateBody,
+    CheckoutSessionCreateParams,
+    LeanRails,
+    LineItem,
+    LineItemParam,
+)
+
+DONE = "https://example.com/success"
+TSHIRT: LineItemParam = {"quantity": 1, "price": "price_test_tshirt"}
+client = LeanRails.sandbox()
+sessions = client.checkout_sessions
+
+session = sessions.create(
+    mode="payment",
+    line_items=[{"quantity": 2, "price": "price_test_tshirt"}],
+    success_url=DONE,
+)
+assert_type(session, CheckoutSession)
+
+sessions.create(mode="payment", line_items=[TSHIRT], success_url=DONE)
+sessions.create(
+    mode="payment",
+    line_items=[
+        {
+            "quantity": 2,
+            "price_data": {"currency": "usd", "product": "prod_mug", "unit_amount": 1200},
+        }
+    ],
+    ui_mode="embedded",
+)
+sessions.create(
+    mode="payment",
+    line_items=[{"quantity": 1, "price": "price_test_tshirt"}],
+    success_url=DONE,
+    payment_intent_data={"capture_method": "manual"},
+    metadata={"order": "6735"},
+)
+
+items: list[LineItemParam] = [
+    {"quantity": 1, "price_data": {"currency": "usd", "product": "prod_mug", "unit_amount": 1}}
+]
+body: CheckoutSessionCreateBody = {"mode": "payment", "line_items": items, "success_url": DONE}
+sessions.create(**body, idempotency_key="order-6735")
+
+request = sessions.build(**body, extra_body={"locale": "fr"})
+assert_type(request, httpx2.Request)
+
+params = CheckoutSessionCreateParams(
+    mode="payment",
+    line_items=[LineItem(quantity=1, price="price_test_tshirt")],
+    success_url=DONE,
+)
+client.with_options(max_retries=0).checkout_sessions.create(params, timeout=5.0)
+
+
+async def main() -> CheckoutSession:
+    async with AsyncLeanRails.sandbox(default_headers={"X-Shop": "lean"}) as async_client:
+        return await async_client.checkout_sessions.create(**body)
