@@ -4,10 +4,10 @@ Each method validates its arguments into a ``Call`` and hands it to a runner tha
 supplies, so the same method returns a ``CheckoutSession`` on the sync client, a coroutine
 on the async one, an ``APIResponse`` under ``with_raw_response`` and an unsent
 ``httpx2.Request`` as ``build``. Per-call settings arrive as ``RequestOptions`` and pass
-through to the ``Call`` untouched, so a new one is added in one place.
+through to the ``Call`` untouched, so a new one is added in one place. Annotations are
+evaluated (no ``from __future__ import annotations``), so ``create?`` in IPython shows the
+enumerations' values rather than their aliases' names.
 """
-
-from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -167,6 +167,10 @@ class CheckoutSessionCalls(Generic[_R]):
             extra_query: Query parameters to add to the URL.
             extra_body: Parameters the kit does not know (yet), merged unvalidated into
                 the validated body's top level.
+
+        Returns:
+            The ``CheckoutSession``: awaitable on ``AsyncLeanRails``, an ``APIResponse``
+            under ``with_raw_response``, and the unsent ``httpx2.Request`` as ``build``.
         """
         fields = {
             "mode": mode,

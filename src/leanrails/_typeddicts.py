@@ -8,9 +8,9 @@ models of ``_params.py`` (which also accept a nested model where its dict goes; 
 dicts only, a mistake gets the checkers' precise message: which key, which type).
 Each key's docstring is the contract's description: ``tests/test_typed_calls.py`` keeps
 the keys, their types and their descriptions in step with the models and openapi.yaml.
+No ``from __future__ import annotations`` here: with it, ``Required`` would be a string
+that ``__required_keys__`` (and pydantic, for one) cannot see at run time.
 """
-
-from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Literal, Required, TypeAlias, TypedDict
