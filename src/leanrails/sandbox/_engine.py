@@ -47,7 +47,10 @@ class Sandbox:
     idempotency window; pass a fake one in tests. ``prices`` replaces the catalogue
     (:data:`DEFAULT_PRICES`). ``db`` is a SQLite file path: sessions and idempotency
     records then survive a restart. ``base_url`` is where hosted-page ``url`` values
-    point.
+    point. ``accept_unknown_params=True`` plays a newer server: a create's top-level
+    parameters the kit does not know are accepted and returned as fields of the session
+    (a field of the same name wins), instead of a 400 ``parameter_unknown``; a test sends
+    them with ``extra_body``.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class Sandbox:
         prices: Iterable[Price] | None = None,
         db: str | Path | None = None,
         base_url: str = IN_PROCESS_BASE_URL,
+        accept_unknown_params: bool = False,
     ) -> None:
         catalogue = DEFAULT_PRICES if prices is None else tuple(prices)
         self.base_url = base_url.rstrip("/")
@@ -72,7 +76,9 @@ class Sandbox:
             self._store, now, {price.id: price for price in catalogue}, self.base_url
         )
         self._idempotency = Idempotency(self._store, self._lock, now)
-        self._router = Router(self._sessions, self._idempotency, self.faults, self._lock)
+        self._router = Router(
+            self._sessions, self._idempotency, self.faults, self._lock, accept_unknown_params
+        )
 
     @property
     def prices(self) -> Mapping[str, Price]:

@@ -10,11 +10,12 @@ carries a ``Request-Id`` and echoes a header-safe ``X-API-Version``.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 
 from .._params import CheckoutSessionCreateParams
 from . import _page
@@ -41,7 +42,9 @@ class Router:
         idempotency: Idempotency,
         faults: Faults,
         lock: threading.RLock,
+        accept_unknown_params: bool = False,
     ) -> None:
+        self._accept_unknown_params = accept_unknown_params
         self._sessions = sessions
         self._idempotency = idempotency
         self._faults = faults
@@ -122,8 +125,11 @@ class Router:
         def create(body: bytes, receipt: Receipt) -> None:
             now = self._sessions.now()
             context = {"now": now}
+            unknown: dict[str, Any] = {}
+            if self._accept_unknown_params:
+                body, unknown = _split_unknown(body)
             params = read_params(CheckoutSessionCreateParams, body, required=True, context=context)
-            self._sessions.create(params, caller.account, now, receipt)
+            self._sessions.create(params, caller.account, now, receipt, unknown)
 
         return create
 
@@ -144,6 +150,21 @@ class Router:
     def _faults_action(self, body: bytes, receipt: Receipt) -> None:
         read_params(FaultParams, body).apply(self._faults)
         receipt.commit(self._faults.state(), None)
+
+
+def _split_unknown(body: bytes) -> tuple[bytes, dict[str, Any]]:
+    """A create's body without the top-level keys the kit does not know, and those keys."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return body, {}  # read_params says what is wrong with it
+    if not isinstance(value, dict):
+        return body, {}
+    known = CheckoutSessionCreateParams.model_fields
+    unknown = {k: v for k, v in value.items() if k not in known}
+    if not unknown:
+        return body, {}
+    return json.dumps({k: v for k, v in value.items() if k in known}).encode(), unknown
 
 
 def _is_header_safe(value: str) -> bool:

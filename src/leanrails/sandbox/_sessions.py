@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final, cast
 
 from .._params import CheckoutSessionCreateParams
 from ._catalog import Price
@@ -74,8 +74,15 @@ class Sessions:
         return session
 
     def create(
-        self, params: CheckoutSessionCreateParams, account: str, now: int, receipt: Receipt
+        self,
+        params: CheckoutSessionCreateParams,
+        account: str,
+        now: int,
+        receipt: Receipt,
+        unknown: Mapping[str, Any] | None = None,
     ) -> Session:
+        """A new open session; ``unknown`` parameters (accepted as a newer server would)
+        come back as fields, never replacing one."""
         priced = price(params, self.prices)
         session_id = new_id("cs_test_")
         hosted = params.ui_mode == "hosted"
@@ -108,6 +115,8 @@ class Sessions:
             "total_details": priced.total_details,
             "client_reference_id": params.client_reference_id,
         }
+        if unknown:
+            session = cast(Session, {**unknown, **session})
         intent = None
         if params.payment_intent_data is not None:
             intent = params.payment_intent_data.model_dump(mode="json", exclude_none=True)
