@@ -78,8 +78,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy: the package, and a user's script (tests/typing/checkout.py) as pyright checks it too;
+# tests/test_typed_calls.py checks that both flag the mistakes of checkout_mistakes.py.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright --pythonpath $(BIN)/python tests/typing/checkout.py
 
 # The notebooks' committed outputs come from the embedded sandbox: a live key in the
 # environment would send them (and nbval) to a live server instead.
