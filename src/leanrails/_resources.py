@@ -11,6 +11,7 @@ enumerations' values rather than their aliases' names.
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
@@ -118,7 +119,7 @@ class CheckoutSessionCalls(Generic[_R]):
         client_reference_id: str | None = None,
         payment_intent_data: PaymentIntentDataParam | None = None,
         currency: str | None = None,
-        expires_at: int | None = None,
+        expires_at: int | datetime | None = None,
         metadata: dict[str, str] | None = None,
         idempotency_key: str | None = None,
         api_version: str | None = None,

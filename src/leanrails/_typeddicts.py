@@ -13,6 +13,7 @@ that ``__required_keys__`` (and pydantic, for one) cannot see at run time.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal, Required, TypeAlias, TypedDict
 
 Mode: TypeAlias = Literal["payment"]
@@ -98,5 +99,5 @@ class CheckoutSessionCreateBody(TypedDict, total=False):
     client_reference_id: str
     payment_intent_data: PaymentIntentDataParam
     currency: str
-    expires_at: int
+    expires_at: int | datetime
     metadata: dict[str, str]

@@ -7,6 +7,7 @@ mypy --strict and pyright strict report an error on each marked line, and nowher
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import assert_type
 
 import httpx2
@@ -50,6 +51,7 @@ sessions.create(
     success_url=DONE,
     payment_intent_data={"capture_method": "manuel"},  # mistake
     metadata={"order": "6735"},
+    expires_at=datetime.now(UTC) + timedelta(hours=1),
 )
 
 items: list[LineItemParam] = [
