@@ -196,3 +196,10 @@ def test_without_the_lab_extra_explore_says_in_one_line_what_to_install() -> Non
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == INSTALL_HINT + "\n"
     assert "pip install 'leanrails[lab]'" in INSTALL_HINT
+
+
+def test_the_plain_text_form_names_the_builder_and_its_server(builder: Explorer) -> None:
+    text = builder._repr_mimebundle_()["text/plain"]
+    assert text == (
+        "LeanRails request builder: POST /v1/checkout_sessions to https://sandbox.leanrails.test"
+    )

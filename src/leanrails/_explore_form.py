@@ -348,6 +348,11 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.add_class("leanrails-explore")
         self.refresh()
 
+    def __repr__(self) -> str:
+        # The plain-text form of the output (what nbval compares and a static page shows):
+        # ipywidgets cuts it at 110 characters.
+        return f"LeanRails request builder: POST /v1/checkout_sessions to {self.client.base_url}"
+
     def refresh(self) -> None:
         """Re-read the form: validate the body with ``create``'s model, redraw curl and Python."""
         self.body = self.form.value() or {}
