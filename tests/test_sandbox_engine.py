@@ -241,7 +241,7 @@ def test_a_missing_empty_or_overlong_idempotency_key_gets_400(
 )
 def test_an_idempotency_key_the_client_would_refuse_gets_400(api: Api, key: bytes) -> None:
     response = api.client.post(
-        "/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": key}
+        "/v1/checkout_sessions", json=BASIC, headers={b"Idempotency-Key": key}
     )
 
     error = assert_error(
@@ -722,7 +722,7 @@ def test_expire_accepts_an_empty_body(api: Api) -> None:
 
 def test_complete_pays_the_session_and_fills_customer_details(api: Api) -> None:
     session_id = api.create(body(customer_email="jsmith@example.com")).json()["id"]
-    details = {
+    details: dict[str, Any] = {
         "email": "jane@example.com",
         "name": "Jane Smith",
         "phone": "+1 555 0100",
