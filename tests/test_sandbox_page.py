@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from browser import launch
-from sandbox_support import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body
+from sandbox_support import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body, price_data
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
+from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
+from leanrails.sandbox._hosted import COOKIE
 from leanrails.sandbox._page import format_amount
 
 FORM = {"email": "jane@example.com", "name": "Jane Smith"}
 ADDRESS = {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "us"}
+PAYS, DECLINED, NO_FUNDS, CONFIRMS = (
+    "4242 4242 4242 4242",
+    "4000 0000 0000 0002",
+    "4000 0000 0000 9995",
+    "4000 0025 0000 3155",
+)
+CARD = {"card_number": PAYS, "card_expiry": "12 / 34", "card_cvc": "123"}
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
 
 
 class Page:
-    """Anonymous (browser-like) access to one session's hosted page."""
+    """Anonymous (browser-like) access to one session's hosted page, with a cookie jar."""
 
     def __init__(self, client: httpx2.Client, session: dict[str, Any]) -> None:
         self.client = client
@@ -30,8 +48,23 @@ class Page:
     def get(self) -> httpx2.Response:
         return self.client.get(self.path)
 
-    def submit(self, fields: dict[str, str]) -> httpx2.Response:
-        return self.client.post(self.path, data=fields)
+    def token(self) -> str:
+        """The CSRF token of the form a GET shows now (its cookie lands in the jar)."""
+        return hidden_fields(self.get().text).get("csrf_token", "")
+
+    def submit(self, fields: dict[str, str], **headers: str) -> httpx2.Response:
+        """Fill the form as shown (with the paying card unless ``fields`` name another)."""
+        data = {"csrf_token": self.token(), **CARD, **fields}
+        return self.client.post(self.path, data=data, headers=headers)
+
+    def status(self, api: Any) -> tuple[str, str]:
+        session = api.get(f"/v1/checkout_sessions/{self.session['id']}").json()
+        return session["status"], session["payment_status"]
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    found = re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', html)
+    return {name: unescape(value) for name, value in found}
 
 
 @pytest.fixture
@@ -310,6 +343,269 @@ def test_the_page_refuses_what_the_complete_helper_refuses(
 )
 def test_amounts_are_shown_in_major_units(amount: int, currency: str, shown: str) -> None:
     assert format_amount(amount, currency) == shown
+
+
+# -- cards -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "shown"),
+    [
+        pytest.param(PAYS, 303, None, id="visa-pays"),
+        pytest.param("5555555555554444", 303, None, id="mastercard-pays"),
+        pytest.param(DECLINED, 402, "Your card was declined.", id="declined"),
+        pytest.param(NO_FUNDS, 402, "Your card has insufficient funds.", id="insufficient-funds"),
+    ],
+)
+def test_each_test_card_has_its_documented_outcome(
+    api: Any, open_page: Any, number: str, status: int, shown: str | None
+) -> None:
+    page = open_page()
+
+    response = page.submit({**FORM, "card_number": number})
+
+    assert response.status_code == status
+    if shown is None:
+        assert page.status(api) == ("complete", "paid")
+        return
+    assert page.status(api) == ("open", "unpaid")
+    html = response.text
+    assert 'role="alert"' in html
+    assert shown in html
+    assert re.search(r'<input id="card_number"[^>]*aria-invalid="true"', html)
+    assert 'value="jane@example.com"' in html
+
+
+def test_every_documented_test_card_is_on_the_page_and_luhn_valid(open_page: Any) -> None:
+    html = open_page().get().text
+
+    for card in TEST_CARDS:
+        assert luhn_valid(card.number)
+        assert card.spaced in html
+
+
+def test_a_card_that_asks_for_confirmation_pays_once_the_customer_confirms(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page()
+
+    step = page.submit({**FORM, "card_number": CONFIRMS})
+
+    assert step.status_code == 200
+    assert "<h1>Confirm your payment</h1>" in step.text
+    assert "ending in <strong>3155</strong>" in step.text
+    assert page.status(api) == ("open", "unpaid")
+    confirmed = page.client.post(
+        page.path, data={**hidden_fields(step.text), "confirm": "complete"}
+    )
+    assert confirmed.status_code == 303
+    assert page.status(api) == ("complete", "paid")
+    details = api.get(f"/v1/checkout_sessions/{page.session['id']}").json()["customer_details"]
+    assert details["name"] == "Jane Smith"
+
+
+def test_a_failed_confirmation_leaves_the_session_open_and_says_why(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page()
+    step = page.submit({**FORM, "card_number": CONFIRMS})
+
+    failed = page.client.post(page.path, data={**hidden_fields(step.text), "confirm": "fail"})
+
+    assert failed.status_code == 402
+    assert "Your bank could not confirm this payment" in failed.text
+    assert page.status(api) == ("open", "unpaid")
+
+
+def test_details_changed_between_the_two_steps_are_refused(api: Any, open_page: Any) -> None:
+    page = open_page()
+    step = page.submit({**FORM, "card_number": CONFIRMS})
+    forged = {**hidden_fields(step.text), "name": "Someone Else", "confirm": "complete"}
+
+    response = page.client.post(page.path, data=forged)
+
+    assert response.status_code == 403
+    assert page.status(api) == ("open", "unpaid")
+
+
+@pytest.mark.parametrize(
+    ("card", "field", "message"),
+    [
+        pytest.param({"card_number": ""}, "card_number", "Enter your card number", id="no-number"),
+        pytest.param(
+            {"card_number": "4242 4242 4242 4241"}, "card_number", "invalid", id="bad-checksum"
+        ),
+        pytest.param({"card_number": "4242 4242"}, "card_number", "invalid", id="too-short"),
+        pytest.param(
+            {"card_number": "4111 1111 1111 1111"}, "card_number", "test cards only", id="real-card"
+        ),
+        pytest.param({"card_expiry": ""}, "card_expiry", "expiry date", id="no-expiry"),
+        pytest.param({"card_expiry": "13 / 30"}, "card_expiry", "MM / YY", id="month-13"),
+        pytest.param({"card_expiry": "12-30"}, "card_expiry", "MM / YY", id="bad-format"),
+        pytest.param({"card_expiry": "12 / 26"}, "card_expiry", "in the past", id="expired"),
+        pytest.param({"card_expiry": "01 / 2099"}, "card_expiry", "year", id="too-far"),
+        pytest.param({"card_cvc": ""}, "card_cvc", "security code", id="no-cvc"),
+        pytest.param({"card_cvc": "12"}, "card_cvc", "3 or 4 digits", id="short-cvc"),
+        pytest.param({"card_cvc": "12a"}, "card_cvc", "3 or 4 digits", id="letter-in-cvc"),
+    ],
+)
+def test_invalid_card_fields_are_shown_again_and_nothing_is_paid(
+    api: Any, open_page: Any, card: dict[str, str], field: str, message: str
+) -> None:
+    page = open_page()
+
+    response = page.submit({**FORM, **card})
+
+    assert response.status_code == 400
+    html = response.text
+    invalid = set(re.findall(r'<input id="([a-z0-9_]+)"[^>]*aria-invalid="true"', html))
+    assert invalid == {field}
+    assert re.search(rf'<p class="error" id="{field}-error">[^<]*{message}', html)
+    assert page.status(api) == ("open", "unpaid")
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        pytest.param("01 / 27", id="this-month"),
+        pytest.param("1/27", id="no-spaces-one-digit-month"),
+        pytest.param("02/2027", id="four-digit-year"),
+    ],
+)
+def test_expiry_dates_from_this_month_on_are_accepted(open_page: Any, expiry: str) -> None:
+    # the fake clock stands in January 2027
+    assert open_page().submit({**FORM, "card_expiry": expiry}).status_code == 303
+
+
+def test_the_security_code_is_never_shown_again(open_page: Any) -> None:
+    html = open_page().submit({**FORM, "card_number": DECLINED, "card_cvc": "987"}).text
+
+    assert "987" not in html
+    assert re.search(r'<input id="card_cvc"[^>]*value=""', html)
+
+
+def test_a_session_with_nothing_to_pay_asks_for_no_card(api: Any, open_page: Any) -> None:
+    free = {"quantity": 1, "price_data": price_data(unit_amount=0)}
+    page = open_page(line_items=[free])
+
+    html = page.get().text
+    response = page.client.post(page.path, data={"csrf_token": page.token(), **FORM})
+
+    assert 'id="card_number"' not in html
+    assert response.status_code == 303
+    assert page.status(api) == ("complete", "no_payment_required")
+
+
+# -- only its own form can pay ---------------------------------------------------------------
+
+
+def test_every_answer_of_the_page_carries_the_security_headers(api: Any, open_page: Any) -> None:
+    page = open_page()
+    answers = {
+        "form": page.get(),
+        "invalid": page.submit({}),
+        "refused": page.submit(FORM, Origin="https://evil.example"),
+        "not-found": page.client.get("/pay/cs_test_nope"),
+        "redirect": page.submit(FORM),
+        "receipt": page.get(),
+    }
+
+    for name, answer in answers.items():
+        for header, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(header) == value, (name, header)
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy, name
+        assert "default-src 'none'" in policy, name
+
+
+def test_the_policy_allows_only_the_hashed_stylesheet_and_forms_to_the_page_and_success_url(
+    open_page: Any,
+) -> None:
+    response = open_page().get()
+
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    style = re.search(r"<style>(.*?)</style>", response.text, re.DOTALL)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert policy == {
+        "default-src": "'none'",
+        "style-src": f"'sha256-{digest}'",
+        "form-action": "'self' https://shop.example.com",
+        "frame-ancestors": "'none'",
+        "base-uri": "'none'",
+    }
+    assert "unsafe" not in response.headers["content-security-policy"]
+
+
+def test_the_csrf_cookie_is_http_only_strict_and_scoped_to_the_page(open_page: Any) -> None:
+    page = open_page()
+
+    cookie = page.get().headers["set-cookie"]
+
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith(f"{COOKIE}=")
+    assert set(attributes[1:]) >= {f"Path={page.path}", "HttpOnly", "SameSite=Strict"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": "https://evil.example"}, id="other-origin"),
+        pytest.param({"Origin": "null"}, id="opaque-origin"),
+        pytest.param({"Sec-Fetch-Site": "cross-site"}, id="cross-site"),
+        pytest.param(
+            {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:1"}, id="other-port"
+        ),
+    ],
+)
+def test_a_cross_origin_post_is_refused_even_with_a_valid_token(
+    api: Any, open_page: Any, headers: dict[str, str]
+) -> None:
+    page = open_page()
+
+    response = page.submit(FORM, **headers)
+
+    assert response.status_code == 403
+    assert "<h1>Payment refused</h1>" in response.text
+    assert page.status(api) == ("open", "unpaid")
+
+
+def test_a_post_from_the_page_itself_is_accepted(api: Any, open_page: Any) -> None:
+    page = open_page()
+    origin = api.base_url.rstrip("/")
+
+    response = page.submit(FORM, Origin=origin, **{"Sec-Fetch-Site": "same-origin"})
+
+    assert response.status_code == 303
+    assert page.status(api) == ("complete", "paid")
+
+
+def test_a_post_without_the_cookie_and_token_pair_is_shown_the_form_again(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page()
+    other = open_page()
+    with api.anonymous() as fresh:
+        cases = {
+            "no-token": page.client.post(page.path, data={**FORM, **CARD}),
+            "wrong-token": page.client.post(
+                page.path, data={**FORM, **CARD, "csrf_token": "0" * 64}
+            ),
+            "other-sessions-token": page.client.post(
+                page.path, data={**FORM, **CARD, "csrf_token": other.token()}
+            ),
+            "no-cookie": fresh.post(page.path, data={**FORM, **CARD, "csrf_token": page.token()}),
+        }
+
+    for name, response in cases.items():
+        assert response.status_code == 403, name
+        assert "could not be verified" in response.text, name
+        assert hidden_fields(response.text)["csrf_token"], name
+    assert page.status(api) == ("open", "unpaid")
+    assert page.submit(FORM).status_code == 303
 
 
 # -- a real browser ----------------------------------------------------------------------------

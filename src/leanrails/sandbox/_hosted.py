@@ -1,16 +1,39 @@
 """The hosted-page controller: ``GET /pay/{id}`` shows the checkout, its form ``POST`` pays.
 
-The form is read with the API's body checks and validated with the complete helper's
-model (:mod:`._customer`), so the page accepts what the API accepts; the page adds only
-which fields its form requires. Errors re-render the form (400) with a message per field;
-a valid form completes the session through :meth:`Sessions.complete` and answers ``303``
-to ``success_url``. Rendering is :mod:`._page`'s.
+The form is read with the API's body checks and its customer details validated with the
+complete helper's model (:mod:`._customer`), so the page accepts what the API accepts; the
+page adds which fields its form requires and the card fields (:mod:`._cards`). Errors
+re-render the form (400) with a message per field; a declined card re-renders it (402)
+with the reason and leaves the session ``open`` and ``unpaid``; a card that asks for
+confirmation answers the bank's step, whose own form then pays or fails; a payment
+completes the session through :meth:`Sessions.complete` and answers ``303`` to
+``success_url``. Rendering is :mod:`._page`'s.
+
+Like a real checkout URL, the page needs no key; only its own form can pay (kit
+conventions, the usual defences of a payment form):
+
+- A POST whose ``Sec-Fetch-Site`` is neither ``same-origin`` nor ``none``, or whose
+  ``Origin`` is not the page's own, is refused (403) before anything is read.
+- CSRF token: ``GET`` sets an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the page's
+  path and puts an HMAC of the session id and that cookie in the form; a POST without the
+  matching pair is shown the form again (403) with a fresh pair. The HMAC's key is a value
+  the session record keeps and the page never shows (its PaymentIntent id), so every
+  process serving one store, and a restarted one, agrees on it.
+- Every answer carries a strict ``Content-Security-Policy`` (nothing but the page's own
+  hashed stylesheet, ``frame-ancestors 'none'``, forms only to the page and the
+  ``success_url``'s origin), ``X-Frame-Options: DENY``, ``X-Content-Type-Options:
+  nosniff``, ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 import threading
 from collections.abc import Mapping
+from http.cookies import CookieError, SimpleCookie
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,13 +41,19 @@ from pydantic import ValidationError
 
 from .._rules import MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
 from . import _page
+from ._cards import check_card
 from ._checks import FORM, checked_body
 from ._customer import CustomerDetailsParams
 from ._errors import SandboxError
+from ._record import SessionRecord
 from ._sessions import Sessions
 from ._wire import SandboxRequest, SandboxResponse, response
 
 HTML: Final = "text/html; charset=utf-8"
+COOKIE: Final = "leanrails_checkout"
+"""The cookie holding the browser's half of the CSRF pair."""
+_COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ORIGIN_SAFE: Final = re.compile(r"[A-Za-z0-9.:\[\]-]+")
 _ADDRESS: Final = ("city", "country", "line1", "line2", "postal_code", "state")
 _MISSING: Final = {
     "email": "Enter your email address.",
@@ -43,6 +72,12 @@ _FORM_PROBLEMS: Final = {
     "body_too_large": "The form is too large.",
     "content_type_invalid": "Submit the form from the checkout page.",
 }
+_UNVERIFIED: Final = (
+    "This form could not be verified (it may have been open in another window). "
+    "Check your details and pay again."
+)
+_AUTH_FAILED: Final = "Your bank could not confirm this payment. Try again, or use another card."
+_READ_FIELDS: Final = (*_page.FIELDS, "csrf_token", "step", "proof", "confirm")
 
 
 class HostedPage:
@@ -51,48 +86,227 @@ class HostedPage:
     def __init__(self, sessions: Sessions, lock: threading.RLock) -> None:
         self._sessions = sessions
         self._lock = lock
-        self._pay_path = urlsplit(sessions.base_url).path + "/pay/"
+        base = urlsplit(sessions.base_url)
+        self._pay_path = base.path + "/pay/"
+        self._origin = f"{base.scheme}://{base.netloc}".lower()
+        self._secure = base.scheme == "https"
 
     def answer(self, request: SandboxRequest, method: str, session_id: str) -> SandboxResponse:
         with self._lock:
             record = self._sessions.find(session_id)
             if record is None or record["session"]["ui_mode"] != "hosted":
-                return response(404, _page.render_not_found().encode(), HTML)
+                return _secured(404, _page.render_not_found(), None)
             session = self._sessions.present(record)
+            success_url = session["success_url"]
             action = self._pay_path + session_id
+            if method == "POST" and not self._from_own_page(request):
+                return _secured(403, _page.render_refused(action), success_url)
             if session["status"] != "open":
                 status = 410 if session["status"] == "expired" else 200
-                return response(status, _page.render_closed(session).encode(), HTML)
+                return _secured(status, _page.render_closed(session), success_url)
+            nonce = _cookie_nonce(request)
+            cookie = None
+            if nonce is None:
+                nonce = secrets.token_urlsafe(24)
+                cookie = self._set_cookie(action, nonce)
+            csrf = _Csrf(record, nonce)
+            form = _Form(record, action, csrf, cookie)
             if method == "GET":
-                return response(200, _page.render_checkout(record, action=action).encode(), HTML)
-            required = session["billing_address_collection"] == "required"
-            values, errors, details = _read_form(request, required)
-            if details is None:
-                page = _page.render_checkout(record, action=action, values=values, errors=errors)
-                return response(400, page.encode(), HTML)
-            paid = self._sessions.complete(session_id, details)
+                return form.checkout(200)
+            fields = _read_form(request)
+            if isinstance(fields, str):
+                return form.checkout(400, errors={"form": fields})
+            values = {name: fields[name] for name in _page.FIELDS if name in fields}
+            if cookie is not None or not csrf.accepts(fields.get("csrf_token", "")):
+                return form.checkout(403, values, {"form": _UNVERIFIED})
+            if fields.get("step") == "confirm":
+                return self._confirm(form, session_id, values, fields)
+            return self._pay(form, session_id, values)
+
+    def _pay(self, form: _Form, session_id: str, values: dict[str, str]) -> SandboxResponse:
+        session = form.record["session"]
+        address_required = session["billing_address_collection"] == "required"
+        errors, details = _validate(values, address_required)
+        card = None
+        if session["amount_total"] > 0:
+            card_errors, card = check_card(
+                values.get("card_number", ""),
+                values.get("card_expiry", ""),
+                values.get("card_cvc", ""),
+                self._sessions.now(),
+            )
+            errors.update(card_errors)
+        if errors or details is None:
+            return form.checkout(400, values, _in_form_order(errors))
+        if card is not None and card.outcome == "declined":
+            return form.checkout(402, values, {"card_number": f"{card.message} Try another card."})
+        if card is not None and card.outcome == "confirm":
+            customer = {name: values[name] for name in _page.CUSTOMER_FIELDS if name in values}
+            page = _page.render_confirm(
+                form.record,
+                action=form.action,
+                csrf_token=form.csrf.token,
+                values=customer,
+                proof=form.csrf.proof(customer),
+                card_ending=card.number[-4:],
+            )
+            return _secured(200, page, session["success_url"], form.cookie)
+        return self._complete(session_id, details)
+
+    def _confirm(
+        self, form: _Form, session_id: str, values: dict[str, str], fields: Mapping[str, str]
+    ) -> SandboxResponse:
+        customer = {name: values[name] for name in _page.CUSTOMER_FIELDS if name in values}
+        if not form.csrf.proves(customer, fields.get("proof", "")):
+            return form.checkout(403, customer, {"form": _UNVERIFIED})
+        if fields.get("confirm") != "complete":
+            return form.checkout(402, customer, {"card_number": _AUTH_FAILED})
+        required = form.record["session"]["billing_address_collection"] == "required"
+        errors, details = _validate(customer, required)
+        if errors or details is None:
+            return form.checkout(400, customer, errors)
+        return self._complete(session_id, details)
+
+    def _complete(self, session_id: str, details: CustomerDetailsParams) -> SandboxResponse:
+        paid = self._sessions.complete(session_id, details)
         assert paid["success_url"] is not None  # the create model requires it for a hosted page
         location = fill_session_id(paid["success_url"], session_id)
-        return response(303, b"", "text/plain; charset=utf-8", (("Location", location),))
+        return _secured(303, "", paid["success_url"], extra=(("Location", location),))
+
+    def _from_own_page(self, request: SandboxRequest) -> bool:
+        """False for a browser's POST from another origin (the fetch metadata says so)."""
+        site = request.header("sec-fetch-site")
+        if site is not None and site.lower() not in ("same-origin", "none"):
+            return False
+        origin = request.header("origin")
+        if origin is None:  # not a browser (curl, a test client): the CSRF pair decides
+            return True
+        own = {self._origin}
+        host = request.header("host")
+        if host:
+            own |= {f"http://{host}".lower(), f"https://{host}".lower()}
+        return origin.lower() in own
+
+    def _set_cookie(self, path: str, nonce: str) -> str:
+        secure = "; Secure" if self._secure else ""
+        return f"{COOKIE}={nonce}; Path={path}; HttpOnly; SameSite=Strict{secure}"
 
 
-def _read_form(
-    request: SandboxRequest, address_required: bool
-) -> tuple[dict[str, str], dict[str, str], CustomerDetailsParams | None]:
-    """The submitted fields, an error message per field at fault, and the details if valid."""
+class _Csrf:
+    """The form's half of the CSRF pair, and the proof the confirmation step carries."""
+
+    def __init__(self, record: SessionRecord, nonce: str) -> None:
+        self._key = record["session"]["payment_intent"].encode()
+        self._prefix = f"{record['session']['id']}|{nonce}|"
+        self.token = self._mac("csrf")
+
+    def _mac(self, message: str) -> str:
+        data = (self._prefix + message).encode()
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+
+    def accepts(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.token.encode())
+
+    def proof(self, customer: Mapping[str, str]) -> str:
+        return self._mac("confirm|" + "|".join(f"{k}={v}" for k, v in sorted(customer.items())))
+
+    def proves(self, customer: Mapping[str, str], proof: str) -> bool:
+        return hmac.compare_digest(proof.encode(), self.proof(customer).encode())
+
+
+class _Form:
+    """One open session's checkout form, as this request renders it."""
+
+    def __init__(self, record: SessionRecord, action: str, csrf: _Csrf, cookie: str | None) -> None:
+        self.record = record
+        self.action = action
+        self.csrf = csrf
+        self.cookie = cookie
+
+    def checkout(
+        self,
+        status: int,
+        values: Mapping[str, str] | None = None,
+        errors: Mapping[str, str] | None = None,
+    ) -> SandboxResponse:
+        page = _page.render_checkout(
+            self.record,
+            action=self.action,
+            csrf_token=self.csrf.token,
+            values=values,
+            errors=errors,
+        )
+        return _secured(status, page, self.record["session"]["success_url"], self.cookie)
+
+
+def _secured(
+    status: int,
+    page: str,
+    success_url: str | None,
+    cookie: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> SandboxResponse:
+    """An answer of the hosted page, with its security headers."""
+    headers = [
+        ("Content-Security-Policy", _policy(success_url)),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-store"),
+        *extra,
+    ]
+    if cookie is not None:
+        headers.append(("Set-Cookie", cookie))
+    content_type = HTML if page else "text/plain; charset=utf-8"
+    return response(status, page.encode(), content_type, headers)
+
+
+def _policy(success_url: str | None) -> str:
+    """Nothing loads but the hashed stylesheet; forms go to the page and to success_url."""
+    targets = "'self'"
+    if success_url:
+        parts = urlsplit(success_url)
+        host = parts.netloc.rpartition("@")[2]
+        if parts.scheme in ("http", "https") and _ORIGIN_SAFE.fullmatch(host):
+            targets += f" {parts.scheme}://{host}"
+    return (
+        f"default-src 'none'; style-src {_page.STYLE_HASH}; form-action {targets}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def _cookie_nonce(request: SandboxRequest) -> str | None:
+    header = request.header("cookie")
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE)
+    if morsel is None or not _COOKIE_VALUE.fullmatch(morsel.value):
+        return None
+    return morsel.value
+
+
+def _read_form(request: SandboxRequest) -> dict[str, str] | str:
+    """The submitted fields (first value of each, trimmed), or what is wrong with the form."""
     try:
         body = checked_body(request, FORM)
     except SandboxError as exc:
-        return {}, {"form": _FORM_PROBLEMS[exc.code or ""]}, None
+        return _FORM_PROBLEMS[exc.code or ""]
     try:
         raw = parse_qs(
             body.decode("utf-8"), keep_blank_values=True, max_num_fields=50, errors="strict"
         )
     except ValueError:
-        return {}, {"form": "The form could not be read."}, None
-    values = {name: raw[name][0].strip() for name in _page.FIELDS if name in raw}
-    errors, details = _validate(values, address_required)
-    return values, errors, details
+        return "The form could not be read."
+    return {name: raw[name][0].strip() for name in _READ_FIELDS if name in raw}
+
+
+def _in_form_order(errors: Mapping[str, str]) -> dict[str, str]:
+    return {name: errors[name] for name in _page.FIELDS if name in errors}
 
 
 def _validate(
@@ -113,5 +327,5 @@ def _validate(
             too_long = error["type"] == "string_too_long"
             message = f"Use at most {MAX_CUSTOMER_FIELD_LENGTH} characters."
             found.setdefault(name, message if too_long else _INVALID[name])
-    errors = {name: found[name] for name in _page.FIELDS if name in found}
+    errors = _in_form_order(found)
     return errors, (details if not errors else None)

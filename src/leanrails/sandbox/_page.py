@@ -1,54 +1,91 @@
 """The hosted checkout page's HTML: plain server-rendered pages, no scripts, no assets.
 
-``GET /pay/{id}`` shows the line items, the totals and a form. The email is prefilled from
-``customer_email``. Address fields are shown, and required, only when the session has
+``GET /pay/{id}`` shows the line items (product, quantity, amount), the totals and a
+form: the customer's details, and card fields when there is something to pay (see
+:mod:`._cards` for the test cards). The email is prefilled from ``customer_email``.
+Address fields are shown, and required, only when the session has
 ``billing_address_collection=required`` (``auto`` collects none: the sandbox computes no
-tax that would need one). Submitting the form (``POST /pay/{id}``, form-encoded; no API key
-and no Idempotency-Key, as a browser sends neither) completes the session and answers
-``303 See Other`` to ``success_url``, with ``{CHECKOUT_SESSION_ID}`` replaced by the session
-id (see :mod:`._hosted`, the controller). A cancel link goes to ``cancel_url``. Invalid
-input re-renders the form with a 400, an error summary (``role="alert"``) and each field's
-message tied to it by ``aria-describedby``. A session that is complete shows a receipt; an
-expired one a 410.
+tax that would need one). The controller (:mod:`._hosted`) decides what a submitted form
+does; this module only renders. Invalid input is shown again with an error summary
+(``role="alert"``) and each field's message tied to it by ``aria-describedby``. A card
+that needs confirmation gets a second page, the bank's step; a session that is complete
+shows a receipt; an expired one says so.
+
+The only inline code is the stylesheet, allowed by its hash in the page's
+``Content-Security-Policy`` (:data:`STYLE_HASH`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from html import escape
+from typing import Final
 
 from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
+from ._cards import TEST_CARDS
 from ._record import Session, SessionRecord
 
-FIELDS = ("email", "name", "phone", "line1", "line2", "city", "state", "postal_code", "country")
-"""The form's fields, in the order the form shows them."""
+CUSTOMER_FIELDS: Final[tuple[str, ...]] = (
+    "email",
+    "name",
+    "phone",
+    "line1",
+    "line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+)
+"""The customer's fields, in the order the form shows them."""
+CARD_FIELDS: Final[tuple[str, ...]] = ("card_number", "card_expiry", "card_cvc")
+FIELDS: Final[tuple[str, ...]] = CUSTOMER_FIELDS + CARD_FIELDS
+"""Every field of the form, in the order the error summary lists them."""
 
 # Currencies without a minor unit, so 1500 jpy is ¥1500, not ¥15.00.
 _ZERO_DECIMAL = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
 )
 
-_STYLE = """
+STYLE: Final = """
 *{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1a1a1a}
+body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1a1a1a;line-height:1.4}
 main{max-width:40rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px}
+h1{margin:.5rem 0 1rem}
 .note{background:#fff4ce;padding:.5rem .75rem;border-radius:4px;font-size:.9rem}
+.note p{margin:0}
+.note summary{cursor:pointer;margin-top:.25rem}
+.note ul{margin:.25rem 0;padding-left:1.25rem}
+.cardno{white-space:nowrap;font-variant-numeric:tabular-nums}
 table{width:100%;border-collapse:collapse;margin:1rem 0}
-th,td{padding:.4rem .25rem;text-align:left;border-bottom:1px solid #e3e3e3}
-td.num,th.num{text-align:right}
+caption{text-align:left;font-weight:600;padding-bottom:.25rem}
+th,td{padding:.5rem .25rem;text-align:left;border-bottom:1px solid #e3e3e3;vertical-align:top}
+td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.each{display:block;color:#555;font-size:.875rem}
 tfoot th{font-weight:normal}
-tfoot tr.total th,tfoot tr.total td{font-weight:bold}
-fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0}
+tfoot tr.total th,tfoot tr.total td{font-weight:bold;border-bottom:0}
+fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0;padding:0 1rem 1rem}
+legend{font-weight:600;padding:0 .25rem}
 label{display:block;margin-top:.75rem;font-weight:600}
-input{display:block;width:100%;padding:.5rem;font-size:1rem;border:1px solid #888;border-radius:4px}
-input[aria-invalid=true]{border-color:#b00020}
+input{display:block;width:100%;padding:.5rem;font-size:1rem;border:1px solid #767676;
+border-radius:4px}
+input[aria-invalid=true]{border:2px solid #b00020}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:0 1rem}
 .error{color:#b00020;margin:.25rem 0 0}
 .errors{border:2px solid #b00020;padding:.5rem 1rem;border-radius:4px}
+.errors h2{font-size:1.1rem;margin:.25rem 0}
 button{margin-top:1.25rem;padding:.75rem 1.5rem;font-size:1rem;background:#1a56db;color:#fff;
-border:0;border-radius:4px;cursor:pointer}
-button:focus,a:focus,input:focus{outline:3px solid #ffbf47;outline-offset:1px}
+border:2px solid #1a56db;border-radius:4px;cursor:pointer;width:100%}
+button.secondary{background:#fff;color:#1a1a1a;border-color:#767676}
+button:focus,a:focus,input:focus,summary:focus{outline:3px solid #ffbf47;outline-offset:1px}
 .hint{font-weight:normal;color:#555}
+@media (max-width:30rem){main{margin:0;border-radius:0;padding:1rem}}
 """
+STYLE_HASH: Final = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
+)
+"""The stylesheet's CSP source: the page's one inline resource, allowed by its hash."""
 
 
 def format_amount(amount: int, currency: str) -> str:
@@ -64,8 +101,25 @@ def _document(title: str, body: str) -> str:
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _test_mode_note(with_cards: bool) -> str:
+    cards = ""
+    if with_cards:
+        items = "".join(
+            f'<li><span class="cardno">{card.spaced}</span>: {escape(card.message)}</li>'
+            for card in TEST_CARDS
+        )
+        cards = (
+            "<details><summary>Test cards</summary>"
+            f"<ul>{items}</ul><p>Any future expiry date and any 3-digit CVC.</p></details>"
+        )
+    return (
+        '<div class="note" role="note"><p>LeanRails sandbox: test mode. '
+        f"No real payment is made.</p>{cards}</div>"
     )
 
 
@@ -74,9 +128,9 @@ def _summary(record: SessionRecord) -> str:
     currency = session["currency"]
     rows = "".join(
         "<tr>"
-        f"<td>{escape(line['product'])}</td>"
+        f"<td>{escape(line['product'])}"
+        f'<span class="each">{format_amount(line["unit_amount"], currency)} each</span></td>'
         f'<td class="num">{line["quantity"]}</td>'
-        f'<td class="num">{format_amount(line["unit_amount"], currency)}</td>'
         f'<td class="num">{format_amount(line["amount"], currency)}</td>'
         "</tr>\n"
         for line in record["line_items"]
@@ -90,7 +144,7 @@ def _summary(record: SessionRecord) -> str:
         ("Total due", session["amount_total"], ' class="total"'),
     ]
     foot = "".join(
-        f'<tr{cls}><th scope="row" colspan="3">{label}</th>'
+        f'<tr{cls}><th scope="row" colspan="2">{label}</th>'
         f'<td class="num" data-total="{label.lower().replace(" ", "-")}">'
         f"{format_amount(value, currency)}</td></tr>\n"
         for label, value, cls in totals
@@ -100,7 +154,6 @@ def _summary(record: SessionRecord) -> str:
         '<h2 id="summary-title">Order summary</h2>\n'
         "<table>\n<caption>Items in this order</caption>\n"
         '<thead><tr><th scope="col">Item</th><th scope="col" class="num">Quantity</th>'
-        '<th scope="col" class="num">Unit price</th>'
         '<th scope="col" class="num">Amount</th></tr></thead>\n'
         f"<tbody>\n{rows}</tbody>\n<tfoot>\n{foot}</tfoot>\n</table>\n</section>"
     )
@@ -115,6 +168,8 @@ def _field(
     type: str = "text",
     required: bool = False,
     autocomplete: str = "",
+    maxlength: int = MAX_CUSTOMER_FIELD_LENGTH,
+    hint: str = "",
     extra: str = "",
 ) -> str:
     value = values.get(name, "")
@@ -123,7 +178,7 @@ def _field(
         f'name="{name}"',
         f'type="{type}"',
         f'value="{escape(value)}"',
-        f'maxlength="{MAX_CUSTOMER_FIELD_LENGTH}"',
+        f'maxlength="{maxlength}"',
     ]
     if autocomplete:
         attrs.append(f'autocomplete="{autocomplete}"')
@@ -135,89 +190,192 @@ def _field(
         attrs.append('aria-invalid="true"')
         attrs.append(f'aria-describedby="{name}-error"')
         message = f'<p class="error" id="{name}-error">{escape(errors[name])}</p>\n'
-    hint = "" if required else ' <span class="hint">(optional)</span>'
+    if not hint and not required:
+        hint = "(optional)"
+    shown = f' <span class="hint">{escape(hint)}</span>' if hint else ""
     return (
-        f'<label for="{name}">{escape(label)}{hint}</label>\n'
+        f'<label for="{name}">{escape(label)}{shown}</label>\n'
         f"<input {' '.join(attrs)}{extra}>\n{message}"
     )
+
+
+def _hidden(name: str, value: str) -> str:
+    return f'<input type="hidden" name="{name}" value="{escape(value)}">'
+
+
+def _error_summary(errors: Mapping[str, str]) -> str:
+    items = "".join(
+        f'<li><a href="#{name}">{escape(message)}</a></li>'
+        if name in FIELDS
+        else f"<li>{escape(message)}</li>"
+        for name, message in errors.items()
+    )
+    return (
+        '<div class="errors" role="alert" aria-labelledby="errors-title">'
+        f'<h2 id="errors-title">There is a problem</h2><ul>{items}</ul></div>'
+    )
+
+
+def _address_fields(values: Mapping[str, str], errors: Mapping[str, str]) -> list[str]:
+    return [
+        "<fieldset>",
+        "<legend>Billing address</legend>",
+        _field(
+            "line1", "Address line 1", values, errors, required=True, autocomplete="address-line1"
+        ),
+        _field("line2", "Address line 2", values, errors, autocomplete="address-line2"),
+        _field("city", "City", values, errors, required=True, autocomplete="address-level2"),
+        _field("state", "State or region", values, errors, autocomplete="address-level1"),
+        _field(
+            "postal_code",
+            "Postal code",
+            values,
+            errors,
+            required=True,
+            autocomplete="postal-code",
+        ),
+        _field(
+            "country",
+            "Country",
+            values,
+            errors,
+            required=True,
+            autocomplete="country",
+            hint="(2-letter code, such as US)",
+            extra=f' pattern="{COUNTRY_CODE}" size="2"',
+        ),
+        "</fieldset>",
+    ]
+
+
+def _card_fields(values: Mapping[str, str], errors: Mapping[str, str]) -> list[str]:
+    numeric = ' inputmode="numeric"'
+    return [
+        "<fieldset>",
+        "<legend>Card</legend>",
+        _field(
+            "card_number",
+            "Card number",
+            values,
+            errors,
+            required=True,
+            autocomplete="cc-number",
+            maxlength=23,
+            extra=numeric,
+        ),
+        '<div class="pair"><div>',
+        _field(
+            "card_expiry",
+            "Expiry date",
+            values,
+            errors,
+            required=True,
+            autocomplete="cc-exp",
+            maxlength=9,
+            hint="(MM / YY)",
+        ),
+        "</div><div>",
+        _field(
+            "card_cvc",
+            "Security code",
+            values,
+            errors,
+            required=True,
+            autocomplete="cc-csc",
+            maxlength=4,
+            hint="(CVC)",
+            extra=numeric,
+        ),
+        "</div></div>",
+        "</fieldset>",
+    ]
 
 
 def render_checkout(
     record: SessionRecord,
     *,
     action: str,
+    csrf_token: str,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> str:
-    """The checkout page of an open hosted session."""
+    """The checkout page of an open hosted session. The CVC is never shown again."""
     session = record["session"]
     errors = errors or {}
     if values is None:
         values = {"email": session["customer_email"] or ""}
+    values = {name: value for name, value in values.items() if name != "card_cvc"}
     total = format_amount(session["amount_total"], session["currency"])
-    parts = [
-        '<p class="note" role="note">LeanRails sandbox: test mode. No real payment is made.</p>',
-        f"<h1>Pay {escape(total)}</h1>",
-    ]
+    takes_card = session["amount_total"] > 0
+    parts = [_test_mode_note(takes_card), f"<h1>Pay {escape(total)}</h1>"]
     if errors:
-        items = "".join(
-            f'<li><a href="#{name}">{escape(message)}</a></li>'
-            if name in FIELDS
-            else f"<li>{escape(message)}</li>"
-            for name, message in errors.items()
-        )
-        parts.append(
-            '<div class="errors" role="alert" aria-labelledby="errors-title">'
-            f'<h2 id="errors-title">There is a problem</h2><ul>{items}</ul></div>'
-        )
+        parts.append(_error_summary(errors))
     parts.append(_summary(record))
     form = [
         f'<form method="post" action="{escape(action)}" aria-labelledby="form-title">',
+        _hidden("csrf_token", csrf_token),
         '<h2 id="form-title">Your details</h2>',
         _field("email", "Email", values, errors, type="email", required=True, autocomplete="email"),
         _field("name", "Name", values, errors, required=True, autocomplete="name"),
         _field("phone", "Phone", values, errors, type="tel", autocomplete="tel"),
     ]
     if session["billing_address_collection"] == "required":
-        form += [
-            "<fieldset>",
-            "<legend>Billing address</legend>",
-            _field(
-                "line1",
-                "Address line 1",
-                values,
-                errors,
-                required=True,
-                autocomplete="address-line1",
-            ),
-            _field("line2", "Address line 2", values, errors, autocomplete="address-line2"),
-            _field("city", "City", values, errors, required=True, autocomplete="address-level2"),
-            _field("state", "State or region", values, errors, autocomplete="address-level1"),
-            _field(
-                "postal_code",
-                "Postal code",
-                values,
-                errors,
-                required=True,
-                autocomplete="postal-code",
-            ),
-            _field(
-                "country",
-                "Country (2-letter code, such as US)",
-                values,
-                errors,
-                required=True,
-                autocomplete="country",
-                extra=f' pattern="{COUNTRY_CODE}" size="2"',
-            ),
-            "</fieldset>",
-        ]
+        form += _address_fields(values, errors)
+    if takes_card:
+        form += _card_fields(values, errors)
     form.append(f'<button type="submit">Pay {escape(total)}</button>')
     form.append("</form>")
     parts.append("\n".join(form))
     if session["cancel_url"]:
         parts.append(f'<p><a href="{escape(session["cancel_url"])}">Cancel and return</a></p>')
     return _document(f"Pay {total} - LeanRails sandbox checkout", "\n".join(parts))
+
+
+def render_confirm(
+    record: SessionRecord,
+    *,
+    action: str,
+    csrf_token: str,
+    values: Mapping[str, str],
+    proof: str,
+    card_ending: str,
+) -> str:
+    """The bank's confirmation step (3D Secure-like) for a card that asks for one.
+
+    The customer's details travel in hidden fields, signed by ``proof`` so the second
+    step pays with exactly what the first one checked.
+    """
+    session = record["session"]
+    total = format_amount(session["amount_total"], session["currency"])
+    hidden = [_hidden(name, values[name]) for name in CUSTOMER_FIELDS if name in values]
+    body = [
+        _test_mode_note(False),
+        "<h1>Confirm your payment</h1>",
+        f"<p>Your bank asks you to confirm the payment of <strong>{escape(total)}</strong> "
+        f"with the card ending in <strong>{escape(card_ending)}</strong>.</p>",
+        "<p>This is the sandbox's test of the confirmation step (as 3D Secure asks for): "
+        "choose how it ends.</p>",
+        f'<form method="post" action="{escape(action)}" aria-label="Confirm the payment">',
+        _hidden("csrf_token", csrf_token),
+        _hidden("step", "confirm"),
+        _hidden("proof", proof),
+        *hidden,
+        '<button type="submit" name="confirm" value="complete">Complete authentication</button>',
+        '<button type="submit" name="confirm" value="fail" class="secondary">'
+        "Fail authentication</button>",
+        "</form>",
+    ]
+    return _document("Confirm your payment - LeanRails sandbox checkout", "\n".join(body))
+
+
+def render_refused(action: str) -> str:
+    """A form that did not come from this checkout page (another site's, or a forged one)."""
+    body = (
+        "<h1>Payment refused</h1>\n"
+        "<p>This payment form was not sent from its own checkout page, so nothing was paid.</p>\n"
+        f'<p><a href="{escape(action)}">Go to the checkout page</a></p>'
+    )
+    return _document("Payment refused - LeanRails sandbox checkout", body)
 
 
 def render_closed(session: Session) -> str:
