@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
 from browser import launch
+from page_support import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin
 from sandbox_support import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body, price_data
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
 from leanrails.sandbox._hosted import COOKIE
 from leanrails.sandbox._page import format_amount
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 FORM = {"email": "jane@example.com", "name": "Jane Smith"}
 ADDRESS = {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "us"}
@@ -32,7 +36,7 @@ CARD = {"card_number": PAYS, "card_expiry": "12 / 34", "card_cvc": "123"}
 SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 
@@ -621,47 +625,172 @@ def browser_sandbox(live_server: LiveServer, clock: FakeClock) -> Iterator[Sandb
             live_server.unmount()
 
 
+@pytest.fixture
+def served(live_server: LiveServer, browser_sandbox: Sandbox) -> Iterator[httpx2.Client]:
+    """An API client of the sandbox the browser tests' pages are served from."""
+    with httpx2.Client(base_url=live_server.url, auth=(TEST_API_KEY, ""), timeout=10) as api:
+        yield api
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def create(api: httpx2.Client, live_server: LiveServer, **changes: Any) -> dict[str, Any]:
+    success = f"{live_server.url}{SUCCESS_PATH}?session_id={{CHECKOUT_SESSION_ID}}"
+    response = api.post(
+        "/v1/checkout_sessions",
+        json=body(success_url=success, **changes),
+        headers={"Idempotency-Key": f"browser-{next(_KEYS)}"},
+    )
+    assert response.status_code == 200, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+_KEYS = itertools.count()
+
+
+def state(api: httpx2.Client, session_id: str) -> tuple[str, str]:
+    session = api.get(f"/v1/checkout_sessions/{session_id}").json()
+    return session["status"], session["payment_status"]
+
+
 @pytest.mark.browser
 def test_a_customer_pays_on_the_hosted_page_in_chromium(
-    live_server: LiveServer, browser_sandbox: Sandbox, tmp_path: Path
+    live_server: LiveServer, served: httpx2.Client, chromium: Browser
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    success = f"{live_server.url}{SUCCESS_PATH}?session_id={{CHECKOUT_SESSION_ID}}"
-    with httpx2.Client(base_url=live_server.url, auth=(TEST_API_KEY, "")) as api:
-        created = api.post(
-            "/v1/checkout_sessions",
-            json=body(
-                success_url=success,
-                customer_email="jsmith@example.com",
-                billing_address_collection="required",
-            ),
-            headers={"Idempotency-Key": "browser-1"},
-        ).json()
+    created = create(
+        served,
+        live_server,
+        customer_email="jsmith@example.com",
+        billing_address_collection="required",
+    )
+    page = chromium.new_page()
+    page.goto(created["url"])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay USD 52.00")
+    expect(page.get_by_label("Email")).to_have_value("jsmith@example.com")
+    page.get_by_label("Address line 1").fill("1 Main St")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("Postal code").fill("12345")
+    page.get_by_label("Country").fill("US")
+    fill_checkout(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay USD 52.00").click()
+    page.wait_for_url(re.compile(re.escape(SUCCESS_PATH)))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment succeeded")
 
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            try:
-                page = browser.new_page()
-                page.goto(created["url"])
-                expect(page.get_by_role("heading", level=1)).to_have_text("Pay USD 52.00")
-                expect(page.get_by_label("Email")).to_have_value("jsmith@example.com")
-                page.get_by_label("Name").fill("Jane Smith")
-                page.get_by_label("Address line 1").fill("1 Main St")
-                page.get_by_label("City").fill("Springfield")
-                page.get_by_label("Postal code").fill("12345")
-                page.get_by_label("Country").fill("US")
-                page.get_by_role("button", name="Pay USD 52.00").click()
-                page.wait_for_url(re.compile(re.escape(SUCCESS_PATH)))
-                expect(page.get_by_role("heading", level=1)).to_have_text("Payment succeeded")
-                landed = page.url
-            finally:
-                browser.close()
-
-        session = api.get(f"/v1/checkout_sessions/{created['id']}").json()
-
-    assert landed == f"{live_server.url}{SUCCESS_PATH}?session_id={created['id']}"
-    assert session["status"] == "complete"
-    assert session["payment_status"] == "paid"
+    session = served.get(f"/v1/checkout_sessions/{created['id']}").json()
+    assert page.url == f"{live_server.url}{SUCCESS_PATH}?session_id={created['id']}"
+    assert (session["status"], session["payment_status"]) == ("complete", "paid")
     assert session["customer_details"]["name"] == "Jane Smith"
     assert session["customer_details"]["address"]["country"] == "US"
+
+
+@pytest.mark.browser
+def test_a_declined_card_leaves_the_session_unpaid_and_the_page_says_why_in_chromium(
+    live_server: LiveServer, served: httpx2.Client, chromium: Browser
+) -> None:
+    from playwright.sync_api import expect
+
+    created = create(served, live_server, customer_email="jsmith@example.com")
+    page = chromium.new_page()
+    page.goto(created["url"])
+    fill_checkout(page, "4000 0000 0000 0002")
+    page.get_by_role("button", name="Pay USD 52.00").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    expect(page.get_by_label("Card number")).to_have_attribute("aria-invalid", "true")
+    assert state(served, created["id"]) == ("open", "unpaid")
+    assert page.url == created["url"]
+
+    fill_checkout(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay USD 52.00").click()
+    page.wait_for_url(re.compile(re.escape(SUCCESS_PATH)))
+    assert state(served, created["id"]) == ("complete", "paid")
+
+
+@pytest.mark.browser
+def test_a_card_that_asks_for_confirmation_pays_after_the_bank_step_in_chromium(
+    live_server: LiveServer, served: httpx2.Client, chromium: Browser
+) -> None:
+    from playwright.sync_api import expect
+
+    created = create(served, live_server, customer_email="jsmith@example.com")
+    page = chromium.new_page()
+    page.goto(created["url"])
+    fill_checkout(page, "4000 0025 0000 3155")
+    page.get_by_role("button", name="Pay USD 52.00").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your payment")
+    assert state(served, created["id"]) == ("open", "unpaid")
+    page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url(re.compile(re.escape(SUCCESS_PATH)))
+    assert state(served, created["id"]) == ("complete", "paid")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [pytest.param(390, id="phone"), pytest.param(1280, id="desktop")])
+def test_line_items_fit_without_wrapping_amounts_in_chromium(
+    live_server: LiveServer, served: httpx2.Client, chromium: Browser, width: int
+) -> None:
+    item = {
+        "quantity": 12,
+        "price_data": {
+            "currency": "usd",
+            "product": "LeanRails hoodie, organic cotton, extra large",
+            "unit_amount": 1_234_500,
+        },
+    }
+    created = create(served, live_server, line_items=[*BASIC["line_items"], item])
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.goto(created["url"])
+
+    assert page.evaluate(COUNT_WRAPPED_AMOUNTS) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for header in ("Item", "Quantity", "Amount"):
+        assert page.get_by_role("columnheader", name=header).is_visible()
+
+
+@pytest.mark.browser
+def test_a_page_on_another_origin_can_neither_frame_the_checkout_nor_pay_with_it(
+    live_server: LiveServer, served: httpx2.Client, chromium: Browser
+) -> None:
+    from playwright.sync_api import expect
+
+    created = create(served, live_server)
+    with httpx2.Client() as outsider:  # a token the other site could fetch for itself
+        token = hidden_fields(outsider.get(created["url"]).text)["csrf_token"]
+    fields = {**FORM, **CARD, "csrf_token": token}
+    inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items())
+    pages = {
+        "/frame": f'<!doctype html><title>framing</title><iframe src="{created["url"]}"></iframe>',
+        "/submit": (
+            f'<!doctype html><title>forging</title><form method="post" action="{created["url"]}">'
+            f"{inputs}</form><script>document.forms[0].submit()</script>"
+        ),
+    }
+    with other_origin(pages) as origin:
+        page = chromium.new_page()
+        page.goto(created["url"])  # the customer has the checkout open: its cookie is set
+        with page.expect_console_message(lambda m: "frame" in m.text) as refusal:
+            page.goto(f"{origin}/frame")
+        framed = page.frames[1]
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.goto(f"{origin}/submit")
+        answer = posted.value
+
+    assert "frame-ancestors 'none'" in refusal.value.text
+    assert framed.url != created["url"]
+    assert answer.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment refused")
+    assert state(served, created["id"]) == ("open", "unpaid")
