@@ -151,9 +151,11 @@ soak: $(STAMP)
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-benchmarks/results} \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/soak -s -q
 
-# The request builder (leanrails.explore()) in a real JupyterLab, as the site shows it.
+# The request builder (leanrails.explore()) in a real JupyterLab, and the hosted checkout page
+# served by the sandbox, as the site shows them (docs/images/).
 screenshots: setup browser
 	$(BIN)/python tests/explore_lab.py docs/images explore-validation
+	$(BIN)/python tests/page_screenshots.py docs/images
 
 clean:
 	rm -rf $(VENV) .venv-py311 site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -25,8 +25,10 @@ class Card:
     number: str
     brand: str
     outcome: Outcome
-    message: str
-    """For a decline, the reason the page shows; otherwise what the card is for."""
+    does: str
+    """What paying with it does, as the page's list of test cards says."""
+    reason: str = ""
+    """For a decline, the reason the page shows the customer."""
 
     @property
     def spaced(self) -> str:
@@ -35,16 +37,17 @@ class Card:
 
 
 TEST_CARDS: Final = (
-    Card("4242424242424242", "Visa", "pays", "The payment succeeds."),
-    Card("5555555555554444", "Mastercard", "pays", "The payment succeeds."),
-    Card("4000000000000002", "Visa", "declined", "Your card was declined."),
-    Card("4000000000009995", "Visa", "declined", "Your card has insufficient funds."),
+    Card("4242424242424242", "Visa", "pays", "pays"),
+    Card("5555555555554444", "Mastercard", "pays", "pays"),
+    Card("4000000000000002", "Visa", "declined", "is declined", "Your card was declined."),
     Card(
-        "4000002500003155",
+        "4000000000009995",
         "Visa",
-        "confirm",
-        "The bank asks the customer to confirm the payment (as 3D Secure does), then it succeeds.",
+        "declined",
+        "is declined for insufficient funds",
+        "Your card has insufficient funds.",
     ),
+    Card("4000002500003155", "Visa", "confirm", "asks you to confirm (3D Secure), then pays"),
 )
 _BY_NUMBER: Final = {card.number: card for card in TEST_CARDS}
 _EXPIRY: Final = re.compile(r"(\d{1,2})\s*/?\s*(\d{2}|\d{4})")

@@ -141,7 +141,7 @@ class HostedPage:
         if errors or details is None:
             return form.checkout(400, values, _in_form_order(errors))
         if card is not None and card.outcome == "declined":
-            return form.checkout(402, values, {"card_number": f"{card.message} Try another card."})
+            return form.checkout(402, values, {"card_number": f"{card.reason} Try another card."})
         if card is not None and card.outcome == "confirm":
             customer = {name: values[name] for name in _page.CUSTOMER_FIELDS if name in values}
             page = _page.render_confirm(

@@ -68,14 +68,15 @@ tfoot tr.total th,tfoot tr.total td{font-weight:bold;border-bottom:0}
 fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0;padding:0 1rem 1rem}
 legend{font-weight:600;padding:0 .25rem}
 label{display:block;margin-top:.75rem;font-weight:600}
-input{display:block;width:100%;padding:.5rem;font-size:1rem;border:1px solid #767676;
-border-radius:4px}
+input,button{font:inherit}
+input{display:block;width:100%;padding:.5rem;border:1px solid #767676;border-radius:4px}
 input[aria-invalid=true]{border:2px solid #b00020}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:0 1rem}
+.pair .hint{display:block}
 .error{color:#b00020;margin:.25rem 0 0}
 .errors{border:2px solid #b00020;padding:.5rem 1rem;border-radius:4px}
 .errors h2{font-size:1.1rem;margin:.25rem 0}
-button{margin-top:1.25rem;padding:.75rem 1.5rem;font-size:1rem;background:#1a56db;color:#fff;
+button{margin-top:1.25rem;padding:.75rem 1.5rem;background:#1a56db;color:#fff;
 border:2px solid #1a56db;border-radius:4px;cursor:pointer;width:100%}
 button.secondary{background:#fff;color:#1a1a1a;border-color:#767676}
 button:focus,a:focus,input:focus,summary:focus{outline:3px solid #ffbf47;outline-offset:1px}
@@ -110,12 +111,12 @@ def _test_mode_note(with_cards: bool) -> str:
     cards = ""
     if with_cards:
         items = "".join(
-            f'<li><span class="cardno">{card.spaced}</span>: {escape(card.message)}</li>'
+            f'<li><span class="cardno">{card.spaced}</span> {escape(card.does)}</li>'
             for card in TEST_CARDS
         )
         cards = (
             "<details><summary>Test cards</summary>"
-            f"<ul>{items}</ul><p>Any future expiry date and any 3-digit CVC.</p></details>"
+            f"<ul>{items}</ul><p>With any future expiry date and any 3-digit CVC.</p></details>"
         )
     return (
         '<div class="note" role="note"><p>LeanRails sandbox: test mode. '
@@ -353,7 +354,7 @@ def render_confirm(
         "<h1>Confirm your payment</h1>",
         f"<p>Your bank asks you to confirm the payment of <strong>{escape(total)}</strong> "
         f"with the card ending in <strong>{escape(card_ending)}</strong>.</p>",
-        "<p>This is the sandbox's test of the confirmation step (as 3D Secure asks for): "
+        "<p>In the sandbox, this step stands in for the bank's own check (such as 3D Secure): "
         "choose how it ends.</p>",
         f'<form method="post" action="{escape(action)}" aria-label="Confirm the payment">',
         _hidden("csrf_token", csrf_token),
