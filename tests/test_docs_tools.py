@@ -403,3 +403,15 @@ def test_boost_fields_touches_only_the_reference_pages_field_entries() -> None:
     boosted = reference.boost_fields(index, contract_fields())
 
     assert [doc.get("boost") for doc in boosted["docs"]] == [15.0, None, None]
+
+
+def test_body_parameters_list_every_request_field_nested_and_linked() -> None:
+    listing = reference.body_parameters(contract_fields()).splitlines()
+
+    requests = [f for f in contract_fields() if f.kind == "request"]
+    assert len(listing) == len(requests)
+    assert "    - [`currency`](field-reference.md#line_items.price_data.currency) (string, " in (
+        "\n".join(listing)
+    )
+    success = next(line for line in listing if "#success_url)" in line)
+    assert "required when `ui_mode` is `hosted` (the default)" in success

@@ -150,6 +150,28 @@ def _error_table(errors: Sequence[ErrorExample]) -> list[str]:
     ]
 
 
+BODY_PARAMETERS_MARKER = "<!-- leanrails-docs: body-parameters -->"
+
+
+def body_parameters(fields: Sequence[Field]) -> str:
+    """The request body parameters as a nested Markdown list, in the contract's words.
+
+    For the Python API page: each keyword of ``create``/``build`` with its type, whether it
+    is required, the contract's description and constraints, and a link to its entry here.
+    """
+    lines = []
+    for item in fields:
+        if item.kind != "request":
+            continue
+        need = "required" if item.required else "optional"
+        if item.required_when:
+            need = f"required when {item.required_when}"
+        name = f"[`{item.leaf}`]({PAGE}#{item.ref_id})"
+        text = " ".join(p for p in (item.description, item.constraints) if p)
+        lines.append(f"{'    ' * item.depth}- {name} ({item.type}, {need}): {text}".rstrip(": "))
+    return "\n".join(lines) + "\n"
+
+
 def search_boost(item: Field) -> float:
     """The search boost of a field's entry: the fewer names in its path, the higher.
 

@@ -73,7 +73,12 @@ def _is_notebook(page: Page) -> bool:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     # After mkdocs-jupyter's own on_page_markdown (priority 100), which makes this Markdown.
-    return notebook_pages.fix_markdown(markdown) if _is_notebook(page) else markdown
+    if _is_notebook(page):
+        return notebook_pages.fix_markdown(markdown)
+    if reference.BODY_PARAMETERS_MARKER in markdown:
+        listing = reference.body_parameters(contract_fields())
+        return markdown.replace(reference.BODY_PARAMETERS_MARKER, listing)
+    return markdown
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
