@@ -14,24 +14,22 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
-import yaml
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from leanrails_docs.openapi import load_contract
+from leanrails_docs.openapi import resolve as resolve_ref
 from pydantic import ValidationError
 
 from leanrails import CheckoutSessionCreateParams
 from reliability.fuzzing import FUZZ_JSON, NOW
 
-CONTRACT: dict[str, Any] = yaml.safe_load(
-    files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")
-)
+CONTRACT: dict[str, Any] = load_contract()
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
 _ANNOTATIONS = frozenset({"description", "examples", "title"})
 
@@ -48,11 +46,9 @@ def resolve(node: Any) -> Any:
         return [resolve(item) for item in node]
     if not isinstance(node, dict):
         return node
-    if "$ref" in node:
-        return resolve(SCHEMAS[node["$ref"].rsplit("/", 1)[-1]])
     out = {
         key: resolve(value)
-        for key, value in node.items()
+        for key, value in resolve_ref(CONTRACT, node).items()
         if not key.startswith("x-") and key not in _ANNOTATIONS
     }
     pattern = out.get("pattern")
