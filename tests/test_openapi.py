@@ -20,7 +20,9 @@ KEYWORDS = (
     "minLength",
     "maxLength",
     "minimum",
+    "maximum",
     "minItems",
+    "maxItems",
     "maxProperties",
 )
 

@@ -559,3 +559,61 @@ def test_an_email_at_the_special_use_test_domain_is_accepted_by_client_and_sandb
     response = api.create(body)
     assert response.status_code == 200, response.text
     assert response.json()["customer_email"] == "qa@shop.test"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        pytest.param(
+            valid(line_items=[{"quantity": 1, "price": "price_test_tshirt"}] * 101),
+            "line_items",
+            id="101-line-items",
+        ),
+        pytest.param(
+            valid(line_items=[{"quantity": 10**6, "price": "p"}]),
+            "line_items[0].quantity",
+            id="quantity-over-999999",
+        ),
+        pytest.param(
+            valid(line_items=[{"quantity": 10**4299, "price": "p"}]),
+            "line_items[0].quantity",
+            id="quantity-of-4300-digits",
+        ),
+        pytest.param(
+            valid(line_items=[{"quantity": 1, "price_data": price_data(unit_amount=10**8)}]),
+            "line_items[0].price_data.unit_amount",
+            id="unit-amount-over-99999999",
+        ),
+        pytest.param(
+            valid(payment_intent_data={"application_fee_amount": 10**8}),
+            "payment_intent_data.application_fee_amount",
+            id="fee-over-99999999",
+        ),
+        pytest.param(
+            valid(line_items=[{"quantity": 1, "price_data": price_data(product="p" * 5001)}]),
+            "line_items[0].price_data.product",
+            id="product-over-5000-chars",
+        ),
+        pytest.param(
+            valid(success_url="https://example.com/" + "a" * 5000),
+            "success_url",
+            id="success-url-over-5000-chars",
+        ),
+    ],
+)
+def test_bounds_keep_every_total_in_a_signed_64_bit_integer(
+    body: dict[str, Any], param: str, api: Api
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        CheckoutSessionCreateParams.model_validate(body, context={"now": NOW})
+    assert [e["loc"] for e in raised.value.errors()] == [(param,)]
+    response = api.create(body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+
+
+def test_the_largest_allowed_order_totals_within_a_signed_64_bit_integer(api: Api) -> None:
+    item = {"quantity": 999_999, "price_data": price_data(unit_amount=99_999_999)}
+    response = api.create(valid(line_items=[item] * 100))
+    assert response.status_code == 200, response.text
+    assert response.json()["amount_total"] == 100 * 999_999 * 99_999_999 < 2**63

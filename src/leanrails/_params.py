@@ -29,16 +29,18 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from ._types import (
+    MAX_LINE_ITEMS,
     AbsoluteUrl,
     Amount,
     ClientReferenceId,
     Currency,
     CustomerId,
     Email,
+    IntervalCount,
     Metadata,
     NonEmptyStr,
     Omittable,
-    PositiveInt,
+    Quantity,
     StatementDescriptor,
 )
 
@@ -148,7 +150,7 @@ class RequestModel(BaseModel):
 
 class Recurring(RequestModel):
     interval: Literal["day", "week", "month", "year"]
-    interval_count: Omittable[PositiveInt] = None
+    interval_count: Omittable[IntervalCount] = None
 
 
 class PriceData(RequestModel):
@@ -160,7 +162,7 @@ class PriceData(RequestModel):
 
 
 class LineItem(RequestModel):
-    quantity: PositiveInt
+    quantity: Quantity
     price: Omittable[NonEmptyStr] = None
     price_data: Omittable[PriceData] = None
 
@@ -190,7 +192,7 @@ class CheckoutSessionCreateParams(RequestModel):
     """
 
     mode: Literal["payment"]
-    line_items: list[LineItem] = Field(min_length=1)
+    line_items: list[LineItem] = Field(min_length=1, max_length=MAX_LINE_ITEMS)
     success_url: Omittable[AbsoluteUrl] = None
     cancel_url: Omittable[AbsoluteUrl] = None
     customer: Omittable[CustomerId] = None

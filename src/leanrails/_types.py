@@ -57,15 +57,24 @@ Currency = Annotated[
 ]
 """A three-letter ISO currency code, such as ``usd``."""
 
-Amount = Annotated[int, Field(ge=0)]
-"""A non-negative amount in the smallest currency unit (cents for ``usd``)."""
+# Kit conventions (Stripe's limits), so that every total fits a signed 64-bit integer:
+# 100 line items x 999,999 x 99,999,999 is about 1e16, far below 2**63.
+MAX_AMOUNT = 99_999_999
+MAX_QUANTITY = 999_999
+MAX_LINE_ITEMS = 100
+MAX_STRING = 5_000
+MAX_INTERVAL_COUNT = 1_095  # three years of days, Stripe's longest interval
 
-CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_")]
+Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+"""An amount in the smallest currency unit (cents for ``usd``), at most 99,999,999."""
+
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+IntervalCount = Annotated[int, Field(ge=1, le=MAX_INTERVAL_COUNT)]
+
+CustomerId = Annotated[str, StringConstraints(max_length=MAX_STRING, pattern=r"^cus_")]
 """The id of an existing customer."""
 
-PositiveInt = Annotated[int, Field(ge=1)]
-
-NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=MAX_STRING)]
 ClientReferenceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 StatementDescriptor = Annotated[str, StringConstraints(min_length=1, max_length=22)]
 
@@ -83,8 +92,9 @@ def _absolute_url(value: str) -> str:
 
 AbsoluteUrl = Annotated[
     str,
+    StringConstraints(max_length=MAX_STRING),
     AfterValidator(_absolute_url),
-    WithJsonSchema({"type": "string", "format": "uri"}),
+    WithJsonSchema({"type": "string", "format": "uri", "maxLength": MAX_STRING}),
 ]
 """An absolute http(s) URL, kept exactly as given."""
 
