@@ -3,10 +3,10 @@
 Three parts share one request budget and one time limit:
 
 - contract: the examples, the schema's rules one by one, the cross-field rules and a
-  hypothesis sample of valid requests (:mod:`._contract`); each answer must be what the
-  contract says and fit its schema;
+  hypothesis sample of valid requests (:mod:`._rule_cases`, :mod:`._schema_cases`,
+  :mod:`._generated_cases`); each answer must be what the contract says and fit its schema;
 - differential: every one of those requests also goes to the embedded sandbox, and the two
-  answers must agree (:mod:`._compare`);
+  answers must agree (:mod:`._differential`); :mod:`._compare` judges each exchange;
 - guide: every notebook runs against the server through a guard proxy, and its outputs
   are compared with the committed ones (:mod:`._guide`).
 
@@ -27,10 +27,13 @@ from pathlib import Path
 import httpx2
 
 from ..sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
-from ._compare import CONTRACT, SANDBOX, Exchange, Observation, judge
-from ._contract import BASE, Case, all_cases, generated_cases
+from ._compare import judge
+from ._contract import BASE, Case
+from ._generated_cases import generated_cases
 from ._guide import CellResult, GuideRun
+from ._observations import CONTRACT, SANDBOX, Exchange, Observation
 from ._report import Findings, Report, guide_sections
+from ._rule_cases import all_cases
 from ._safety import Answer, Budget, OutOfBudget, Refused, Server, check_key
 
 __all__ = ["Options", "Refused", "Report", "run"]

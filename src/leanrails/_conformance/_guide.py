@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._compare import Exchange
+from ._observations import Exchange
 from ._proxy import CellLog, Proxy
 
 # What changes on every run or every server, masked on both sides before comparing.

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx2
 
-from ._compare import Exchange, judge
+from ._compare import judge
+from ._observations import Exchange
 from ._safety import TEST_KEY_PREFIX, Answer, OutOfBudget, Server, forbidden
 
 _HOP_HEADERS = {

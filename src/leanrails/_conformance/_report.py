@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._compare import CONTRACT, GUIDE, MODELS, SANDBOX, Observation
 from ._guide import CellResult
+from ._observations import CONTRACT, GUIDE, MODELS, SANDBOX, Observation
 from ._safety import scrub
 
 EXAMPLES_KEPT = 3
