@@ -1,15 +1,17 @@
 """Authentication: who is calling, from the ``Authorization`` header of an API request.
 
 Sandbox conventions: HTTP Basic, a key starting ``sk_test_`` (and longer than the prefix)
-as the username, an empty password. :data:`TEST_API_KEY` is the documented one. All test
-keys share one account (:data:`SHARED_ACCOUNT`): any of them can read any session.
-Idempotency records are scoped per key.
+as the username, an empty password. :data:`TEST_API_KEY` is the documented one. Each test
+key is its own account (:func:`account_for`): its sessions, idempotency records and faults
+are invisible to every other key, so CI jobs that share one sandbox server, each with its
+own key, cannot see or disturb each other. The hosted page needs no key.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from dataclasses import dataclass
 from typing import Final
 
@@ -21,8 +23,11 @@ TEST_API_KEY: Final = "sk_test_sandbox"
 
 TEST_KEY_PREFIX: Final = "sk_test_"
 
-SHARED_ACCOUNT: Final = "acct_test_shared"
-"""The one account every test key belongs to (sandbox convention)."""
+
+def account_for(api_key: str) -> str:
+    """The account a test key opens: one per key, named so the key itself is not shown."""
+    return "acct_test_" + hashlib.sha256(api_key.encode()).hexdigest()[:24]
+
 
 _HOW: Final = (
     "Use HTTP Basic with a test key (such as sk_test_sandbox) as the username and an "
@@ -63,7 +68,7 @@ def authenticate(request: SandboxRequest) -> Caller:
             "Invalid API key: the sandbox accepts only test keys, which start with "
             f"sk_test_. {_HOW}",
         )
-    return Caller(api_key=username, account=SHARED_ACCOUNT)
+    return Caller(api_key=username, account=account_for(username))
 
 
 def _unauthorized(code: str, message: str) -> SandboxError:

@@ -24,9 +24,10 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from .._session import CheckoutSession
+from ._auth import TEST_API_KEY, account_for
 from ._catalog import DEFAULT_PRICES, Price
 from ._errors import from_validation_error
-from ._faults import Faults
+from ._faults import FaultBook, Faults
 from ._helper_bodies import CompleteParams
 from ._idempotency import Idempotency
 from ._routes import Router
@@ -65,7 +66,7 @@ class Sandbox:
         catalogue = DEFAULT_PRICES if prices is None else tuple(prices)
         self.base_url = base_url.rstrip("/")
         self._store: Store = MemoryStore() if db is None else SQLiteStore(db)
-        self.faults = Faults()
+        self._faults = FaultBook()
         # One lock serializes every use of the store, whichever part makes it.
         self._lock = threading.RLock()
 
@@ -77,7 +78,7 @@ class Sandbox:
         )
         self._idempotency = Idempotency(self._store, self._lock, now)
         self._router = Router(
-            self._sessions, self._idempotency, self.faults, self._lock, accept_unknown_params
+            self._sessions, self._idempotency, self._faults, self._lock, accept_unknown_params
         )
 
     @property
@@ -103,23 +104,44 @@ class Sandbox:
         where = str(store.path) if isinstance(store, SQLiteStore) else "memory"
         return f"Sandbox(base_url={self.base_url!r}, store={where!r})"
 
-    # -- fault controls ------------------------------------------------------------------
+    # -- fault controls: each acts on one key's account, the documented key's by default --
 
-    def fail_next(self, count: int, status: int = 503, *, retry_after: int | None = None) -> None:
-        """Answer the next ``count`` API requests with ``status``, processing nothing."""
-        self.faults.fail_next(count, status, retry_after=retry_after)
+    @property
+    def faults(self) -> Faults:
+        """The faults of the documented key's account (:data:`TEST_API_KEY`)."""
+        return self._faults.of(account_for(TEST_API_KEY))
 
-    def delay_responses(self, seconds: float, *, count: int | None = None) -> None:
-        """Hold the next ``count`` API responses (all, when None) for ``seconds``."""
-        self.faults.delay(seconds, count=count)
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        *,
+        retry_after: int | None = None,
+        api_key: str = TEST_API_KEY,
+    ) -> None:
+        """Answer the next ``count`` API requests of ``api_key`` with ``status``, processing
+        nothing."""
+        self._faults.of(account_for(api_key)).fail_next(count, status, retry_after=retry_after)
 
-    def drop_after_commit(self, count: int = 1) -> None:
-        """Commit the next ``count`` creates, then drop the connection instead of answering."""
-        self.faults.drop_after_commit(count)
+    def delay_responses(
+        self, seconds: float, *, count: int | None = None, api_key: str = TEST_API_KEY
+    ) -> None:
+        """Hold the next ``count`` API responses (all, when None) to ``api_key`` for
+        ``seconds``."""
+        self._faults.of(account_for(api_key)).delay(seconds, count=count)
 
-    def clear_faults(self) -> None:
-        """Remove every fault, and release responses held by a delay."""
-        self.faults.clear()
+    def drop_after_commit(self, count: int = 1, *, api_key: str = TEST_API_KEY) -> None:
+        """Commit the next ``count`` creates of ``api_key``, then drop the connection instead
+        of answering."""
+        self._faults.of(account_for(api_key)).drop_after_commit(count)
+
+    def clear_faults(self, *, api_key: str | None = None) -> None:
+        """Remove the faults of ``api_key`` (of every key when None), and release the
+        responses their delays hold."""
+        if api_key is None:
+            self._faults.clear()
+        else:
+            self._faults.of(account_for(api_key)).clear()
 
     # -- Python test helpers -----------------------------------------------------------
 

@@ -16,7 +16,10 @@ Three faults, set from Python (``sandbox.fail_next(...)`` and friends) or over H
   its idempotency record are stored) and then the connection is dropped, so the client
   sees a network error and must retry with the same key to learn the outcome.
 
-Faults live in memory only; they are not stored in ``--db``.
+Faults belong to an account (one per test key, see :mod:`._auth`): a fault set with one
+key never fires for another. The Python helpers act on the documented key's account unless
+given another key. Faults live in memory only; they are not stored in ``--db``, and with
+several processes on one database each process has its own.
 """
 
 from __future__ import annotations
@@ -135,6 +138,37 @@ class Faults:
                 return False
             self._drop -= 1
             return True
+
+
+class FaultBook:
+    """The faults of every account, created when an account first sets one. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_account: dict[str, Faults] = {}
+
+    def of(self, account: str) -> Faults:
+        """The account's faults, to set or take."""
+        with self._lock:
+            faults = self._by_account.get(account)
+            if faults is None:
+                faults = self._by_account[account] = Faults()
+            return faults
+
+    def peek(self, account: str) -> Faults:
+        """The account's faults to take; an empty set (not kept) for an account with none."""
+        with self._lock:
+            return self._by_account.get(account) or _NONE
+
+    def clear(self) -> None:
+        """Clear every account's faults."""
+        with self._lock:
+            every = list(self._by_account.values())
+        for faults in every:
+            faults.clear()
+
+
+_NONE = Faults()
 
 
 @dataclass(frozen=True, slots=True)

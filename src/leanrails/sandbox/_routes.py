@@ -1,7 +1,8 @@
 """Routing: which handler answers a request, and the headers every answer carries.
 
 API routes (under ``/v1``, authenticated; see :mod:`leanrails.sandbox` for the list) run
-their POSTs through :class:`Idempotency`; faults reach them as hooks. Faults apply to
+their POSTs through :class:`Idempotency`; the caller's account's faults reach them as
+hooks. Faults apply to
 ``/v1/checkout_sessions`` routes only, never to the test helpers, the hosted page or
 ``/openapi.yaml``, so a test can always inspect and reset the sandbox. Every answer
 carries a ``Request-Id`` and echoes a header-safe ``X-API-Version``.
@@ -22,7 +23,7 @@ from . import _page
 from ._auth import TEST_API_KEY, Caller, authenticate
 from ._checks import JSON, read_params
 from ._errors import SandboxError, injected, not_found
-from ._faults import Faults
+from ._faults import FaultBook
 from ._helper_bodies import CompleteParams, EmptyParams, FaultParams
 from ._hosted import HTML, HostedPage
 from ._idempotency import Idempotency, Receipt
@@ -40,7 +41,7 @@ class Router:
         self,
         sessions: Sessions,
         idempotency: Idempotency,
-        faults: Faults,
+        faults: FaultBook,
         lock: threading.RLock,
         accept_unknown_params: bool = False,
     ) -> None:
@@ -89,12 +90,12 @@ class Router:
     def _route_api(
         self, request: SandboxRequest, method: str, parts: list[str], caller: Caller, rid: str
     ) -> Step:
+        faults = self._faults.peek(caller.account)
         if parts[:1] == ["checkout_sessions"]:
-            failure = self._faults.take_failure()
+            failure = faults.take_failure()
             if failure is not None:
                 raise injected(*failure)
         idempotent = functools.partial(self._idempotency.run, request, caller.api_key, rid)
-        faults = self._faults
         match method, parts:
             case "POST", ["checkout_sessions"]:
                 create = self._create_action(caller)
@@ -114,7 +115,7 @@ class Router:
             case "POST", ["test_helpers", "checkout_sessions", session_id, "complete"]:
                 return (yield from idempotent(self._complete_action(caller, session_id)))
             case "POST", ["test_helpers", "faults"]:
-                return (yield from idempotent(self._faults_action))
+                return (yield from idempotent(self._faults_action(caller)))
             case "GET", ["test_helpers", "faults"]:
                 return response(200, dump_json(faults.state()), JSON)
         raise _unrecognized(method, request.path)
@@ -147,9 +148,13 @@ class Router:
 
         return expire
 
-    def _faults_action(self, body: bytes, receipt: Receipt) -> None:
-        read_params(FaultParams, body).apply(self._faults)
-        receipt.commit(self._faults.state(), None)
+    def _faults_action(self, caller: Caller) -> Callable[[bytes, Receipt], None]:
+        def set_faults(body: bytes, receipt: Receipt) -> None:
+            faults = self._faults.of(caller.account)
+            read_params(FaultParams, body).apply(faults)
+            receipt.commit(faults.state(), None)
+
+        return set_faults
 
 
 def _split_unknown(body: bytes) -> tuple[bytes, dict[str, Any]]:
