@@ -239,7 +239,7 @@ def test_every_post_carries_an_idempotency_key_and_no_session_is_completed(
 ) -> None:
     guide = tmp_path / "guide"
     guide.mkdir()
-    shutil.copyfile(NOTEBOOKS / "04_request_parameters.ipynb", guide / "04.ipynb")
+    shutil.copyfile(NOTEBOOKS / "05_checkout_parameters.ipynb", guide / "05.ipynb")
     recorder.app = create_app(sandbox)
 
     status, report, _ = conformance(
@@ -252,7 +252,7 @@ def test_every_post_carries_an_idempotency_key_and_no_session_is_completed(
     assert [
         path for _, path, _ in recorder.seen if "test_helpers" in path or path.startswith("/pay/")
     ] == []
-    assert report["not_checked"], "notebook 04 completes sessions: those cells are listed"
+    assert report["not_checked"], "notebook 05 completes sessions: those cells are listed"
     assert status == 0
     assert report["requests"] == len(recorder.seen)
 

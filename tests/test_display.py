@@ -1,4 +1,5 @@
-"""Rich display: requests, sessions and validation errors render as escaped HTML, key masked."""
+"""Rich display: requests, sessions, validation and API errors render as escaped HTML, key
+masked, with a plain-text form nbval compares."""
 
 from __future__ import annotations
 
@@ -14,12 +15,21 @@ import httpx2
 import pytest
 from pydantic import ValidationError
 
-from leanrails import CheckoutSession, CheckoutSessionCreateParams, LeanRails
+from leanrails import (
+    APIStatusError,
+    CheckoutSession,
+    CheckoutSessionCreateParams,
+    InvalidRequestError,
+    LeanRails,
+)
 from leanrails._display import (
     MASK,
+    api_error_html,
+    api_error_text,
     register,
     request_html,
     session_html,
+    session_text,
     validation_error_html,
 )
 
@@ -271,16 +281,73 @@ def _shell() -> Any:
     return SimpleNamespace(display_formatter=DisplayFormatter())
 
 
+# -- API errors -------------------------------------------------------------------------------
+
+
+def _api_error() -> APIStatusError:
+    client = LeanRails.sandbox()
+    with pytest.raises(InvalidRequestError) as caught:
+        client.checkout_sessions.create(
+            mode="payment",
+            line_items=[{"price": "price_<nope>", "quantity": 1}],
+            success_url="https://example.com/ok",
+        )
+    return caught.value
+
+
+def test_api_error_text_names_the_class_then_each_field_on_its_own_line() -> None:
+    error = _api_error()
+
+    lines = api_error_text(error).splitlines()
+
+    assert lines[0] == "InvalidRequestError"
+    assert lines[1:4] == ["status: 400", "type: invalid_request_error", "code: resource_missing"]
+    assert lines[4] == "param: line_items[0].price"
+    assert lines[5].startswith("message: No such price: 'price_<nope>'")
+    assert lines[6] == f"request_id: {error.request_id}"
+
+
+def test_api_error_html_is_a_table_of_the_fields_with_values_escaped() -> None:
+    error = _api_error()
+
+    html = api_error_html(error)
+
+    assert '<div class="leanrails-api-error">' in html
+    assert "<strong>InvalidRequestError</strong>" in html
+    assert "<code>line_items[0].price</code>" in html
+    assert "price_&lt;nope&gt;" in html
+    assert "price_<nope>" not in html
+
+
+def test_session_text_is_the_sessions_json() -> None:
+    session = CheckoutSession.model_validate(SESSION)
+
+    assert json.loads(session_text(session)) == SESSION
+    assert session_text(session) == session.model_dump_json(indent=2)
+
+
 @pytest.mark.parametrize(
-    ("make", "marker"),
+    ("make", "marker", "text"),
     [
-        (lambda: _request(json={"a": 1}), "leanrails-request"),
-        (lambda: CheckoutSession.model_validate(SESSION), "leanrails-session"),
-        (lambda: _validation_error(customer="bob"), "leanrails-validation-error"),
+        pytest.param(lambda: _request(json={"a": 1}), "leanrails-request", repr, id="request"),
+        pytest.param(
+            lambda: CheckoutSession.model_validate(SESSION),
+            "leanrails-session",
+            session_text,
+            id="session",
+        ),
+        pytest.param(
+            lambda: _validation_error(customer="bob"),
+            "leanrails-validation-error",
+            repr,
+            id="validation-error",
+        ),
+        pytest.param(_api_error, "leanrails-api-error", api_error_text, id="api-error"),
     ],
-    ids=["request", "session", "validation-error"],
 )
-def test_register_gives_ipython_html_and_keeps_the_plain_text_repr(make: Any, marker: str) -> None:
+def test_register_gives_ipython_html_and_a_plain_text_form(
+    make: Any, marker: str, text: Any
+) -> None:
     shell = _shell()
     obj = make()
 
@@ -288,7 +355,7 @@ def test_register_gives_ipython_html_and_keeps_the_plain_text_repr(make: Any, ma
     data, _ = shell.display_formatter.format(obj)
 
     assert marker in data["text/html"]
-    assert data["text/plain"] == repr(obj)
+    assert data["text/plain"] == text(obj)
 
 
 def test_register_reports_false_when_ipython_is_not_running() -> None:

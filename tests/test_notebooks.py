@@ -6,6 +6,8 @@
 - Coverage: every header, request parameter (nested ones included), response field and
   error-body field of ``openapi.yaml`` has a notebook section, named by the anchor scheme of
   ``leanrails_docs.guide`` (docs/_tools), with a code cell that uses it.
+- Example cells: each runs on its own, in a fresh interpreter, after only its notebook's
+  setup cell (``notebook_cells``), as a reader pasting it into their own code would run it.
 - Secrets: no notebook contains anything shaped like an API key but the sandbox's
   documented test key. (The built site gets the same check in ``test_docs.py``.)
 
@@ -30,6 +32,7 @@ from typing import Any
 import leanrails_docs.guide as fr
 import markdown
 import nbformat
+import notebook_cells
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
@@ -534,3 +537,83 @@ def test_sanitize_file_replaces_each_volatile_value(volatile: str, sanitized: st
 )
 def test_sanitize_file_leaves_stable_values_to_be_compared(stable: str) -> None:
     assert _sanitize(stable) == stable
+
+
+# ============================================================================ example cells
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
+def test_every_example_cell_runs_on_its_own_after_the_setup_cell(path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEANRAILS_")}
+
+    outcomes = notebook_cells.run_alone(path, env=env)
+
+    assert outcomes, "no example cells"
+    assert notebook_cells.problems(outcomes) == []
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        pytest.param(["x = 1", "print(x)"], [], id="uses-the-setup-cell"),
+        pytest.param(
+            ["x = 1", "y = 2", "print(y)"],
+            ["code cell 2 raised NameError: name 'y' is not defined"],
+            id="uses-an-earlier-example",
+        ),
+        pytest.param(
+            ["x = 1", "%time x"], ["code cell 1 raised SyntaxError"], id="ipython-only-syntax"
+        ),
+        pytest.param(
+            ["x = 1", ("raise ValueError('the lesson')", ["raises-exception"])],
+            [],
+            id="raises-as-tagged",
+        ),
+        pytest.param(
+            ["x = 1", ("x", ["raises-exception"])],
+            ["code cell 1 is tagged raises-exception but ran through"],
+            id="tagged-but-runs",
+        ),
+        pytest.param(
+            [("y = 1", ["setup"]), "x = 1", "print(x)"], [], id="setup-tagged-cell-skipped"
+        ),
+    ],
+)
+def test_example_cell_check_runs_each_cell_after_the_setup_cell_only(
+    tmp_path: Path, cells: list[Any], expected: list[str]
+) -> None:
+    new_cells = []
+    for cell in cells:
+        source, tags = cell if isinstance(cell, tuple) else (cell, [])
+        new_cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": tags}))
+    path = _guide_notebook(tmp_path, "01_x.ipynb", new_cells)
+
+    problems = notebook_cells.problems(notebook_cells.run_alone(path))
+
+    assert len(problems) == len(expected)
+    for problem, start in zip(problems, expected, strict=True):
+        assert problem.startswith(start)
+
+
+CODE_COLUMNS = 80  # what the site's code column shows at 1280 px without scrolling
+
+
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
+def test_code_cells_fit_the_columns_the_site_shows(path: Path) -> None:
+    long_lines = [
+        f"code cell {cell.index}: {line}"
+        for cell in notebook_cells.code_cells(path)
+        for line in cell.source.splitlines()
+        if len(line) > CODE_COLUMNS
+    ]
+
+    assert long_lines == []
+
+
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
+def test_markdown_uses_quotes_for_callouts_not_site_only_admonitions(path: Path) -> None:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    markdown_cells = [_source(c) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+
+    assert [s for s in markdown_cells if re.search(r"(?m)^\s*(!!!|\?\?\?)", s)] == []

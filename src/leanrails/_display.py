@@ -1,19 +1,23 @@
-"""Rich display in JupyterLab: requests, Checkout Sessions and validation errors as HTML.
+"""Rich display in JupyterLab: requests, sessions, validation and API errors as HTML.
 
-Three kinds of object render as readable HTML in a notebook:
+Four kinds of object render as readable HTML in a notebook:
 
 - an ``httpx2.Request`` (what ``client.checkout_sessions.build()`` returns): method, URL,
   headers with the key masked, and the JSON body, pretty-printed;
 - a :class:`~leanrails.CheckoutSession`: a table of its fields, nested ones in the API's
   path form (``customer_details.address.city``);
-- a pydantic ``ValidationError``: a table of (API path, message, input).
+- a pydantic ``ValidationError``: a table of (API path, message, input);
+- an :class:`~leanrails.APIStatusError`: status, type, code, param, message, request id.
 
 Two of these classes are not ours, so the HTML is registered with IPython's display
 formatter (``for_type``) rather than as ``_repr_html_`` methods. Registration happens on
-``import leanrails`` when IPython is running, and never imports IPython otherwise. The
-plain-text reprs are left as they are, for terminals. Every value is HTML-escaped, and the
-API key never appears: the Authorization header is masked, and so is any other occurrence
-of the key it carries (in the URL or the body).
+``import leanrails`` when IPython is running, and never imports IPython otherwise.
+
+Each display also has a plain-text form, the one nbval compares and a terminal shows: a
+session is its JSON, as the API sent it (``model_dump_json(indent=2)``), and an API error
+is one ``name: value`` line per field. Requests and validation errors keep their own reprs.
+Every value is HTML-escaped, and the API key never appears: the Authorization header is
+masked, and so is any other occurrence of the key it carries (in the URL or the body).
 """
 
 from __future__ import annotations
@@ -29,14 +33,18 @@ from typing import Any
 import httpx2
 from pydantic import ValidationError
 
+from ._errors import APIStatusError
 from ._params import api_path
 from ._session import CheckoutSession
 
 __all__ = [
     "MASK",
+    "api_error_html",
+    "api_error_text",
     "register",
     "request_html",
     "session_html",
+    "session_text",
     "validation_error_html",
 ]
 
@@ -168,6 +176,11 @@ def session_html(session: CheckoutSession) -> str:
     )
 
 
+def session_text(session: CheckoutSession) -> str:
+    """The plain-text form of a session: its JSON, as the API sent it."""
+    return session.model_dump_json(indent=2)
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     if len(text) > _INPUT_LIMIT:
@@ -195,6 +208,48 @@ def validation_error_html(error: ValidationError) -> str:
     )
 
 
+def _api_error_fields(error: APIStatusError) -> list[tuple[str, object]]:
+    return [
+        ("status", error.status_code),
+        ("type", error.type),
+        ("code", error.code),
+        ("param", error.param),
+        ("message", error.message),
+        ("request_id", error.request_id),
+    ]
+
+
+def api_error_text(error: APIStatusError) -> str:
+    """The plain-text form of an API error: its class, then one line per field."""
+    lines = [type(error).__name__]
+    lines += [f"{name}: {value}" for name, value in _api_error_fields(error)]
+    return "\n".join(lines)
+
+
+def api_error_html(error: APIStatusError) -> str:
+    """HTML for an API error: what the server said, field by field, as a table."""
+    rows = "".join(
+        f"<tr><th{_LEFT}>{_e(name)}</th>"
+        f"<td{_LEFT}>{'<em>null</em>' if value is None else f'<code>{_e(value)}</code>'}</td></tr>"
+        for name, value in _api_error_fields(error)
+    )
+    return (
+        '<div class="leanrails-api-error">'
+        f"<p><strong>{_e(type(error).__name__)}</strong></p>"
+        f"<table><tbody>{rows}</tbody></table>"
+        "</div>"
+    )
+
+
+def _text(render: Any) -> Any:
+    """An IPython plain-text printer from a function of the object."""
+
+    def printer(obj: Any, p: Any, cycle: bool) -> None:
+        p.text(render(obj))
+
+    return printer
+
+
 def register(shell: Any = None) -> bool:
     """Register the HTML formatters with IPython; ``False`` when IPython is not running.
 
@@ -207,10 +262,14 @@ def register(shell: Any = None) -> bool:
         shell = get_ipython() if callable(get_ipython) else None
         if shell is None:
             return False
-    formatter = shell.display_formatter.formatters["text/html"]
-    formatter.for_type(httpx2.Request, request_html)
-    formatter.for_type(CheckoutSession, session_html)
-    formatter.for_type(ValidationError, validation_error_html)
+    formatters = shell.display_formatter.formatters
+    html_formatter, text_formatter = formatters["text/html"], formatters["text/plain"]
+    html_formatter.for_type(httpx2.Request, request_html)
+    html_formatter.for_type(CheckoutSession, session_html)
+    html_formatter.for_type(ValidationError, validation_error_html)
+    html_formatter.for_type(APIStatusError, api_error_html)
+    text_formatter.for_type(CheckoutSession, _text(session_text))
+    text_formatter.for_type(APIStatusError, _text(api_error_text))
     return True
 
 

@@ -40,10 +40,15 @@ __all__ = [
 GUIDE_NOTEBOOKS = (
     "01_quickstart.ipynb",
     "02_authentication_and_headers.ipynb",
-    "03_line_items_and_prices.ipynb",
-    "04_request_parameters.ipynb",
-    "05_response_fields.ipynb",
-    "06_errors_idempotency_retries.ipynb",
+    "03_line_items.ipynb",
+    "04_inline_prices.ipynb",
+    "05_checkout_parameters.ipynb",
+    "06_payment_parameters.ipynb",
+    "07_response_fields.ipynb",
+    "08_customer_and_amounts.ipynb",
+    "09_errors.ipynb",
+    "10_error_body.ipynb",
+    "11_idempotency_and_retries.ipynb",
 )
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")

@@ -7,7 +7,9 @@ Markdown stage (the notebook converted to the page's Markdown):
 - mkdocs-jupyter 0.27 appends nbconvert's inlined CSS a second time as an indented
   ``<style>['...']</style>`` block that Markdown shows as code; it is removed (the same CSS
   is already on the page, and the pattern stops matching once mkdocs-jupyter fixes it);
-- links written for JupyterLab, ``../docs/page.md#a``, become the site's ``../page.md#a``.
+- links written for JupyterLab, ``../docs/page.md#a``, become the site's ``../page.md#a``;
+  a heading is linked by JupyterLab's id (its text, spaces as hyphens: ``#response.status``,
+  ``03_line_items.ipynb#A-heading``), which becomes the site's slug of the same text.
 
 HTML stage: a blockquote opening with a bold label (``> **Kit convention:** ...``) becomes an
 admonition; cell tags and mkdocs-jupyter's own copy button go (material's copy button comes
@@ -22,9 +24,12 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
+from .guide import slugify
+
 _BLOCKQUOTE = re.compile(r"(?m)^([ \t]*)&gt;")
 _STRAY_CSS = re.compile(r"\n[ \t]*<style>\n[ \t]*\[.*\]\n[ \t]*</style>\s*\Z", re.DOTALL)
 _DOCS_LINK = re.compile(r"(\]\(|href=\")\.\./docs/")
+_FRAGMENT = re.compile(r"(\]\([^)\s#]*#)([^)\s]+)\)")
 _MATHJAX = re.compile(r"<script data-mkdocs-jupyter-mathjax=.*?</script>\s*", re.DOTALL)
 _LABEL = re.compile(r"^\s*(?P<label>[A-Z][A-Za-z ]{1,30}?)\s*[:.]?\s*$")
 
@@ -46,7 +51,8 @@ def fix_markdown(markdown: str) -> str:
     """The notebook's converted Markdown, as the site's Markdown should read it."""
     markdown = _STRAY_CSS.sub("\n", markdown)
     markdown = _BLOCKQUOTE.sub(r"\1>", markdown)
-    return _DOCS_LINK.sub(r"\1../", markdown)
+    markdown = _DOCS_LINK.sub(r"\1../", markdown)
+    return _FRAGMENT.sub(lambda m: f"{m.group(1)}{slugify(m.group(2))})", markdown)
 
 
 def _callout(quote: Tag, soup: BeautifulSoup) -> None:

@@ -26,10 +26,15 @@ GUIDE_MOUNT = "guide"
 GUIDE_TITLES = {
     "01_quickstart.ipynb": "Quickstart",
     "02_authentication_and_headers.ipynb": "Authentication and headers",
-    "03_line_items_and_prices.ipynb": "Line items and prices",
-    "04_request_parameters.ipynb": "Request parameters",
-    "05_response_fields.ipynb": "Response fields",
-    "06_errors_idempotency_retries.ipynb": "Errors, idempotency and retries",
+    "03_line_items.ipynb": "Line items",
+    "04_inline_prices.ipynb": "Inline prices",
+    "05_checkout_parameters.ipynb": "Checkout parameters",
+    "06_payment_parameters.ipynb": "Payment parameters",
+    "07_response_fields.ipynb": "Response fields",
+    "08_customer_and_amounts.ipynb": "Customer and amounts",
+    "09_errors.ipynb": "Errors",
+    "10_error_body.ipynb": "The error body",
+    "11_idempotency_and_retries.ipynb": "Idempotency and retries",
 }
 _SOURCE_NOTE = {
     "reference": "reference",
