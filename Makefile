@@ -62,7 +62,7 @@ browser: $(STAMP)
 # also run on the oldest supported Python, in a venv of runtime and test dependencies only.
 PY311_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py \
 	tests/test_openapi.py tests/test_client.py tests/test_errors.py tests/test_retry.py \
-	tests/test_curl.py tests/test_sandbox_client.py
+	tests/test_curl.py tests/test_sandbox_client.py tests/test_idempotency.py
 test-py311: $(STAMP)
 	@PY=$$(command -v python3.11 2>/dev/null) && "$$PY" -c 'import sys' 2>/dev/null \
 		|| { echo "test-py311: no python3.11 here; the package's 3.11 check did not run"; exit 0; }; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from sandbox_support import free_port
@@ -10,7 +11,7 @@ from sandbox_support import free_port
 from leanrails import APIConnectionError, LeanRails, to_curl
 
 PASSWORD = "gateway-password-123"
-BODY = {
+BODY: dict[str, Any] = {
     "mode": "payment",
     "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
     "success_url": "https://example.com/success",

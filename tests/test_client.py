@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import inspect
 import json
 import logging
 import pickle
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import pytest
+from client_support import (
+    BODY,
+    CLIENT_KINDS,
+    KEY,
+    SECRETS,
+    SESSION,
+    TOKEN,
+    Api,
+    scripted_api,
+)
 from pydantic import ValidationError
 
 import leanrails
@@ -45,127 +53,8 @@ from leanrails import (
     to_curl,
 )
 from leanrails.sandbox import Sandbox
-from leanrails.testing import RetryRecord, record_retries
 
 pytestmark = pytest.mark.anyio
-
-KEY = "sk_test_51HqLyjWDarjtT1zdp7dcQx"
-TOKEN = base64.b64encode(f"{KEY}:".encode()).decode()
-SECRETS = (KEY, TOKEN)
-
-BODY: dict[str, Any] = {
-    "mode": "payment",
-    "line_items": [
-        {
-            "quantity": 2,
-            "price_data": {"currency": "usd", "product": "prod_tshirt", "unit_amount": 2000},
-        }
-    ],
-    "success_url": "https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
-    "customer_email": "jsmith@example.com",
-    "metadata": {"order_id": "6735"},
-}
-
-SESSION: dict[str, Any] = {
-    "id": "cs_test_a1b2c3",
-    "object": "checkout.session",
-    "mode": "payment",
-    "status": "open",
-    "payment_status": "unpaid",
-    "ui_mode": "hosted",
-    "customer_creation": "if_required",
-    "billing_address_collection": "auto",
-    "expires_at": 1767312000,
-    "metadata": {"order_id": "6735"},
-    "livemode": False,
-    "created": 1767225600,
-    "url": "https://checkout.leanrails.com/c/pay/cs_test_a1b2c3",
-    "client_secret": None,
-    "success_url": "https://example.com/success?session_id={CHECKOUT_SESSION_ID}",
-    "cancel_url": None,
-    "customer": None,
-    "customer_email": "jsmith@example.com",
-    "customer_details": None,
-    "payment_intent": "pi_test_d4e5f6",
-    "currency": "usd",
-    "amount_subtotal": 4000,
-    "amount_total": 4000,
-    "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-    "client_reference_id": None,
-}
-
-Reply = httpx2.Response | Exception
-
-
-@dataclass
-class Server:
-    """A scripted API: answers with the queued replies in turn (the last one repeats)."""
-
-    replies: list[Callable[[], Reply]] = field(default_factory=list)
-    requests: list[httpx2.Request] = field(default_factory=list)
-
-    def reply(self, status: int = 200, **kwargs: Any) -> Server:
-        if status == 200 and not kwargs:
-            kwargs = {"json": SESSION, "headers": {"Request-Id": "req_ok"}}
-        self.replies.append(lambda: httpx2.Response(status, **kwargs))
-        return self
-
-    def fail(self, exc: Exception) -> Server:
-        self.replies.append(lambda: exc)
-        return self
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        make = self.replies[min(len(self.requests), len(self.replies)) - 1]
-        reply = make()
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    @property
-    def keys(self) -> list[str | None]:
-        return [request.headers.get("idempotency-key") for request in self.requests]
-
-
-@dataclass
-class Api:
-    """One client kind (sync or async) against a scripted server."""
-
-    is_async: bool
-    server: Server
-    retries: list[RetryRecord]
-    clients: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
-    sandboxed: list[LeanRails | AsyncLeanRails] = field(default_factory=list)
-
-    @property
-    def sleeps(self) -> list[float]:
-        """The wait the client chose before each retry (recorded, never slept)."""
-        return [retry.wait for retry in self.retries]
-
-    def client(self, api_key: str | None = KEY, **kwargs: Any) -> Any:
-        """A client of this kind; ``Any`` so one test body drives both."""
-        transport = httpx2.MockTransport(self.server)
-        client: LeanRails | AsyncLeanRails
-        if self.is_async:
-            kwargs.setdefault("http_client", httpx2.AsyncClient(transport=transport))
-            client = AsyncLeanRails(api_key, **kwargs)
-        else:
-            kwargs.setdefault("http_client", httpx2.Client(transport=transport))
-            client = LeanRails(api_key, **kwargs)
-        self.clients.append(client)
-        return client
-
-    def sandbox(self, sandbox: Sandbox | None = None, **kwargs: Any) -> Any:
-        """A client of this kind wired to an in-process sandbox."""
-        cls = AsyncLeanRails if self.is_async else LeanRails
-        client = cls.sandbox(sandbox, **kwargs)
-        self.sandboxed.append(client)
-        return client
-
-    @staticmethod
-    async def run(result: Any) -> Any:
-        """The result of a call on either client: awaited when the client is async."""
-        return await result if inspect.isawaitable(result) else result
 
 
 @pytest.fixture
@@ -173,19 +62,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=[pytest.param(False, id="sync"), pytest.param(True, id="async")])
+@pytest.fixture(params=CLIENT_KINDS)
 async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
-    with record_retries() as retries:
-        api = Api(is_async=request.param, server=Server(), retries=retries)
+    async with scripted_api(is_async=request.param) as api:
         yield api
-    for client in api.clients:  # injected HTTP clients are the test's to close
-        http = client._http_client
-        if isinstance(http, httpx2.AsyncClient):
-            await http.aclose()
-        else:
-            http.close()
-    for client in api.sandboxed:
-        await api.run(client.close())
 
 
 def basic_credentials(request: httpx2.Request) -> str:
@@ -426,34 +306,6 @@ async def test_invalid_fields_raise_validation_error_before_sending(
     assert api.server.requests == []
 
 
-async def test_generated_idempotency_key_is_a_fresh_uuid4_per_create(api: Api) -> None:
-    api.server.reply()
-    client = api.client()
-    await api.run(client.checkout_sessions.create(**BODY))
-    await api.run(client.checkout_sessions.create(**BODY))
-    first, second = api.server.keys
-    assert first is not None
-    assert second is not None
-    assert uuid.UUID(first).version == 4
-    assert uuid.UUID(second).version == 4
-    assert first != second
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param("", id="empty"),
-        pytest.param("k" * 256, id="256-chars"),
-        pytest.param("line\nbreak", id="control-char"),
-        pytest.param("clé", id="non-ascii"),
-    ],
-)
-async def test_bad_idempotency_key_fails_before_sending(api: Api, key: str) -> None:
-    with pytest.raises(ValueError, match="idempotency_key"):
-        await api.run(api.client().checkout_sessions.create(**BODY, idempotency_key=key))
-    assert api.server.requests == []
-
-
 @pytest.mark.parametrize(
     "version",
     [
@@ -468,12 +320,6 @@ async def test_bad_api_version_fails_before_sending(api: Api, version: str) -> N
     with pytest.raises(ValueError, match="api_version must be printable ASCII"):
         api.client(api_version=version)
     assert api.server.requests == []
-
-
-async def test_idempotency_key_of_255_chars_is_sent_as_given(api: Api) -> None:
-    api.server.reply()
-    await api.run(api.client().checkout_sessions.create(**BODY, idempotency_key="k" * 255))
-    assert api.server.keys == ["k" * 255]
 
 
 async def test_build_returns_the_request_create_would_send_without_sending(api: Api) -> None:
@@ -741,25 +587,6 @@ async def test_transport_failures_are_retried_then_raised_as_connection_errors(
 
 
 # --- retries ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("status", [409, 429, 500, 502, 503, 504])
-async def test_retried_status_is_retried_with_the_same_idempotency_key(
-    api: Api, status: int
-) -> None:
-    api.server.reply(status).reply(status).reply()
-    session = await api.run(api.client().checkout_sessions.create(**BODY))
-    assert session.id == SESSION["id"]
-    assert len(api.server.requests) == 3
-    assert len(set(api.server.keys)) == 1
-    assert len(api.sleeps) == 2
-
-
-async def test_a_caller_key_is_reused_on_every_retry(api: Api) -> None:
-    api.server.fail(httpx2.ConnectError("refused")).reply(500).reply()
-    await api.run(api.client().checkout_sessions.create(**BODY, idempotency_key="order-6735"))
-    assert api.server.keys == ["order-6735"] * 3
-    assert len({request.content for request in api.server.requests}) == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])

@@ -27,7 +27,7 @@ CONTRACT: dict[str, Any] = yaml.safe_load(
 CREATE = CONTRACT["paths"]["/v1/checkout_sessions"]["post"]
 REQUEST_EXAMPLES = CREATE["requestBody"]["content"]["application/json"]["examples"]
 RESPONSE_EXAMPLES = CREATE["responses"]["200"]["content"]["application/json"]["examples"]
-VALID = {
+VALID: dict[str, Any] = {
     "mode": "payment",
     "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
     "success_url": "https://example.com/success",

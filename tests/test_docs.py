@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import leanrails_docs.guide as fr
 import pytest
 from browser import launch
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from test_notebooks import NOTEBOOKS, allowed_secrets, fr, key_shaped_strings
+from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 600

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def builder(client: LeanRails) -> Explorer:
 
 def _type(builder: Explorer, path: str, text: str | None) -> None:
     """Set the field at an API path such as ``line_items[0].quantity``, as typing would."""
-    node = builder.form
+    node: Any = builder.form
     for part in path.replace("[", ".").replace("]", "").split("."):
         node = node.items[int(part)] if part.isdigit() else node.fields[part]
     node.input.value = text
@@ -50,7 +51,8 @@ def test_the_form_starts_with_a_valid_example_request(builder: Explorer) -> None
 def test_every_parameter_of_the_contract_has_a_field(builder: Explorer) -> None:
     contract = _schemas()["CheckoutSessionCreateParams"]["properties"]
     assert list(builder.form.fields) == list(contract)
-    item = builder.form.fields["line_items"].items[0]
+    fields: dict[str, Any] = builder.form.fields
+    item = fields["line_items"].items[0]
     assert set(item.fields) == {"quantity", "price", "price_data"}
     assert set(item.fields["price_data"].fields["recurring"].fields) == {
         "interval",
@@ -59,7 +61,8 @@ def test_every_parameter_of_the_contract_has_a_field(builder: Explorer) -> None:
 
 
 def test_a_field_carries_its_description_from_the_contract(builder: Explorer) -> None:
-    tooltip = builder.form.fields["success_url"].input.tooltip
+    fields: dict[str, Any] = builder.form.fields
+    tooltip = fields["success_url"].input.tooltip
     assert "redirect to after a successful payment" in tooltip
 
 
@@ -92,7 +95,7 @@ def test_typing_a_mistake_shows_it_at_its_api_path_and_fixing_it_clears_it(
 
 
 def test_line_items_are_added_and_removed(builder: Explorer) -> None:
-    items = builder.form.fields["line_items"]
+    items: Any = builder.form.fields["line_items"]
     items.add()
     _type(builder, "line_items[1].quantity", "1")
     _type(builder, "line_items[1].price_data.currency", "usd")

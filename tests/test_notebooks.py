@@ -130,7 +130,8 @@ def _new_notebook(cells: list[Any]) -> dict[str, Any]:
         "language_info": {"name": "python"},
     }
     notebook.cells = cells
-    return json.loads(nbformat.writes(notebook))
+    written: dict[str, Any] = json.loads(nbformat.writes(notebook))
+    return written
 
 
 def _executed_notebook() -> dict[str, Any]:
@@ -304,7 +305,8 @@ def test_anchors_computed_for_a_notebook_match_python_markdowns_toc() -> None:
     html = md.convert("\n\n".join(f"## {text}" for text in headings))
 
     assert re.findall(r'id="([^"]+)"', html) == fr.unique_anchors(headings)
-    assert [token["name"] for token in md.toc_tokens] == headings  # the text survives Markdown
+    tokens = md.toc_tokens  # type: ignore[attr-defined]  # set by the toc extension
+    assert [token["name"] for token in tokens] == headings  # the text survives Markdown
 
 
 def _guide_notebook(directory: Path, name: str, cells: list[Any]) -> Path:
@@ -316,7 +318,8 @@ def _guide_notebook(directory: Path, name: str, cells: list[Any]) -> Path:
 def test_coverage_finds_sections_named_by_the_scheme_with_code_that_uses_the_field(
     tmp_path: Path,
 ) -> None:
-    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    md: Callable[[str], Any] = nbformat.v4.new_markdown_cell
+    code: Callable[[str], Any] = nbformat.v4.new_code_cell
     _guide_notebook(
         tmp_path,
         "04_request_parameters.ipynb",
@@ -347,6 +350,7 @@ def test_coverage_finds_sections_named_by_the_scheme_with_code_that_uses_the_fie
     section = fr.find_section(
         next(f for f in fields if f.path == "line_items[].price_data.currency"), sections
     )
+    assert section is not None
     assert (section.notebook, section.anchor) == (
         "04_request_parameters.ipynb",
         "line_items-price_data-currency",
@@ -373,7 +377,10 @@ def test_coverage_finds_sections_named_by_the_scheme_with_code_that_uses_the_fie
 def test_coverage_rejects_a_section_that_does_not_follow_the_scheme(
     tmp_path: Path, cells: list[tuple[str, str]], expected: str
 ) -> None:
-    new = {"md": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    new: dict[str, Callable[[str], Any]] = {
+        "md": nbformat.v4.new_markdown_cell,
+        "code": nbformat.v4.new_code_cell,
+    }
     _guide_notebook(tmp_path, "04_request_parameters.ipynb", [new[k](s) for k, s in cells])
     field = next(
         f for f in fr.contract_fields() if (f.kind, f.path) == ("request", "customer_email")
@@ -385,7 +392,8 @@ def test_coverage_rejects_a_section_that_does_not_follow_the_scheme(
 
 
 def test_header_sections_accept_the_python_keyword_form_of_the_header(tmp_path: Path) -> None:
-    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    md: Callable[[str], Any] = nbformat.v4.new_markdown_cell
+    code: Callable[[str], Any] = nbformat.v4.new_code_cell
     _guide_notebook(
         tmp_path,
         "02_authentication_and_headers.ipynb",

@@ -337,7 +337,7 @@ def test_every_error_is_reported_at_once() -> None:
 
 def test_nested_models_report_paths_when_built_alone() -> None:
     with pytest.raises(ValidationError) as caught:
-        LineItem(quantity=1, price_data={"currency": "usd", "product": "p", "unit_amount": -1})
+        LineItem(quantity=1, price_data={"currency": "usd", "product": "p", "unit_amount": -1})  # type: ignore[arg-type]
     assert caught.value.errors()[0]["loc"] == ("price_data.unit_amount",)
 
 
@@ -390,7 +390,7 @@ def test_success_url_is_optional_outside_hosted_mode(ui_mode: str) -> None:
 def test_serialization_sends_only_what_the_caller_set() -> None:
     params = CheckoutSessionCreateParams(
         mode="payment",
-        line_items=[{"quantity": 1, "price_data": price_data(tax_behavior="exclusive")}],
+        line_items=[{"quantity": 1, "price_data": price_data(tax_behavior="exclusive")}],  # type: ignore[list-item]
         success_url="https://example.com/done?session={CHECKOUT_SESSION_ID}",
         customer_email="J.Smith@Example.com",
         cancel_url=None,

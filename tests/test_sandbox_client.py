@@ -16,7 +16,6 @@ from sandbox_support import BASIC, FakeClock, LiveServer
 from leanrails import (
     AsyncLeanRails,
     AuthenticationError,
-    IdempotencyError,
     InvalidRequestError,
     LeanRails,
     NotFoundError,
@@ -153,15 +152,6 @@ def test_server_side_rules_reach_the_caller_as_invalid_request_errors(
 def test_an_unknown_session_is_a_not_found_error(setup: Setup) -> None:
     with pytest.raises(NotFoundError):
         setup.client.checkout_sessions.retrieve("cs_test_nope")
-
-
-def test_reusing_a_key_with_another_body_is_an_idempotency_error(setup: Setup) -> None:
-    setup.client.checkout_sessions.create(**BASIC, idempotency_key="order-7")
-
-    with pytest.raises(IdempotencyError):
-        setup.client.checkout_sessions.create(
-            **BASIC, client_reference_id="changed", idempotency_key="order-7"
-        )
 
 
 def test_a_live_key_is_refused_over_http(live_server: LiveServer, clock: FakeClock) -> None:

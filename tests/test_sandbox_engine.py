@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from typing import Any
 
-import httpx2
 import pytest
 from sandbox_support import BASIC, START, SUCCESS, Api, assert_error, basic, body, price_data
 
@@ -209,66 +206,6 @@ def test_auth_is_checked_before_routing_under_v1(api: Api) -> None:
         response = client.get("/v1/nowhere", headers={"Authorization": basic("nope")})
 
     assert_error(response, 401, "authentication_error")
-
-
-# -- Idempotency-Key header ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("key", "code"),
-    [
-        pytest.param(None, "parameter_missing", id="missing"),
-        pytest.param("", "parameter_invalid", id="empty"),
-        pytest.param("k" * 256, "parameter_invalid", id="256-characters"),
-    ],
-)
-def test_a_missing_empty_or_overlong_idempotency_key_gets_400(
-    api: Api, key: str | None, code: str
-) -> None:
-    response = api.create(BASIC, key=key)
-
-    error = assert_error(response, 400, "invalid_request_error", code, "Idempotency-Key")
-    assert "Idempotency-Key" in error["message"]
-    assert api.sandbox.session_count == 0
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param("commande-r\u00e9f-1042".encode("latin-1"), id="non-ascii"),
-        pytest.param(b"key\x7f", id="control-character"),
-    ],
-)
-def test_an_idempotency_key_the_client_would_refuse_gets_400(api: Api, key: bytes) -> None:
-    response = api.client.post(
-        "/v1/checkout_sessions", json=BASIC, headers={b"Idempotency-Key": key}
-    )
-
-    error = assert_error(
-        response, 400, "invalid_request_error", "parameter_invalid", "Idempotency-Key"
-    )
-    assert "printable ASCII" in error["message"]
-    assert api.sandbox.session_count == 0
-
-
-def test_an_idempotency_key_of_255_characters_is_accepted(api: Api) -> None:
-    assert api.create(BASIC, key="k" * 255).status_code == 200
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param("/v1/checkout_sessions/{id}/expire", id="expire"),
-        pytest.param("/v1/test_helpers/checkout_sessions/{id}/complete", id="complete"),
-        pytest.param("/v1/test_helpers/faults", id="faults"),
-    ],
-)
-def test_every_post_under_v1_needs_an_idempotency_key(api: Api, path: str) -> None:
-    session_id = api.create(BASIC).json()["id"]
-
-    response = api.post(path.format(id=session_id), {}, key=None)
-
-    assert_error(response, 400, "invalid_request_error", "parameter_missing", "Idempotency-Key")
 
 
 # -- bodies that are not a JSON object -------------------------------------------------------
@@ -537,110 +474,6 @@ def test_line_items_in_two_currencies_get_400_unless_currency_is_set(
     assert "eur" in error["message"]
 
     assert api.create(body(line_items=items, currency="usd")).status_code == 200
-
-
-# -- idempotency -----------------------------------------------------------------------------
-
-
-def test_a_retry_with_the_same_key_and_body_replays_the_first_response_exactly(api: Api) -> None:
-    first = api.create(BASIC, key="order-1")
-    again = api.create(BASIC, key="order-1")
-
-    assert again.status_code == first.status_code == 200
-    assert again.content == first.content
-    assert again.headers["idempotent-replayed"] == "true"
-    assert again.headers["original-request"] == first.headers["request-id"]
-    assert again.headers["request-id"] != first.headers["request-id"]
-    assert "idempotent-replayed" not in first.headers
-    assert api.sandbox.session_count == 1
-
-
-def test_a_replay_returns_the_first_response_even_after_the_session_changed(api: Api) -> None:
-    first = api.create(BASIC, key="order-1")
-    api.sandbox.complete(first.json()["id"])
-
-    again = api.create(BASIC, key="order-1")
-
-    assert again.json()["status"] == "open"
-    assert again.content == first.content
-
-
-def test_the_same_key_with_a_different_body_gets_400_idempotency_error(api: Api) -> None:
-    api.create(BASIC, key="order-1")
-
-    response = api.create(body(client_reference_id="other"), key="order-1")
-
-    assert_error(response, 400, "idempotency_error", "idempotency_key_reused")
-    assert api.sandbox.session_count == 1
-
-
-def test_the_same_key_on_another_endpoint_gets_400_idempotency_error(api: Api) -> None:
-    session_id = api.create(BASIC, key="shared").json()["id"]
-
-    response = api.post(f"/v1/checkout_sessions/{session_id}/expire", {}, key="shared")
-
-    assert_error(response, 400, "idempotency_error")
-
-
-def test_idempotency_records_are_scoped_per_api_key(api: Api) -> None:
-    first = api.create(BASIC, key="order-1")
-    other = api.create(BASIC, key="order-1", auth=("sk_test_other", ""))
-
-    assert other.status_code == 200
-    assert "idempotent-replayed" not in other.headers
-    assert other.json()["id"] != first.json()["id"]
-
-
-@pytest.mark.parametrize(
-    ("elapsed", "replayed"),
-    [
-        pytest.param(24 * 3600 - 1, True, id="just-under-24h"),
-        pytest.param(24 * 3600, False, id="24h"),
-    ],
-)
-def test_idempotency_records_are_kept_for_24_hours_by_the_clock(
-    api: Api, elapsed: int, replayed: bool
-) -> None:
-    first = api.create(body(line_items=[{"quantity": 1, "price_data": price_data()}]), key="k")
-    api.clock.advance(elapsed)
-
-    again = api.create(body(line_items=[{"quantity": 1, "price_data": price_data()}]), key="k")
-
-    assert again.status_code == 200
-    assert (again.content == first.content) is replayed
-    assert ("idempotent-replayed" in again.headers) is replayed
-
-
-def test_a_request_that_failed_validation_stores_nothing_so_the_key_can_be_reused(
-    api: Api,
-) -> None:
-    failed = api.create(body(line_items=[]), key="order-1")
-    fixed = api.create(BASIC, key="order-1")
-
-    assert failed.status_code == 400
-    assert fixed.status_code == 200
-    assert "idempotent-replayed" not in fixed.headers
-
-
-def test_a_second_request_while_the_first_is_in_flight_gets_409(api: Api) -> None:
-    api.sandbox.delay_responses(30, count=1)
-    results: list[httpx2.Response] = []
-    first = threading.Thread(target=lambda: results.append(api.create(BASIC, key="slow")))
-    first.start()
-    try:
-        deadline = time.monotonic() + 10
-        while api.sandbox.in_flight == 0 and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert api.sandbox.in_flight == 1
-
-        second = api.create(BASIC, key="slow")
-
-        assert_error(second, 409, "idempotency_error", "idempotency_key_in_use")
-    finally:
-        api.sandbox.clear_faults()
-        first.join(10)
-    assert results[0].status_code == 200
-    assert api.create(BASIC, key="slow").headers["idempotent-replayed"] == "true"
 
 
 # -- retrieve, expire, complete ----------------------------------------------------------------

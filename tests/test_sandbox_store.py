@@ -7,11 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import httpx2
 import pytest
-from sandbox_support import BASIC, FakeClock
 
-from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._record import Session, SessionRecord
 from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, SQLiteStore, Store
 
@@ -102,62 +100,6 @@ def test_sqlite_writes_a_session_and_its_record_in_one_transaction(tmp_path: Pat
         assert store.count_sessions() == 0
     finally:
         store.close()
-
-
-def client_for(sandbox: Sandbox) -> httpx2.Client:
-    return httpx2.Client(
-        transport=SandboxTransport(sandbox), base_url=IN_PROCESS_BASE_URL, auth=(TEST_API_KEY, "")
-    )
-
-
-def test_sessions_and_idempotency_records_survive_a_restart(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    db = tmp_path / "sandbox.db"
-    with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
-        first = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
-        paid = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "p"})
-        sandbox.complete(paid.json()["id"])
-
-    with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
-        replay = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
-        read = client.get(f"/v1/checkout_sessions/{paid.json()['id']}")
-        count = sandbox.session_count
-
-    assert replay.content == first.content
-    assert replay.headers["idempotent-replayed"] == "true"
-    assert read.json()["status"] == "complete"
-    assert count == 2
-
-
-def test_records_restored_from_sqlite_still_expire_after_24_hours(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    db = tmp_path / "sandbox.db"
-    with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
-        client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
-    clock.advance(24 * 3600)
-
-    with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
-        again = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
-
-    assert "idempotent-replayed" not in again.headers
-
-
-def test_old_idempotency_records_are_purged_as_the_clock_moves(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    db = tmp_path / "sandbox.db"
-    with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
-        client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "old"})
-        clock.advance(25 * 3600)
-        client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "new"})
-
-    with sqlite3.connect(db) as check:
-        keys = {row[0] for row in check.execute("SELECT key FROM idempotency")}
-    check.close()
-
-    assert keys == {"new"}
 
 
 def test_a_sandbox_describes_its_store(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 import anyio
 import httpx2
@@ -19,7 +20,7 @@ from leanrails import AsyncLeanRails, LeanRails, to_curl
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
-BODY = {
+BODY: dict[str, Any] = {
     "mode": "payment",
     "line_items": [{"price": "price_test_tshirt", "quantity": 2}],
     "success_url": "https://example.com/success",

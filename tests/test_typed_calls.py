@@ -71,7 +71,7 @@ REQUEST_OPTIONS = (
     "extra_query",
     "extra_body",
 )
-BODY = {
+BODY: dict[str, Any] = {
     "mode": "payment",
     "line_items": [{"quantity": 2, "price": "price_test_tshirt"}],
     "success_url": "https://example.com/success",
@@ -262,7 +262,7 @@ def matches_schema(typed: Any, node: dict[str, Any], schemas: dict[str, Any]) ->
         return matches_schema(typed, schemas[target], schemas)
     kind = node.get("type")
     if "enum" in node:
-        return typed == ("Literal", frozenset(node["enum"]))
+        return bool(typed == ("Literal", frozenset(node["enum"])))
     if kind == "string":
         return typed is str
     if kind == "integer":
@@ -275,7 +275,9 @@ def matches_schema(typed: Any, node: dict[str, Any], schemas: dict[str, Any]) ->
 def key_docstrings(typed_dict: type) -> dict[str, str]:
     """The docstring under each key of a TypedDict (read from its source)."""
     tree = ast.parse(inspect.getsource(typed_dict))
-    body = tree.body[0].body
+    class_def = tree.body[0]
+    assert isinstance(class_def, ast.ClassDef)
+    body = class_def.body
     found = {}
     for node, after in itertools.pairwise(body):
         if (
@@ -312,7 +314,8 @@ def test_typed_dict_model_and_contract_agree(schema: str) -> None:
     assert list(typed.__annotations__) == list(model.model_fields)
     assert set(model.model_fields) == set(node["properties"])
     required = {name for name, field in model.model_fields.items() if field.is_required()}
-    assert typed.__required_keys__ == required == set(node.get("required", []))
+    required_keys = typed.__required_keys__  # type: ignore[attr-defined]
+    assert required_keys == required == set(node.get("required", []))
     typed_hints = typing.get_type_hints(typed)
     model_hints = typing.get_type_hints(model)
     for name in model.model_fields:
