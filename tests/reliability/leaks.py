@@ -103,10 +103,10 @@ def sweep_client(client: LeanRails, sandbox: Sandbox, surfaces: Surfaces, where:
         (403, PermissionDeniedError),
         (409, IdempotencyError),
     ]:
-        sandbox.fail_next(10, status)
+        sandbox.fail_next(10, status, api_key=client.api_key)
         expect_error(surfaces, f"{where} {status}", error, lambda: calls.create(**BASIC))
         sandbox.clear_faults()
-    sandbox.drop_after_commit(10)
+    sandbox.drop_after_commit(10, api_key=client.api_key)
     expect_error(
         surfaces,
         f"{where} dropped",

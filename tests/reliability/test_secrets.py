@@ -56,7 +56,7 @@ def test_the_api_key_appears_on_no_surface(
                 LeanRails(api_key=test_key, base_url=live_server.url, max_retries=1) as c,
             ):
                 sweep_client(c, sandbox, surfaces, "http")
-                sandbox.delay_responses(0.3, count=1)
+                sandbox.delay_responses(0.3, count=1, api_key=test_key)
                 expect_error(
                     surfaces,
                     "http timeout",
