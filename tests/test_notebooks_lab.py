@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import leanrails_docs.guide as fr
 import markdown
 import pytest
 from browser import launch
 from jupyterlab import running_lab
-from test_notebooks import committed_notebooks, fr
+from test_notebooks import committed_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
@@ -118,7 +119,7 @@ def _site_anchors(page: Path) -> set[str]:
             anchors.add(token["id"])
             walk(token["children"])
 
-    walk(md.toc_tokens)
+    walk(md.toc_tokens)  # type: ignore[attr-defined]  # set by the toc extension
     return anchors
 
 
