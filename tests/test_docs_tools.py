@@ -296,7 +296,7 @@ def test_the_page_says_required_when_for_success_url_and_links_the_guide(page: s
 
     assert "Required when</span> `ui_mode` is `hosted` (the default)" in entry
     assert "Optional" not in entry
-    assert "](guide/04_request_parameters.ipynb#success_url)" in entry
+    assert "](guide/05_checkout_parameters.ipynb#success_url)" in entry
 
 
 def test_the_page_has_the_code_panel_and_the_error_table(page: str) -> None:

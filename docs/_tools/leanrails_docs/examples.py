@@ -66,6 +66,7 @@ class ErrorExample:
 def request_example() -> RequestExample:
     """Run :data:`PYTHON` against a fresh sandbox; the curl is the same call's request."""
     from leanrails import LeanRails, to_curl
+    from leanrails.sandbox import TEST_API_KEY
 
     namespace: dict[str, Any] = {"print": lambda *args: None}
     exec(compile(PYTHON, "<reference example>", "exec"), namespace)
@@ -73,7 +74,7 @@ def request_example() -> RequestExample:
         # The body as the wire carries it, not re-serialized by the response model.
         raw = client.checkout_sessions.with_raw_response.retrieve(namespace["session"].id)
         response = json.dumps(raw.http_response.json(), indent=2, ensure_ascii=False)
-    with LeanRails(api_key="sk_test_example") as live:
+    with LeanRails(api_key=TEST_API_KEY) as live:
         request = live.checkout_sessions.build(**_create_arguments())
     return RequestExample(python=PYTHON, curl=to_curl(request), response=response)
 
@@ -128,7 +129,7 @@ ERROR_CASES: tuple[tuple[str, Send], ...] = (
         "An ID names nothing",
         _create({**_VALID, "line_items": [{"price": "price_nope", "quantity": 1}]}, "c"),
     ),
-    ("The key is not a test key", _create(_VALID, "d", auth=("sk_live_example", ""))),
+    ("The key is not a test key", _create(_VALID, "d", auth=("pk_live_publishable", ""))),
     ("An Idempotency-Key reused with another body", _reused_key),
     ("The key may not do this (injected)", _after_fault(403)),
     ("Too many requests (injected)", _after_fault(429)),
