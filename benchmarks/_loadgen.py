@@ -101,31 +101,6 @@ async def _connection(
             await writer.wait_closed()
 
 
-async def _run(
-    port: int,
-    path: str,
-    headers: dict[str, str],
-    body: bytes,
-    *,
-    concurrency: int,
-    seconds: float,
-    prefix: str,
-) -> LoadResult:
-    result = LoadResult()
-    cpu_start = time.process_time()
-    started = time.perf_counter()
-    stop_at = started + seconds
-    await asyncio.gather(
-        *(
-            _connection(port, path, headers, body, f"{prefix}-{index}", stop_at, result)
-            for index in range(concurrency)
-        )
-    )
-    result.seconds = time.perf_counter() - started
-    result.client_cpu_seconds = time.process_time() - cpu_start
-    return result
-
-
 def load(
     port: int,
     path: str,
@@ -137,14 +112,20 @@ def load(
     prefix: str,
 ) -> LoadResult:
     """Send creates for ``seconds`` over ``concurrency`` connections; bounded in time."""
-    return asyncio.run(
-        _run(
-            port,
-            path,
-            headers,
-            body,
-            concurrency=concurrency,
-            seconds=seconds,
-            prefix=prefix,
+
+    async def run() -> LoadResult:
+        result = LoadResult()
+        cpu_start = time.process_time()
+        started = time.perf_counter()
+        stop_at = started + seconds
+        await asyncio.gather(
+            *(
+                _connection(port, path, headers, body, f"{prefix}-{index}", stop_at, result)
+                for index in range(concurrency)
+            )
         )
-    )
+        result.seconds = time.perf_counter() - started
+        result.client_cpu_seconds = time.process_time() - cpu_start
+        return result
+
+    return asyncio.run(run())

@@ -74,3 +74,8 @@ def with_new_customers(count: int = 20_000) -> list[dict[str, Any]]:
     whose every checkout is a new customer: the cache never hits.
     """
     return [{**TYPICAL_BODY, "customer_email": f"shopper{i}@example.com"} for i in range(count)]
+
+
+def customers_label(new_customers: bool) -> str:
+    """How a row says which bodies it sent: ``with_new_customers`` or one body repeated."""
+    return ", a new customer email each call" if new_customers else ", repeated"

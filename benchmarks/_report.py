@@ -9,7 +9,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._timing import Comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +43,29 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "result": self.result}
+
+
+def timed_row(
+    id: str,
+    what: str,
+    result: Comparison,
+    *,
+    baseline: str,
+    limit: float,
+    beside: str = "",
+    details: dict[str, Any] | None = None,
+) -> Row:
+    """The row of a timed comparison: the kit's call against ``baseline``, within ``limit``x."""
+    return Row(
+        id=id,
+        what=what,
+        measured=micros(result.measured),
+        baseline=f"{micros(result.baseline)} ({baseline})",
+        ratio=result.ratio,
+        target=f"≤ {limit:g}x{beside}",
+        passed=result.ratio <= limit,
+        details={**result.as_dict(), **(details or {})},
+    )
 
 
 def micros(seconds: float) -> str:

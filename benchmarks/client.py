@@ -29,8 +29,14 @@ import httpx2
 from leanrails import LeanRails
 from leanrails.sandbox import TEST_API_KEY
 
-from ._payloads import BASIC_AUTH, CANNED_SESSION_JSON, TYPICAL_BODY, with_new_customers
-from ._report import Row, micros
+from ._payloads import (
+    BASIC_AUTH,
+    CANNED_SESSION_JSON,
+    TYPICAL_BODY,
+    customers_label,
+    with_new_customers,
+)
+from ._report import Row, timed_row
 from ._servers import serving
 from ._timing import compare
 
@@ -94,17 +100,14 @@ def run_mock(*, batches: int, new_customers: bool = False) -> Row:
         with_json = compare(setup.create, setup.post_and_parse, batches=max(6, batches // 3))
     finally:
         setup.close()
-    return Row(
-        id="2c" if new_customers else "2",
-        what="client create() through a canned MockTransport"
-        + (", a new customer email each call" if new_customers else ", repeated"),
-        measured=micros(result.measured),
-        baseline=f"{micros(result.baseline)} (httpx2.Client.post)",
-        ratio=result.ratio,
-        target=f"≤ {TARGET_MOCK:g}x (stripe/openai: 3.0-3.5x)",
-        passed=result.ratio <= TARGET_MOCK,
+    return timed_row(
+        "2c" if new_customers else "2",
+        "client create() through a canned MockTransport" + customers_label(new_customers),
+        result,
+        baseline="httpx2.Client.post",
+        limit=TARGET_MOCK,
+        beside=" (stripe/openai: 3.0-3.5x)",
         details={
-            **result.as_dict(),
             "baseline_with_json_s": with_json.baseline,
             "ratio_against_post_with_json": with_json.ratio,
         },
@@ -127,15 +130,13 @@ def run_loopback(*, batches: int) -> Row:
             return _bare_post(http, url, next(bare_bodies))
 
         result = compare(create, post, batches=batches, batch_seconds=0.1)
-    return Row(
-        id="2b",
-        what="client create() to the sandbox over loopback (uvicorn), new customers",
-        measured=micros(result.measured),
-        baseline=f"{micros(result.baseline)} (httpx2.Client.post)",
-        ratio=result.ratio,
-        target=f"≤ {TARGET_LOOPBACK:g}x (stripe/openai: 1.5-1.9x)",
-        passed=result.ratio <= TARGET_LOOPBACK,
-        details=result.as_dict(),
+    return timed_row(
+        "2b",
+        "client create() to the sandbox over loopback (uvicorn), new customers",
+        result,
+        baseline="httpx2.Client.post",
+        limit=TARGET_LOOPBACK,
+        beside=" (stripe/openai: 1.5-1.9x)",
     )
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from leanrails import CheckoutSessionCreateParams
 
-from ._payloads import TYPICAL_BODY, with_new_customers
-from ._report import Row, micros
+from ._payloads import TYPICAL_BODY, customers_label, with_new_customers
+from ._report import Row, timed_row
 from ._timing import compare
 
 TARGET = 3.0
@@ -47,16 +47,13 @@ def run_one(*, new_customers: bool, batches: int) -> Row:
     measured, baseline = sides(new_customers)
     assert json.loads(measured()) == json.loads(baseline())
     result = compare(measured, baseline, batches=batches)
-    return Row(
-        id="1c" if new_customers else "1",
-        what="validate + serialize a typical request (model_validate, to_json)"
-        + (", a new customer email each call" if new_customers else ", repeated"),
-        measured=micros(result.measured),
-        baseline=f"{micros(result.baseline)} (json.dumps)",
-        ratio=result.ratio,
-        target=f"≤ {TARGET:g}x",
-        passed=result.ratio <= TARGET,
-        details=result.as_dict(),
+    return timed_row(
+        "1c" if new_customers else "1",
+        "validate + serialize a typical request (model_validate, to_json)"
+        + customers_label(new_customers),
+        result,
+        baseline="json.dumps",
+        limit=TARGET,
     )
 
 

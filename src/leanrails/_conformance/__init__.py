@@ -6,7 +6,7 @@ Three parts share one request budget and one time limit:
   hypothesis sample of valid requests (:mod:`._rule_cases`, :mod:`._schema_cases`,
   :mod:`._generated_cases`); each answer must be what the contract says and fit its schema;
 - differential: every one of those requests also goes to the embedded sandbox, and the two
-  answers must agree (:mod:`._differential`); :mod:`._compare` judges each exchange;
+  answers must agree (:mod:`._compare`, which judges each exchange);
 - guide: every notebook runs against the server through a guard proxy, and its outputs
   are compared with the committed ones (:mod:`._guide`).
 
