@@ -218,3 +218,17 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
         main([])
 
     assert exited.value.code == 2
+
+
+def test_a_database_that_cannot_be_written_is_refused_at_start_up_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "missing-dir" / "sandbox.db"
+
+    code = main(["sandbox", "--port", str(free_port()), "--db", str(db)])
+
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert lines == [
+        f"leanrails sandbox: cannot write the database {db}: unable to open database file"
+    ]

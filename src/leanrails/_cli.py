@@ -14,6 +14,7 @@ otherwise (for example behind a proxy, or when listening on 0.0.0.0).
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -147,7 +148,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     host_in_url = f"[{args.host}]" if ":" in args.host else args.host
     base_url = args.base_url or f"http://{host_in_url}:{args.port}"
-    with Sandbox(db=args.db, base_url=base_url) as sandbox:
+    try:
+        sandbox = Sandbox(db=args.db, base_url=base_url)
+    except sqlite3.Error as exc:
+        print(f"leanrails sandbox: cannot write the database {args.db}: {exc}", file=sys.stderr)
+        return 2
+    with sandbox:
         where = f"SQLite {args.db}" if args.db else "memory (use --db PATH to keep it)"
         print(
             f"LeanRails sandbox on {base_url}  key: {TEST_API_KEY}  state: {where}",

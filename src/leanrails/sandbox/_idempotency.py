@@ -7,8 +7,8 @@ with ``Idempotent-Replayed: true`` and ``Original-Request: req_…`` (the first 
 id); the replay has its own ``Request-Id``. Only successful (200) responses are stored: a
 request that failed validation or hit a fault created nothing, so it may be retried with
 the same key and a corrected body (Stripe's rule). Same key with a different body: 400
-``idempotency_error``. Same key while the first is still in flight: 409
-``idempotency_error``.
+``idempotency_error``. Same key while the first is still in flight (in any process
+sharing the database: the store's in-flight record decides): 409 ``idempotency_error``.
 
 A route's action gets a :class:`Receipt` and commits its change through it, so the change
 and the response that reports it are stored in one transaction. Faults reach a run as
@@ -28,7 +28,7 @@ from ._checks import JSON, checked_body
 from ._errors import SandboxError, invalid
 from ._faults import Hold
 from ._record import SessionRecord
-from ._store import IdempotencyRecord, Store
+from ._store import IN_FLIGHT, IdempotencyRecord, Store
 from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
 
 IDEMPOTENCY_RETENTION_SECONDS: Final = 24 * 60 * 60
@@ -85,7 +85,7 @@ class Idempotency:
 
     @property
     def in_flight(self) -> int:
-        """How many POSTs are being processed now."""
+        """How many POSTs this engine is processing now."""
         with self._lock:
             return len(self._in_flight)
 
@@ -111,18 +111,15 @@ class Idempotency:
         fingerprint = digest.hexdigest()
         slot = (api_key, key)
         with self._lock:
-            replay = self._replay(api_key, key, fingerprint)
-            if replay is not None:
-                return replay
-            if slot in self._in_flight:
-                raise SandboxError(
-                    409,
-                    "idempotency_error",
-                    "idempotency_key_in_use",
-                    "A request with this Idempotency-Key is still being processed. Retry "
-                    "after it finishes to receive its result.",
-                )
+            now = self._clock()
+            reservation = IdempotencyRecord(
+                api_key, key, fingerprint, now, IN_FLIGHT, (), b"", request_id
+            )
+            found = self._store.reserve(reservation, now - IDEMPOTENCY_RETENTION_SECONDS + 1)
+            if found is not None:
+                return self._replay(found, fingerprint)
             self._in_flight.add(slot)
+        committed = False
         try:
             held = None if hold is None else hold()
             if held is not None:
@@ -131,21 +128,30 @@ class Idempotency:
                 now = self._clock()
                 receipt = Receipt(self._store, api_key, key, fingerprint, request_id, now)
                 action(body, receipt)
+                committed = True
                 self._maybe_purge(now)
                 dropped = drop is not None and drop()
         finally:
             with self._lock:
                 self._in_flight.discard(slot)
+                if not committed:
+                    self._store.release(api_key, key)
         result = receipt.response
         assert result is not None, "an action returned without committing through its receipt"
         if dropped:
             return SandboxResponse(result.status, result.headers, result.body, drop_connection=True)
         return result
 
-    def _replay(self, api_key: str, key: str, fingerprint: str) -> SandboxResponse | None:
-        record = self._store.get_idempotency(api_key, key)
-        if record is None or record.created + IDEMPOTENCY_RETENTION_SECONDS <= self._clock():
-            return None
+    def _replay(self, record: IdempotencyRecord, fingerprint: str) -> SandboxResponse:
+        """The answer to a POST whose key is taken: its replay, a 400 or a 409."""
+        if record.in_flight:
+            raise SandboxError(
+                409,
+                "idempotency_error",
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still being processed. Retry "
+                "after it finishes to receive its result.",
+            )
         if record.fingerprint != fingerprint:
             raise SandboxError(
                 400,

@@ -29,6 +29,7 @@ from ._hosted import HTML, HostedPage
 from ._idempotency import Idempotency, Receipt
 from ._record import new_id
 from ._sessions import Sessions
+from ._store import StoreBusy
 from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
 
 _LOG: Final = logging.getLogger("leanrails.sandbox")
@@ -63,6 +64,15 @@ class Router:
             result = yield from self._route(request, request_id)
         except SandboxError as exc:
             result = response(exc.status, dump_json(exc.body()), JSON, exc.headers)
+        except StoreBusy:
+            error = SandboxError(
+                503,
+                "api_error",
+                "database_busy",
+                "The sandbox's database is locked by another writer; retry shortly.",
+                headers=(("Retry-After", "1"),),
+            )
+            result = response(503, dump_json(error.body()), JSON, error.headers)
         except Exception:  # pragma: no cover - a bug; answered as the API would
             _LOG.exception(
                 "sandbox: unexpected error answering %s %s", request.method, request.path
