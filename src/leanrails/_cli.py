@@ -168,6 +168,12 @@ def _serve(args: argparse.Namespace) -> int:
             ws="none",
             lifespan="off",
             server_header=False,
+            # Bounded whatever clients do: idle connections close after 5 s, at most 1,000
+            # requests at once (more get 503), and a shutdown ends within 3 s.
+            timeout_keep_alive=5,
+            limit_concurrency=1000,
+            backlog=2048,
+            timeout_graceful_shutdown=3,
         )
     return 0
 
