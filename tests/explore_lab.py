@@ -61,8 +61,7 @@ def open_builder(page: Page, url: str) -> Locator:
 
 
 UNCAUGHT = (
-    "from leanrails import LeanRails, _jupyter\n\n"
-    "_jupyter.register()\n"
+    "from leanrails import LeanRails\n\n"
     "client = LeanRails.sandbox()\n"
     "client.checkout_sessions.create(\n"
     '    mode="payment",\n'

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-SETUP = (
-    "from leanrails import LeanRails, _jupyter\n_jupyter.register()\nclient = LeanRails.sandbox()\n"
-)
+SETUP = "from leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
 CREATE = (
     "client.checkout_sessions.create(mode='payment', "
     "line_items=[{{'price': {price!r}, 'quantity': 1}}]{rest})"

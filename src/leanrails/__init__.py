@@ -5,6 +5,7 @@ from typing import is_typeddict
 from pydantic import BaseModel
 
 from . import _display as _display  # registers HTML display when IPython runs
+from . import _jupyter as _jupyter  # uncaught kit errors as tables when IPython runs
 from ._client import AsyncLeanRails, LeanRails
 from ._curl import to_curl
 from ._errors import (

@@ -2,9 +2,9 @@
 
 A ``create`` that fails in a notebook raises from deep inside the client and pydantic; the
 standard traceback is some sixty lines, and what the learner needs (which parameter, why,
-what the server said) is at its very end. :func:`register` installs in IPython a handler
-for the kit's own errors (a ``ValidationError`` of a request model, an
-``APIStatusError``) that shows instead:
+what the server said) is at its very end. When IPython runs, ``import leanrails``
+installs a handler (:func:`register`) for the kit's own errors (a ``ValidationError`` of a
+request model, an ``APIStatusError``) that shows instead:
 
 - the error's rich display from ``_display``: (API path, message, input) for a validation
   error; status, type, code, param, message and request id for an API error;
@@ -143,3 +143,6 @@ def register(shell: Any = None) -> bool:
         return False
     shell.set_custom_exc(HANDLED, _handler)
     return True
+
+
+register()
