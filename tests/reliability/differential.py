@@ -321,7 +321,13 @@ VALID_BODIES = from_schema(_rule_respecting(GENERATION_SCHEMA))
 """Bodies the contract accepts with the rules written in: the models must accept each."""
 SCHEMA_BODIES = from_schema(GENERATION_SCHEMA)
 """Bodies from the contract's JSON Schema alone: most break an x-leanrails rule."""
-OUT_OF_WINDOW_BODIES = VALID_BODIES.map(lambda body: {**body, "expires_at": NOW})
+
+
+def _expiring_now(body: Any) -> dict[str, Any]:
+    return {**body, "expires_at": NOW}
+
+
+OUT_OF_WINDOW_BODIES = VALID_BODIES.map(_expiring_now)
 """Valid bodies but for the one rule JSON Schema cannot express: the expires_at window."""
 
 
