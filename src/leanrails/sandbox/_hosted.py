@@ -47,6 +47,7 @@ from ._cards import check_card
 from ._checks import FORM, checked_body
 from ._customer import CustomerDetailsParams
 from ._errors import SandboxError
+from ._page_style import STYLE_HASH
 from ._record import SessionRecord
 from ._sessions import Sessions
 from ._wire import SandboxRequest, SandboxResponse, response
@@ -272,7 +273,7 @@ def _policy(success_url: str | None) -> str:
         if parts.scheme in ("http", "https") and _ORIGIN_SAFE.fullmatch(host):
             targets += f" {parts.scheme}://{host}"
     return (
-        f"default-src 'none'; style-src {_page.STYLE_HASH}; form-action {targets}; "
+        f"default-src 'none'; style-src {STYLE_HASH}; form-action {targets}; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
 
