@@ -128,6 +128,20 @@ def test_field_reference_links_land_on_notebook_headings(site: Path) -> None:
     assert len(links) == expected
 
 
+def test_each_guide_section_the_reference_links_to_links_back(site: Path) -> None:
+    page = _page(site, "field-reference")
+    links = re.findall(r'href="\.\./guide/([^/"]+)/#([^"]+)"', page)
+    backs = 0
+    for notebook, anchor in links:
+        target = _page(site, f"guide/{notebook}")
+        after_heading = rf'id="{re.escape(anchor)}".*?</h[1-6]>\s*<p class="field-reference-link">'
+        back = re.search(after_heading + r"(.*?)</p>", target, re.S)
+        assert back, (notebook, anchor)
+        assert 'href="../../field-reference/#' in back.group(1)
+        backs += 1
+    assert backs == len(links) > 0
+
+
 @pytest.mark.timeout(BUILD_TIMEOUT)
 def test_built_site_contains_no_key_shaped_strings_but_the_sandbox_test_key(
     site: Path,

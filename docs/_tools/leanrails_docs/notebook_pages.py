@@ -21,6 +21,7 @@ and the site makes no request off the host that serves it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from bs4 import BeautifulSoup, Tag
 
@@ -113,6 +114,30 @@ def fix_html(page_html: str) -> str:
         _code(pre, soup)
     for cell in soup.select(f".jp-CodeCell.celltag_{SETUP_TAG}"):
         _collapse(cell, soup)
+    return str(soup)
+
+
+def link_back(page_html: str, links: Mapping[str, Sequence[tuple[str, str]]]) -> str:
+    """Under each guide heading that walks through a field, a link to its reference entry.
+
+    ``links`` maps a heading's id to the (field path, reference URL) pairs it covers.
+    """
+    soup = BeautifulSoup(page_html, "html.parser")
+    for anchor, targets in links.items():
+        heading = soup.find(id=anchor)
+        if heading is None:
+            continue
+        note = soup.new_tag("p", attrs={"class": "field-reference-link"})
+        note.append("Reference: ")
+        for number, (path, url) in enumerate(targets):
+            if number:
+                note.append(", ")
+            link = soup.new_tag("a", href=url)
+            code = soup.new_tag("code")
+            code.string = path
+            link.append(code)
+            note.append(link)
+        heading.insert_after(note)
     return str(soup)
 
 

@@ -19,10 +19,11 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 from . import examples, notebook_pages, reference
 from .contract import contract_fields
-from .guide import coverage_problems, guide_sections, slugify
+from .guide import coverage_problems, find_section, guide_sections, slugify
 
 log = logging.getLogger("mkdocs.hooks.leanrails_docs")
 
@@ -81,8 +82,23 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return markdown
 
 
+def reference_links(page: Page, config: MkDocsConfig) -> dict[str, list[tuple[str, str]]]:
+    """For a guide page: each heading's id, and the reference entries it walks through."""
+    notebook = Path(page.file.src_uri).name
+    sections = guide_sections(notebooks_dir(config))
+    links: dict[str, list[tuple[str, str]]] = {}
+    for item in contract_fields():
+        section = find_section(item, sections)
+        if section is not None and section.notebook == notebook:
+            url = get_relative_url(f"{reference.URL}#{item.ref_id}", page.url)
+            links.setdefault(section.anchor, []).append((item.heading, url))
+    return links
+
+
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    return notebook_pages.fix_html(html) if _is_notebook(page) else html
+    if not _is_notebook(page):
+        return html
+    return notebook_pages.link_back(notebook_pages.fix_html(html), reference_links(page, config))
 
 
 @event_priority(-100)  # after mkdocs-jupyter's on_post_page, which adds the MathJax loader
