@@ -141,7 +141,7 @@ class CheckoutSessionCalls(Generic[_R]):
         Args:
             mode: The mode of the Checkout Session. Currently only 'payment' is supported.
             line_items: Line items the customer is purchasing. Each must have either price
-                or price_data.
+                or price_data. Kit convention (Stripe's limit): at most 100.
             success_url: The URL to redirect to after a successful payment. Required for
                 hosted mode.
             cancel_url: The URL to redirect to when the customer cancels.

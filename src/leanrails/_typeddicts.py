@@ -43,7 +43,8 @@ class PriceDataParam(TypedDict, total=False):
     product: Required[str]
     """ID of the product this price belongs to."""
     unit_amount: Required[int]
-    """The unit amount, in the smallest currency unit."""
+    """The unit amount, in the smallest currency unit. Kit convention (Stripe's limit): at
+    most 99,999,999, so that every total fits a signed 64-bit integer."""
     tax_behavior: TaxBehavior
     """Whether the unit amount includes tax. Inferred enumeration: the reference shows only
     the example "inclusive"."""
@@ -54,7 +55,8 @@ class LineItemParam(TypedDict, total=False):
     """``line_items[]``: one thing bought, with exactly one of ``price`` and ``price_data``."""
 
     quantity: Required[int]
-    """The quantity of the line item being purchased."""
+    """The quantity of the line item being purchased. Kit convention (Stripe's limit): at most
+    999,999."""
     price: str
     """The ID of an existing price."""
     price_data: PriceDataParam
