@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Final
@@ -24,6 +25,7 @@ TEST_API_KEY: Final = "sk_test_sandbox"
 TEST_KEY_PREFIX: Final = "sk_test_"
 
 
+@functools.lru_cache(maxsize=4096)
 def account_for(api_key: str) -> str:
     """The account a test key opens: one per key, named so the key itself is not shown."""
     return "acct_test_" + hashlib.sha256(api_key.encode()).hexdigest()[:24]

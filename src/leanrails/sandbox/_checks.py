@@ -57,10 +57,11 @@ def read_params(
     """
     if not body and not required:
         return model()
-    _require_json_object(body)
     try:
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
+        # Parsed a second time only when refused, so a valid body is parsed once.
+        _require_json_object(body)
         raise from_validation_error(exc) from None
 
 

@@ -126,8 +126,7 @@ class MemoryStore:
         found = self.get_idempotency(record.api_key, record.key)
         if found is not None and found.created >= expired_before:
             return found
-        packed = replace(record, body=zlib.compress(record.body, 1))
-        self._records[(record.api_key, record.key)] = packed
+        self._records[(record.api_key, record.key)] = _packed(record)
         return None
 
     def release(self, api_key: str, key: str) -> None:
@@ -141,8 +140,7 @@ class MemoryStore:
         if data is not None and session is not None:
             self._sessions[session["session"]["id"]] = data
         if record is not None:
-            packed = replace(record, body=zlib.compress(record.body, 1))
-            self._records[(record.api_key, record.key)] = packed
+            self._records[(record.api_key, record.key)] = _packed(record)
 
     def purge_idempotency(self, created_before: int) -> None:
         stale = [k for k, r in self._records.items() if r.created < created_before]
@@ -151,6 +149,15 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+
+_EMPTY_PACKED = zlib.compress(b"", 1)
+
+
+def _packed(record: IdempotencyRecord) -> IdempotencyRecord:
+    """``record`` with its body compressed; an in-flight one's empty body costs nothing."""
+    body = zlib.compress(record.body, 1) if record.body else _EMPTY_PACKED
+    return replace(record, body=body)
 
 
 _SCHEMA = """
