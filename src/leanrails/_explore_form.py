@@ -18,6 +18,7 @@ import pprint
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -67,6 +68,17 @@ def _css(path: str) -> str:
     return "lr-" + re.sub(r"[^A-Za-z0-9_]+", "-", path).strip("-")
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """What a field is built from: its name, API path, schema, first value and listener."""
+
+    name: str
+    path: str
+    schema: dict[str, Any]
+    initial: Any
+    changed: Callable[[], None]
+
+
 class _Field:
     """One parameter of the form; ``value()`` is ``None`` when it is not sent."""
 
@@ -77,16 +89,10 @@ class _Field:
 
 
 class _Scalar(_Field):
-    def __init__(
-        self,
-        name: str,
-        path: str,
-        schema: dict[str, Any],
-        initial: Any,
-        changed: Callable[[], None],
-    ) -> None:
+    def __init__(self, spec: _Spec) -> None:
+        schema, path = spec.schema, spec.path
         common: dict[str, Any] = {
-            "description": name,
+            "description": spec.name,
             "tooltip": " ".join(str(schema.get("description", "")).split()) or None,
             "style": {"description_width": _LABEL_WIDTH},
             "layout": w.Layout(width="98%"),
@@ -102,17 +108,17 @@ class _Scalar(_Field):
                 default = schema.get("default")
                 label = _NOT_SENT if default is None else f"{_NOT_SENT}: {default}"
                 options.insert(0, (label, ""))
-            self.input = w.Dropdown(options=options, value=initial or options[0][1], **common)
+            self.input = w.Dropdown(options=options, value=spec.initial or options[0][1], **common)
         else:
             hint = "integer" if self._integer else schema.get("format", "text")
             self.input = w.Text(
-                value="" if initial is None else str(initial),
+                value="" if spec.initial is None else str(spec.initial),
                 placeholder=f"{hint}; blank: not sent",
                 continuous_update=True,
                 **common,
             )
         self.input.add_class(_css(path))
-        self.input.observe(lambda _: changed(), names="value")
+        self.input.observe(lambda _: spec.changed(), names="value")
         self.widget = self.input
 
     def value(self) -> Any:
@@ -125,26 +131,19 @@ class _Scalar(_Field):
 
 
 class _Metadata(_Field):
-    def __init__(
-        self,
-        name: str,
-        path: str,
-        schema: dict[str, Any],
-        initial: Any,
-        changed: Callable[[], None],
-    ) -> None:
-        lines = [f"{k}={v}" for k, v in (initial or {}).items()]
+    def __init__(self, spec: _Spec) -> None:
+        lines = [f"{k}={v}" for k, v in (spec.initial or {}).items()]
         self.input = w.Textarea(
             value="\n".join(lines),
-            description=name,
+            description=spec.name,
             placeholder="key=value, one per line; blank: not sent",
-            tooltip=" ".join(str(schema.get("description", "")).split()) or None,
+            tooltip=" ".join(str(spec.schema.get("description", "")).split()) or None,
             continuous_update=True,
             style={"description_width": _LABEL_WIDTH},
             layout=w.Layout(width="98%", height="4.5em"),
         )
-        self.input.add_class(_css(path))
-        self.input.observe(lambda _: changed(), names="value")
+        self.input.add_class(_css(spec.path))
+        self.input.observe(lambda _: spec.changed(), names="value")
         self.widget = self.input
 
     def value(self) -> Any:
@@ -155,30 +154,21 @@ class _Metadata(_Field):
 class _Object(_Field):
     """A nested object (``price_data``, ``payment_intent_data``): not sent when all blank."""
 
-    def __init__(
-        self,
-        name: str,
-        path: str,
-        schema: dict[str, Any],
-        initial: Any,
-        changed: Callable[[], None],
-        *,
-        top: bool = False,
-    ) -> None:
-        initial = initial or {}
-        required = set(schema.get("required", []))
+    def __init__(self, spec: _Spec, *, top: bool = False) -> None:
+        path, initial = spec.path, spec.initial or {}
+        required = set(spec.schema.get("required", []))
         self.fields: dict[str, _Field] = {}
-        for key, raw in schema.get("properties", {}).items():
+        for key, raw in spec.schema.get("properties", {}).items():
             sub = _resolve(raw)
             if key in required:
                 sub = {**sub, "required": True}
             sub_path = f"{path}.{key}" if path else key
-            self.fields[key] = _make(key, sub_path, sub, initial.get(key), changed)
+            self.fields[key] = _make(_Spec(key, sub_path, sub, initial.get(key), spec.changed))
         children = [field.widget for field in self.fields.values()]
         if top:
             self.widget = w.VBox(children)
         else:
-            title = w.HTML(f"<b><code>{html.escape(name)}</code></b>")
+            title = w.HTML(f"<b><code>{html.escape(spec.name)}</code></b>")
             self.widget = w.VBox(
                 [title, w.VBox(children, layout=w.Layout(padding="0 0 0 1.5em"))],
                 layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", margin="4px 0"),
@@ -193,37 +183,28 @@ class _Object(_Field):
 class _Array(_Field):
     """``line_items``: one sub-form per item, added and removed with buttons."""
 
-    def __init__(
-        self,
-        name: str,
-        path: str,
-        schema: dict[str, Any],
-        initial: Any,
-        changed: Callable[[], None],
-    ) -> None:
-        self._name, self._path, self._changed = name, path, changed
-        self._item_schema = _resolve(schema["items"])
+    def __init__(self, spec: _Spec) -> None:
+        name, path = spec.name, spec.path
+        self._name, self._path, self._changed = name, path, spec.changed
+        self._item_schema = _resolve(spec.schema["items"])
         self.items: list[_Object] = []
         self._box = w.VBox()
         add = w.Button(description=f"Add {name.removesuffix('s').replace('_', ' ')}", icon="plus")
         add.add_class(_css(path) + "-add")
         add.on_click(lambda _: self.add())
         self.widget = w.VBox([w.HTML(f"<b><code>{html.escape(name)}</code></b>"), self._box, add])
-        for item in initial or []:
+        for item in spec.initial or []:
             self.add(item, notify=False)
 
     def add(self, initial: Any = None, *, notify: bool = True) -> None:
         """Append an item (blank unless ``initial``)."""
         index = len(self.items)
+        item_path = f"{self._path}[{index}]"
         item = _Object(
-            f"{self._name}[{index}]",
-            f"{self._path}[{index}]",
-            self._item_schema,
-            initial,
-            self._changed,
+            _Spec(f"{self._name}[{index}]", item_path, self._item_schema, initial, self._changed)
         )
         remove = w.Button(description="Remove", icon="trash", layout=w.Layout(width="auto"))
-        remove.add_class(_css(f"{self._path}[{index}]") + "-remove")
+        remove.add_class(_css(item_path) + "-remove")
         remove.on_click(lambda _: self.remove(self.items.index(item)))
         item.widget.children = (*item.widget.children, remove)
         self.items.append(item)
@@ -246,17 +227,15 @@ class _Array(_Field):
         return [item.value() or {} for item in self.items]
 
 
-def _make(
-    name: str, path: str, schema: dict[str, Any], initial: Any, changed: Callable[[], None]
-) -> _Field:
-    kind = schema.get("type")
+def _make(spec: _Spec) -> _Field:
+    kind = spec.schema.get("type")
     if kind == "array":
-        return _Array(name, path, schema, initial, changed)
-    if kind == "object" and "properties" in schema:
-        return _Object(name, path, schema, initial, changed)
+        return _Array(spec)
+    if kind == "object" and "properties" in spec.schema:
+        return _Object(spec)
     if kind == "object":
-        return _Metadata(name, path, schema, initial, changed)
-    return _Scalar(name, path, schema, initial, changed)
+        return _Metadata(spec)
+    return _Scalar(spec)
 
 
 def _python_call(body: dict[str, Any]) -> str:
@@ -307,14 +286,9 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.problems: ValidationError | None = None
         self.curl = self.python = ""
         self.result: object = None
-        self.form = _Object(
-            "body",
-            "",
-            _schemas()["CheckoutSessionCreateParams"],
-            EXAMPLE if initial is None else initial,
-            self.refresh,
-            top=True,
-        )
+        schema = _schemas()["CheckoutSessionCreateParams"]
+        body = EXAMPLE if initial is None else initial
+        self.form = _Object(_Spec("body", "", schema, body, self.refresh), top=True)
 
         def view(name: str) -> Any:
             # Wide content (curl, a session's URL) scrolls inside its own box.
