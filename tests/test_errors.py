@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import httpx2
 import pytest
+from worker_support import create_or_retrieve
 
 import leanrails
 from leanrails import (
@@ -240,3 +243,18 @@ def test_errors_pickle_with_their_fields(error: APIError) -> None:
     assert str(copy) == str(error)
     assert [getattr(copy, f) for f in FIELDS] == [getattr(error, f) for f in FIELDS]
     assert copy.request.url == error.request.url
+
+
+def test_a_process_pool_keeps_its_other_results_when_one_task_raises_an_api_error() -> None:
+    # spawn, not fork: forking a process that runs threads is deprecated (and warns).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        futures = [pool.submit(create_or_retrieve, task) for task in (None, "cs_test_gone", None)]
+        first, missing, last = futures
+        assert first.result(timeout=60).startswith("cs_test_")
+        with pytest.raises(NotFoundError) as caught:
+            missing.result(timeout=60)
+        assert last.result(timeout=60).startswith("cs_test_")
+    error = caught.value
+    assert (error.status_code, error.code, error.param) == (404, "resource_missing", "id")
+    assert str(error.request_id).startswith("req_")
