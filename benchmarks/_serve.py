@@ -14,15 +14,15 @@ from typing import Any
 
 import uvicorn
 
-UVICORN_SETTINGS: dict[str, Any] = {
-    "host": "127.0.0.1",
-    "log_level": "warning",
-    "ws": "none",
-    "lifespan": "off",
-    "server_header": False,
-    "workers": None,
-}
-"""The settings of ``leanrails sandbox`` (src/leanrails/_cli.py), one worker, quiet log."""
+HOST = "127.0.0.1"
+
+
+def _run(app: Any, port: int) -> None:
+    """Serve ``app`` with the settings of ``leanrails sandbox`` (src/leanrails/_cli.py): its
+    bounded uvicorn configuration, one worker, quiet log."""
+    from leanrails.sandbox._http_limits import bounded_config
+
+    uvicorn.Server(bounded_config(app, host=HOST, port=port, log_level="warning")).run()
 
 
 def bare_app() -> Any:
@@ -47,13 +47,12 @@ def main() -> None:
     parser.add_argument("--db", default=None)
     args = parser.parse_args()
     if args.app == "bare":
-        uvicorn.run(bare_app(), port=args.port, **UVICORN_SETTINGS)
+        _run(bare_app(), args.port)
         return
     from leanrails.sandbox import Sandbox, create_app
 
-    base_url = f"http://{UVICORN_SETTINGS['host']}:{args.port}"
-    with Sandbox(db=args.db, base_url=base_url) as sandbox:
-        uvicorn.run(create_app(sandbox), port=args.port, **UVICORN_SETTINGS)
+    with Sandbox(db=args.db, base_url=f"http://{HOST}:{args.port}") as sandbox:
+        _run(create_app(sandbox), args.port)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ sandbox and the guide, with the test key in ``LEANRAILS_API_KEY`` (install the
 HTTP under uvicorn (install the ``server`` extra). With ``--db`` sessions and idempotency
 records are kept in a SQLite file and survive a restart; without it they live in memory.
 Hosted-page ``url`` values point at ``http://HOST:PORT`` unless ``--base-url`` says
-otherwise (for example behind a proxy, or when listening on 0.0.0.0).
+otherwise (for example behind a proxy, or when listening on 0.0.0.0). The server is
+bounded whatever clients do (:mod:`leanrails.sandbox._http_limits`): ``--header-timeout``,
+``--body-timeout`` and ``--max-connections``; its error log is rate-limited
+(:mod:`leanrails.sandbox._log_limit`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,28 @@ def _parser() -> argparse.ArgumentParser:
         "--base-url",
         metavar="URL",
         help="where hosted-page URLs point; default http://HOST:PORT",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection whose request line and headers take longer (408); default 10",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close a connection whose request body takes longer (408); default 30",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="open connections at most; past it the oldest one still sending a request is "
+        "closed; default 4096 (less when the file-descriptor limit is lower)",
     )
     serve.add_argument(
         "--log-level",
@@ -142,9 +167,24 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     from .sandbox import TEST_API_KEY, Sandbox, create_app
+    from .sandbox._http_limits import bounded_config, raise_fd_limit
+    from .sandbox._log_limit import limit_error_logs
 
     if not 0 < args.port < 65536:
         print(f"--port must be 1 to 65535, not {args.port}", file=sys.stderr)
+        return 2
+    for option, value in (
+        ("--header-timeout", args.header_timeout),
+        ("--body-timeout", args.body_timeout),
+    ):
+        if not 0 < value <= 3600:
+            print(
+                f"{option} must be more than 0 and at most 3600 seconds, not {value}",
+                file=sys.stderr,
+            )
+            return 2
+    if args.max_connections < 1:
+        print(f"--max-connections must be at least 1, not {args.max_connections}", file=sys.stderr)
         return 2
     host_in_url = f"[{args.host}]" if ":" in args.host else args.host
     base_url = args.base_url or f"http://{host_in_url}:{args.port}"
@@ -160,21 +200,20 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        uvicorn.run(
+        raise_fd_limit(args.max_connections)
+        config = bounded_config(
             create_app(sandbox),
             host=args.host,
             port=args.port,
             log_level=args.log_level,
-            ws="none",
-            lifespan="off",
-            server_header=False,
-            # Bounded whatever clients do: idle connections close after 5 s, at most 1,000
-            # requests at once (more get 503), and a shutdown ends within 3 s.
-            timeout_keep_alive=5,
-            limit_concurrency=1000,
-            backlog=2048,
-            timeout_graceful_shutdown=3,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
         )
+        # After uvicorn's logging is configured: its errors, the loop's and the sandbox's
+        # are rate-limited, one line per kind.
+        limit_error_logs()
+        uvicorn.Server(config).run()
     return 0
 
 

@@ -5,17 +5,26 @@ and discarded, so the client always gets its 400 rather than a reset connection)
 the engine and writes the answer. For a drop-after-commit fault it starts the response,
 sends half the body and returns, so the server closes the connection and the client sees
 a broken response.
+
+At most :data:`MAX_REQUESTS` requests are answered at once (a kit convention); more get
+``503 api_error`` with ``Retry-After: 1`` and the connection closed, before their body is
+read. Only requests held by a delay fault or waiting for the database take time, so the
+cap is reached only when they pile up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 
 from ._engine import Sandbox
-from ._wire import MAX_BODY_BYTES, SandboxRequest
+from ._record import new_id
+from ._wire import MAX_BODY_BYTES, SandboxRequest, dump_json
 
-__all__ = ["create_app"]
+__all__ = ["MAX_REQUESTS", "create_app"]
+
+MAX_REQUESTS: Final = 1000
+"""Requests answered at once by one app; more get 503 with ``Retry-After``."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,6 +36,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class _SandboxApp:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self._answering = 0
 
     def __repr__(self) -> str:
         return f"create_app({self.sandbox!r})"
@@ -37,6 +47,16 @@ class _SandboxApp:
             return
         if scope["type"] != "http":  # websockets: not served
             return
+        if self._answering >= MAX_REQUESTS:
+            await _too_busy(send)
+            return
+        self._answering += 1
+        try:
+            await self._answer(scope, receive, send)
+        finally:
+            self._answering -= 1
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
@@ -91,6 +111,29 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
             size += len(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), truncated, False
+
+
+async def _too_busy(send: Send) -> None:
+    body = dump_json(
+        {
+            "error": {
+                "type": "api_error",
+                "code": "server_busy",
+                "message": f"The sandbox is answering {MAX_REQUESTS} requests already; "
+                "retry shortly.",
+                "param": None,
+            }
+        }
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+        (b"request-id", new_id("req_").encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

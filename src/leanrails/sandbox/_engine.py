@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import anyio.to_thread
 from pydantic import ValidationError
 
 from .._session import CheckoutSession
 from ._auth import TEST_API_KEY, account_for
 from ._catalog import DEFAULT_PRICES, Price
 from ._errors import from_validation_error
-from ._faults import FaultBook, Faults
+from ._faults import FaultBook, Faults, Hold
 from ._helper_bodies import CompleteParams
 from ._idempotency import Idempotency
 from ._routes import Router
@@ -204,7 +205,14 @@ class Sandbox:
             steps.close()
 
     async def handle_async(self, request: SandboxRequest) -> SandboxResponse:
-        """Answer ``request``, sleeping (not blocking) through any delay fault."""
+        """Answer ``request``, sleeping (not blocking) through any delay fault.
+
+        With ``db``, each step runs in a worker thread: a SQLite call waiting for another
+        process's write lock (up to the store's busy timeout) blocks that thread, never the
+        event loop. In memory, steps run inline: they never wait.
+        """
+        if isinstance(self._store, SQLiteStore):
+            return await _handle_in_threads(self.process(request))
         steps = self.process(request)
         try:
             while True:
@@ -218,3 +226,24 @@ class Sandbox:
     def process(self, request: SandboxRequest) -> Step:
         """The answer to ``request``, as a generator that yields the holds to wait out."""
         return self._router.process(request)
+
+
+async def _handle_in_threads(steps: Step) -> SandboxResponse:
+    """Run each step of ``steps`` in a worker thread, and wait out its holds on the loop."""
+    try:
+        while True:
+            step = await anyio.to_thread.run_sync(_advance, steps)
+            if isinstance(step, SandboxResponse):
+                return step
+            await step.wait_async()
+    finally:
+        steps.close()
+
+
+def _advance(steps: Step) -> Hold | SandboxResponse:
+    """The next hold of ``steps``, or its answer (a StopIteration cannot cross threads)."""
+    try:
+        return next(steps)
+    except StopIteration as done:
+        result: SandboxResponse = done.value
+        return result

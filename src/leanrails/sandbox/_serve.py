@@ -35,6 +35,8 @@ class ServedSandbox:
     def __init__(self, sandbox: Sandbox, sock: socket.socket) -> None:
         try:
             import uvicorn
+
+            from ._http_limits import bounded_config
         except ImportError:
             sock.close()
             sandbox.close()
@@ -44,14 +46,7 @@ class ServedSandbox:
         self.sandbox = sandbox
         self.base_url = sandbox.base_url
         self._socket = sock
-        config = uvicorn.Config(
-            create_app(sandbox),
-            log_level="warning",
-            access_log=False,
-            ws="none",
-            lifespan="off",
-            server_header=False,
-        )
+        config = bounded_config(create_app(sandbox), log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run,

@@ -19,7 +19,10 @@ one machine's) is taken over by the next request with its key.
 
 SQLite runs in WAL mode, so sessions and records survive a restart and readers never block
 the writer. A write lock held by another process longer than the busy timeout raises
-:class:`StoreBusy` (answered 503 with ``Retry-After``) instead of stalling.
+:class:`StoreBusy` (answered 503 with ``Retry-After``) instead of stalling; for one busy
+timeout after that, writes raise it without waiting, so writes queued behind one another
+do not each wait in turn. The engine runs SQLite calls in worker threads, never on the
+event loop.
 
 Stores are not thread-safe on their own; the engine serializes calls with its lock.
 """
@@ -30,6 +33,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -234,11 +238,22 @@ class SQLiteStore:
             self._db.close()
             raise
         _LIVE_OWNERS.add(self.owner)
+        self._busy_until = 0.0
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with _busy():
-            self._db.execute("BEGIN IMMEDIATE")
+        try:
+            with _busy():
+                if time.monotonic() < self._busy_until:
+                    self._begin_without_waiting()
+                else:
+                    self._db.execute("BEGIN IMMEDIATE")
+        except StoreBusy:
+            # The lock is held elsewhere: the writes queued behind this one (the engine's
+            # lock serializes them) are answered at once for a while instead of each
+            # waiting the busy timeout in turn.
+            self._busy_until = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+            raise
         try:
             yield self._db
         except BaseException:
@@ -246,6 +261,13 @@ class SQLiteStore:
             raise
         with _busy():
             self._db.execute("COMMIT")
+
+    def _begin_without_waiting(self) -> None:
+        self._db.execute("PRAGMA busy_timeout=0")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         with _busy():

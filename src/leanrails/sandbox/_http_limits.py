@@ -1,0 +1,264 @@
+"""uvicorn, bounded whatever clients do: the settings ``leanrails sandbox`` serves with.
+
+uvicorn's HTTP/1.1 protocol times out only idle keep-alive connections, so a client that
+sends half a request line, or one byte of a 100-byte body, holds a connection (and a file
+descriptor) for ever, and uvicorn's ``limit_concurrency`` counts such connections as busy,
+so a thousand of them make every real request a 503. :class:`BoundedH11Protocol` adds, per
+connection (kit conventions):
+
+- a **header deadline**: a request's line and headers must arrive within ``header_timeout``
+  seconds of the connection (or of the request's first byte on a kept-alive one), else
+  ``408`` and the connection is closed;
+- a **body deadline**: its body within ``body_timeout`` seconds of its headers, else the
+  same ``408``;
+- a **connection cap**: past ``max_connections`` open connections, a new one closes the
+  oldest connection still sending a request (or idle between requests) instead of waiting
+  for it, and is itself closed only when every connection has a request being answered;
+- a **quick shutdown**: a connection still sending its request is answered ``503`` and
+  closed at once, so a stalled client cannot hold the server past its graceful timeout.
+
+The deadlines are timers armed only while a request is incomplete: a request that arrives
+in one piece, as nearly all do, costs nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, ClassVar, Final
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ._asgi import ASGIApp
+
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "BoundedH11Protocol",
+    "bounded_config",
+    "connection_cap",
+    "raise_fd_limit",
+]
+
+DEFAULT_HEADER_TIMEOUT: Final = 10.0
+DEFAULT_BODY_TIMEOUT: Final = 30.0
+DEFAULT_MAX_CONNECTIONS: Final = 4096
+KEEP_ALIVE_SECONDS: Final = 5
+GRACEFUL_SHUTDOWN_SECONDS: Final = 3
+MAX_BACKLOG: Final = 2048
+_FD_RESERVE: Final = 64
+"""File descriptors kept for everything but connections (the database, the log, ...)."""
+
+_LOG: Final = logging.getLogger("leanrails.sandbox")
+_HEAD: Final = "head"
+_BODY: Final = "body"
+
+
+def _plain(status: int, reason: str, text: str) -> bytes:
+    body = text.encode()
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode() + body
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with header and body deadlines, a connection cap and a quick
+    shutdown. Use :func:`bounded_config`, which makes a subclass with the limits set."""
+
+    header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
+    body_timeout: ClassVar[float] = DEFAULT_BODY_TIMEOUT
+    max_connections: ClassVar[int] = DEFAULT_MAX_CONNECTIONS
+    receiving: ClassVar[dict[BoundedH11Protocol, None]] = {}
+    """Connections still sending a request or idle between two, oldest first: the ones the
+    cap may close. One dict per server (:func:`bounded_config` makes a new class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_kind = ""
+        self._head_started = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections and not self._make_room():
+            _LOG.warning(
+                "connection cap (%d) reached with every connection busy: a new connection "
+                "was closed",
+                self.max_connections,
+            )
+            transport.close()
+            return
+        self.receiving[self] = None
+        self._arm(_HEAD, self.header_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._follow(data_arrived=True)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow(data_arrived=False)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self.receiving.pop(self, None)
+        super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        if self.conn.their_state is h11.SEND_BODY and not (
+            self.cycle is not None and self.cycle.response_started
+        ):
+            self._refuse(503, "Service Unavailable", "The server is shutting down.")
+            return
+        super().shutdown()
+
+    # -- the deadlines -------------------------------------------------------------------
+
+    def _follow(self, *, data_arrived: bool) -> None:
+        """Arm the deadline the request's state calls for, or none once it has arrived."""
+        if self.transport.is_closing():
+            self._disarm()
+            self.receiving.pop(self, None)
+            return
+        state = self.conn.their_state
+        if state is h11.IDLE:
+            self.receiving[self] = None
+            if data_arrived:  # part of a request's head; the keep-alive timer is off
+                self._head_started = True
+                self._arm(_HEAD, self.header_timeout)
+        elif state is h11.SEND_BODY:
+            self.receiving[self] = None
+            self._arm(_BODY, self.body_timeout)
+        else:
+            self.receiving.pop(self, None)
+            self._head_started = False
+            self._disarm()
+
+    def _arm(self, kind: str, seconds: float) -> None:
+        if self._deadline_kind == kind:
+            return  # a deadline, not an idle timeout: more bytes do not extend it
+        self._disarm()
+        self._deadline_kind = kind
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._deadline_kind = ""
+
+    def _expired(self) -> None:
+        kind = self._deadline_kind
+        self._deadline = None
+        self._deadline_kind = ""
+        if self.transport.is_closing():
+            return
+        if kind == _BODY:
+            seconds = self.body_timeout
+            what = "The request body did not arrive"
+        elif self._head_started:
+            seconds = self.header_timeout
+            what = "The request line and headers did not arrive"
+        else:  # a connection that never sent a byte: nothing to answer
+            self.transport.close()
+            return
+        self._refuse(408, "Request Timeout", f"{what} within {seconds:g} s.")
+
+    def _refuse(self, status: int, reason: str, text: str) -> None:
+        """Answer a request that is still arriving, and close its connection."""
+        if self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_plain(status, reason, text))
+        self.transport.close()
+
+    def _make_room(self) -> bool:
+        """Close the oldest connection still sending a request; False when there is none."""
+        for victim in self.receiving:
+            del self.receiving[victim]
+            _LOG.warning(
+                "connection cap (%d) reached: closed the oldest connection still sending "
+                "a request or idle",
+                self.max_connections,
+            )
+            victim._evict()
+            return True
+        return False
+
+    def _evict(self) -> None:
+        if self._head_started or self.conn.their_state is h11.SEND_BODY:
+            self._refuse(503, "Service Unavailable", "Too many connections; retry.")
+        else:  # idle between requests: a client retries a closed keep-alive connection
+            self.transport.close()
+
+
+def bounded_config(
+    app: ASGIApp,
+    *,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    max_connections: int | None = None,
+    **settings: Any,
+) -> uvicorn.Config:
+    """uvicorn's configuration for the sandbox: ``settings`` (host, port, log level, ...)
+    plus the bounds. ``max_connections`` defaults to what the file-descriptor limit allows
+    (:func:`connection_cap`)."""
+    cap = connection_cap(DEFAULT_MAX_CONNECTIONS if max_connections is None else max_connections)
+    protocol = type(
+        "BoundedH11Protocol",
+        (BoundedH11Protocol,),
+        {
+            "header_timeout": header_timeout,
+            "body_timeout": body_timeout,
+            "max_connections": cap,
+            "receiving": {},
+        },
+    )
+    return uvicorn.Config(
+        app,
+        http=protocol,
+        ws="none",
+        lifespan="off",
+        server_header=False,
+        # Idle connections close after 5 s; a shutdown ends within 3 s. At most `backlog`
+        # connections are accepted per loop turn: half the cap, so a burst cannot run the
+        # process out of file descriptors before the cap closes the oldest.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        backlog=max(16, min(MAX_BACKLOG, cap // 2)),
+        **settings,
+    )
+
+
+def connection_cap(wanted: int) -> int:
+    """``wanted``, or less when the file-descriptor limit could not hold it (a connection is
+    one descriptor; up to half as many again may be accepted in one turn of the loop)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: no such limit to respect
+        return wanted
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, (soft - _FD_RESERVE) * 2 // 3))
+
+
+def raise_fd_limit(wanted_connections: int) -> None:
+    """Raise this process's soft file-descriptor limit towards its hard limit, as far as
+    ``wanted_connections`` need (a server's usual start-up step; a default soft limit of
+    1,024 would otherwise cap the connections)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted_connections * 3 // 2 + _FD_RESERVE
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):  # pragma: no cover - not allowed here: keep the limit
+        return
