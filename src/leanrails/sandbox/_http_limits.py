@@ -52,7 +52,7 @@ MAX_BACKLOG: Final = 2048
 _FD_RESERVE: Final = 64
 """File descriptors kept for everything but connections (the database, the log, ...)."""
 
-_LOG: Final = logging.getLogger("leanrails.sandbox")
+_LOG: Final = logging.getLogger("uvicorn.error")
 _HEAD: Final = "head"
 _BODY: Final = "body"
 

@@ -1,0 +1,118 @@
+"""Harness for the bounds tests: ``leanrails sandbox`` as a subprocess, and raw sockets that
+stop halfway through a request (the slow clients a server must not wait for)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+from sandbox_support import BASIC, command, free_port, wait_until_listening
+
+from leanrails.sandbox import TEST_API_KEY
+
+PARTIAL_HEAD = b"POST /v1/checkout_sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applic"
+PARTIAL_BODY = (
+    b"POST /v1/checkout_sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+    b"\r\nContent-Length: 100\r\nIdempotency-Key: partial\r\n\r\n{"
+)
+"""One byte of a 100-byte body."""
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> float:
+        """SIGTERM the server; the seconds until it exited (killed after 15 s)."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        return time.monotonic() - started
+
+
+@contextlib.contextmanager
+def sandbox(log_dir: Path, *args: str, fd_limit: int | None = None) -> Iterator[Served]:
+    """``leanrails sandbox`` on a free port with ``args`` and its default (info) log level,
+    optionally started under a file-descriptor limit (soft and hard) of ``fd_limit``."""
+    port = free_port()
+    log = log_dir / f"server-{port}.log"
+    argv = command("sandbox", "--port", str(port), *args)
+    if fd_limit is not None:
+        argv = [sys.executable, "-c", _UNDER_LIMIT, str(fd_limit), *argv]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        served = Served(f"http://127.0.0.1:{port}", port, process, log)
+        try:
+            wait_until_listening(port, process, log)
+            yield served
+        finally:
+            if process.poll() is None:
+                served.stop()
+
+
+_UNDER_LIMIT = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+def ensure_fd_limit(needed: int) -> None:
+    """Raise this process's soft file-descriptor limit to ``needed`` (within the hard one)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def half_open(port: int, count: int, partial_body_every: int = 0) -> list[socket.socket]:
+    """``count`` connections that each send part of a request and then nothing: part of the
+    head, or (every ``partial_body_every``-th) the head and one byte of a 100-byte body."""
+    sockets = []
+    for index in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sockets.append(sock)
+        partial_body = partial_body_every and index % partial_body_every == 0
+        with contextlib.suppress(ConnectionError):  # closed already by the server's cap
+            sock.sendall(PARTIAL_BODY if partial_body else PARTIAL_HEAD)
+    return sockets
+
+
+def answer_and_close(sock: socket.socket, timeout: float) -> tuple[float, bytes]:
+    """(seconds until the server closed ``sock``, what it sent before), waiting at most
+    ``timeout``; ``sock`` is closed on return."""
+    started = time.monotonic()
+    received = b""
+    with sock, contextlib.suppress(TimeoutError, ConnectionResetError):
+        sock.settimeout(timeout)
+        while chunk := sock.recv(4096):
+            received += chunk
+    return time.monotonic() - started, received
+
+
+def timed_create(url: str, key: str) -> tuple[float, httpx2.Response]:
+    """A normal create on a new connection: (seconds it took, its response)."""
+    with httpx2.Client(base_url=url, auth=(TEST_API_KEY, ""), timeout=10) as client:
+        started = time.monotonic()
+        response = client.post(
+            "/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": key}
+        )
+        return time.monotonic() - started, response
