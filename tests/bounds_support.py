@@ -96,6 +96,22 @@ def half_open(port: int, count: int, partial_body_every: int = 0) -> list[socket
     return sockets
 
 
+def read_response(sock: socket.socket) -> bytes:
+    """One whole response (with a Content-Length) read from ``sock``, which stays open."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(4096)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
 def answer_and_close(sock: socket.socket, timeout: float) -> tuple[float, bytes]:
     """(seconds until the server closed ``sock``, what it sent before), waiting at most
     ``timeout``; ``sock`` is closed on return."""

@@ -19,9 +19,11 @@ import httpx2
 import pytest
 from bounds_support import (
     PARTIAL_BODY,
+    PARTIAL_HEAD,
     answer_and_close,
     ensure_fd_limit,
     half_open,
+    read_response,
     sandbox,
     timed_create,
 )
@@ -61,6 +63,22 @@ def test_a_connection_that_stops_in_its_headers_gets_408_and_is_closed_at_the_he
     assert b"connection: close" in answer
     assert silent_after < 3
     assert nothing == b""
+
+
+def test_a_kept_alive_connection_that_stops_in_its_next_headers_gets_408_at_the_header_timeout(
+    tmp_path: Path,
+) -> None:
+    with sandbox(tmp_path, "--header-timeout", "1") as served:
+        kept = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+        kept.sendall(b"GET /openapi.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = read_response(kept)
+        kept.sendall(PARTIAL_HEAD)
+
+        after, answer = answer_and_close(kept, 10)
+
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert after < 3  # the header timeout, not the 5 s keep-alive one
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
 
 
 def test_a_body_that_trickles_or_stops_gets_408_and_is_closed_at_the_body_timeout(

@@ -109,9 +109,8 @@ class BoundedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def shutdown(self) -> None:
-        if self.conn.their_state is h11.SEND_BODY and not (
-            self.cycle is not None and self.cycle.response_started
-        ):
+        if self.conn.their_state is h11.SEND_BODY and not self._answering():
+            # The app waits for a body that may never come: answer now.
             self._refuse(503, "Service Unavailable", "The server is shutting down.")
             return
         super().shutdown()
@@ -170,9 +169,14 @@ class BoundedH11Protocol(H11Protocol):
 
     def _refuse(self, status: int, reason: str, text: str) -> None:
         """Answer a request that is still arriving, and close its connection."""
-        if self.cycle is None or not self.cycle.response_started:
+        if not self._answering():
             self.transport.write(_plain(status, reason, text))
         self.transport.close()
+
+    def _answering(self) -> bool:
+        """Whether a response is being written on this connection now."""
+        cycle = self.cycle
+        return cycle is not None and cycle.response_started and not cycle.response_complete
 
     def _make_room(self) -> bool:
         """Close the oldest connection still sending a request; False when there is none."""
