@@ -8,6 +8,7 @@ Each test runs the real console script on 127.0.0.1 and talks to it over raw soc
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import sqlite3
@@ -28,7 +29,7 @@ from bounds_support import (
     timed_create,
 )
 from reliability.results import Tally, tally_for
-from sandbox_support import BASIC
+from sandbox_support import BASIC, basic
 
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.sandbox._log_limit import RateLimitedLog
@@ -205,6 +206,28 @@ async def _creates_and_root(
         ]
         *answers, root_answer = await asyncio.gather(*creates, root())
         return answers, root_answer
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_the_answer_with_db(
+    tmp_path: Path,
+) -> None:
+    body = json.dumps(BASIC).encode()
+    request = (
+        b"POST /v1/checkout_sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        b"application/json\r\nIdempotency-Key: half-closed\r\nAuthorization: "
+        + basic(TEST_API_KEY).encode()
+        + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    with sandbox(tmp_path, "--db", str(tmp_path / "half.db"), "--log-level", "warning") as served:
+        sock = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)  # nothing more: the answer comes from a worker thread
+
+        seconds, answer = answer_and_close(sock, 10)
+
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert seconds < 3  # closed once answered, not at the keep-alive timeout
 
 
 # -- the log ---------------------------------------------------------------------------

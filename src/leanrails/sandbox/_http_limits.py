@@ -15,7 +15,9 @@ connection (kit conventions):
   oldest connection still sending a request (or idle between requests) instead of waiting
   for it, and is itself closed only when every connection has a request being answered;
 - a **quick shutdown**: a connection still sending its request is answered ``503`` and
-  closed at once, so a stalled client cannot hold the server past its graceful timeout.
+  closed at once, so a stalled client cannot hold the server past its graceful timeout;
+- an answer for a client that **half-closes** after a whole request (uvicorn closes at
+  once, losing the answer of any app that awaits, as the SQLite sandbox's worker threads do).
 
 The deadlines are timers armed only while a request is incomplete: a request that arrives
 in one piece, as nearly all do, costs nothing more.
@@ -81,6 +83,7 @@ class BoundedH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._deadline_kind = ""
         self._head_started = False
+        self._half_closed = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -100,8 +103,20 @@ class BoundedH11Protocol(H11Protocol):
         self._follow(data_arrived=True)
 
     def on_response_complete(self) -> None:
+        if self._half_closed:
+            self.transport.close()
         super().on_response_complete()
         self._follow(data_arrived=False)
+
+    def eof_received(self) -> bool:  # type: ignore[override]
+        """A client that half-closes its side after a whole request (``shutdown(SHUT_WR)``,
+        ``nc -N``) still gets the answer, even when the app awaits a worker thread; the
+        connection closes once it is sent. Otherwise (idle, or mid-request) it closes now."""
+        state = self.conn.their_state
+        if (state is h11.DONE or state is h11.MUST_CLOSE) and not self._cycle_complete():
+            self._half_closed = True
+            return True
+        return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -177,6 +192,9 @@ class BoundedH11Protocol(H11Protocol):
         """Whether a response is being written on this connection now."""
         cycle = self.cycle
         return cycle is not None and cycle.response_started and not cycle.response_complete
+
+    def _cycle_complete(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
 
     def _make_room(self) -> bool:
         """Close the oldest connection still sending a request; False when there is none."""
