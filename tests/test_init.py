@@ -37,6 +37,7 @@ PUBLIC = {
     "Recurring",
     "RecurringParam",
     "TotalDetails",
+    "ValidationError",
     "__version__",
     "explore",
     "to_curl",

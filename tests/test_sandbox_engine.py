@@ -106,18 +106,25 @@ def test_price_data_amounts_are_summed_and_the_currency_is_lowercased(api: Api) 
     assert session["amount_subtotal"] == session["amount_total"] == 3 * 250 + 1200
 
 
-def test_currency_overrides_the_line_items_currency_without_conversion(api: Api) -> None:
-    request = body(
-        line_items=[
-            {"quantity": 1, "price": "price_test_tshirt"},
-            {"quantity": 1, "price": "price_test_poster_eur"},
-        ],
-        currency="GBP",
-    )
+def test_currency_names_the_line_items_currency_in_any_case(api: Api) -> None:
+    request = body(line_items=[{"quantity": 1, "price": "price_test_poster_eur"}], currency="EUR")
     session = api.create(request).json()
 
-    assert session["currency"] == "gbp"
-    assert session["amount_total"] == 2000 + 1500
+    assert session["currency"] == "eur"
+    assert session["amount_total"] == 1500
+
+
+def test_currency_that_is_not_the_line_items_currency_gets_400(api: Api) -> None:
+    request = body(line_items=[{"quantity": 1, "price": "price_test_poster_eur"}], currency="GBP")
+    error = assert_error(
+        api.create(request),
+        400,
+        "invalid_request_error",
+        "parameter_invalid",
+        "line_items[0].price",
+    )
+    assert "gbp" in error["message"]
+    assert "kit convention" in error["message"]
 
 
 def test_each_create_makes_a_new_session_with_a_new_id(api: Api) -> None:
@@ -349,7 +356,7 @@ def test_a_body_of_exactly_1_mib_is_read(api: Api) -> None:
         pytest.param(body(colour="red"), "parameter_unknown", "colour", id="unknown-field"),
         pytest.param(
             {"mode": "payment", "line_items": BASIC["line_items"]},
-            "parameter_invalid",
+            "parameter_missing",
             "success_url",
             id="hosted-without-success-url",
         ),
@@ -464,16 +471,16 @@ def test_a_recurring_catalogue_price_is_rejected_in_payment_mode_with_the_reason
         ),
     ],
 )
-def test_line_items_in_two_currencies_get_400_unless_currency_is_set(
-    api: Api, items: list[dict[str, Any]], param: str
+@pytest.mark.parametrize("currency", [None, "usd"], ids=["without-currency", "with-currency"])
+def test_line_items_in_two_currencies_get_400_with_or_without_currency(
+    api: Api, items: list[dict[str, Any]], param: str, currency: str | None
 ) -> None:
+    request = body(line_items=items, **({} if currency is None else {"currency": currency}))
     error = assert_error(
-        api.create(body(line_items=items)), 400, "invalid_request_error", "parameter_invalid", param
+        api.create(request), 400, "invalid_request_error", "parameter_invalid", param
     )
     assert "usd" in error["message"]
     assert "eur" in error["message"]
-
-    assert api.create(body(line_items=items, currency="usd")).status_code == 200
 
 
 # -- retrieve, expire, complete ----------------------------------------------------------------

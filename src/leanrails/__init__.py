@@ -31,6 +31,7 @@ from ._params import (
     PaymentIntentData,
     PriceData,
     Recurring,
+    ValidationError,
 )
 from ._response import APIResponse
 from ._session import Address, CheckoutSession, CustomerDetails, TotalDetails
@@ -74,6 +75,7 @@ __all__ = [
     "Recurring",
     "RecurringParam",
     "TotalDetails",
+    "ValidationError",
     "__version__",
     "explore",
     "to_curl",

@@ -15,6 +15,8 @@ from typing import TypedDict
 import httpx2
 from pydantic_core import to_json
 
+from ._params import check_body_size
+
 TimeoutTypes = float | httpx2.Timeout | None
 Headers = Mapping[str, str]
 Query = Mapping[str, str | int | float | bool]
@@ -64,11 +66,17 @@ class Call:
             )
 
     def content(self) -> bytes | None:
-        """The body sent: the validated one, with ``extra_body`` merged in at the top level."""
-        if not self.extra_body:
-            return self.body
-        body = {} if self.body is None else json.loads(self.body)
-        return to_json({**body, **self.extra_body})
+        """The body sent: the validated one, with ``extra_body`` merged in at the top level.
+
+        A body over the API's size limit raises the ``ValidationError`` the API would answer.
+        """
+        content = self.body
+        if self.extra_body:
+            body = {} if self.body is None else json.loads(self.body)
+            content = to_json({**body, **self.extra_body})
+        if content is not None:
+            check_body_size(len(content))
+        return content
 
 
 def check_api_version(version: str | None) -> None:

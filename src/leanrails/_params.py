@@ -4,7 +4,12 @@ The models are strict: ``"2"`` is not a quantity and ``2.0`` is not an amount, b
 payments API should never guess what a caller meant. Unknown fields are errors, at every
 depth. A violation raises pydantic's ``ValidationError`` whose locations are in the API's
 own path form (``line_items[0].price_data.currency``), the same string the API returns as
-``error.param``.
+``error.param``; the client raises it as :class:`ValidationError`, which also carries the
+``param`` and ``code`` the API would answer with.
+
+Kit convention: JSON ``null`` means "not sent", as ``None`` does in Python. A null for an
+optional parameter is the same as leaving it out; a null for a required one is that
+parameter missing.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
+import pydantic
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -28,9 +33,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from ._rules import MAX_BODY_BYTES
 from ._types import (
     MAX_LINE_ITEMS,
-    AbsoluteUrl,
+    AbsoluteUri,
     Amount,
     ClientReferenceId,
     Currency,
@@ -64,6 +70,73 @@ def _timestamp(value: Any) -> Any:
 Timestamp = Annotated[int, WithJsonSchema({"type": "integer"})]
 
 
+_CODES: dict[str, str] = {
+    "missing": "parameter_missing",
+    "extra_forbidden": "parameter_unknown",
+    "body_too_large": "body_too_large",
+}
+
+
+def error_code(error_type: str) -> str:
+    """The API's ``error.code`` for a problem of this pydantic error type, on either side."""
+    return _CODES.get(error_type, "parameter_invalid")
+
+
+class ValidationError(pydantic.ValidationError):
+    """pydantic's ``ValidationError``, raised by the client before anything is sent.
+
+    ``param`` and ``code`` are what the API answers for the same request (its first
+    problem's API path, such as ``line_items[0].price_data.currency``, and code, such as
+    ``parameter_missing``), so a caller reads ``error.param`` whichever side refused.
+    """
+
+    @property
+    def param(self) -> str | None:
+        errors = self.errors()
+        return api_path(errors[0]["loc"]) or None if errors else None
+
+    @property
+    def code(self) -> str | None:
+        errors = self.errors()
+        return error_code(errors[0]["type"]) if errors else None
+
+    @classmethod
+    def of(cls, exc: pydantic.ValidationError) -> ValidationError:
+        """``exc`` as this class (the same title and problems)."""
+        if isinstance(exc, cls):
+            return exc
+        return cls.from_exception_data(exc.title, [_init_details(e) for e in exc.errors()])
+
+    @classmethod
+    def one(cls, title: str, param: str | None, error_type: str, message: str, value: Any) -> Self:
+        """A refusal with one problem, at ``param`` (None: the request as a whole)."""
+        loc = () if param is None else (param,)
+        custom = PydanticCustomError(error_type, message)
+        return cls.from_exception_data(title, [{"type": custom, "loc": loc, "input": value}])
+
+
+def check_body_size(size: int) -> None:
+    """Refuse a body of ``size`` bytes over the API's limit, as the API does (param None,
+    code ``body_too_large``)."""
+    if size > MAX_BODY_BYTES:
+        raise ValidationError.one(
+            "request body",
+            None,
+            "body_too_large",
+            f"the request body is {size:,} bytes, more than the API takes: "
+            f"{MAX_BODY_BYTES:,} bytes (1 MiB, kit convention)",
+            size,
+        )
+
+
+def _init_details(error: ErrorDetails) -> InitErrorDetails:
+    return {
+        "type": PydanticCustomError(error["type"], error["msg"]),
+        "loc": error["loc"],
+        "input": error["input"],
+    }
+
+
 def api_path(loc: Sequence[int | str]) -> str:
     """``("line_items", 0, "price")`` -> ``"line_items[0].price"``."""
     path = ""
@@ -85,7 +158,9 @@ def _did_you_mean(model: type[BaseModel], error: ErrorDetails) -> dict[str, str]
     return {"suggestion": close[0]} if close else {}
 
 
-def _with_api_paths(model: type[BaseModel], exc: ValidationError) -> ValidationError:
+def _with_api_paths(
+    model: type[BaseModel], exc: pydantic.ValidationError
+) -> pydantic.ValidationError:
     details: list[InitErrorDetails] = []
     for error in exc.errors():
         path = api_path(error["loc"])
@@ -100,14 +175,14 @@ def _with_api_paths(model: type[BaseModel], exc: ValidationError) -> ValidationE
                 "input": error["input"],
             }
         )
-    return ValidationError.from_exception_data(exc.title, details)
+    return pydantic.ValidationError.from_exception_data(exc.title, details)
 
 
 def _rule_broken(
     model: BaseModel, path: str, rule: str, message: str, value: Any
-) -> ValidationError:
+) -> pydantic.ValidationError:
     """A cross-field rule's error, located at the field it names rather than the model."""
-    return ValidationError.from_exception_data(
+    return pydantic.ValidationError.from_exception_data(
         type(model).__name__,
         [{"type": PydanticCustomError(rule, message), "loc": (path,), "input": value}],
     )
@@ -121,10 +196,14 @@ class RequestModel(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _report_api_paths(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        # Nested models convert first; each parent then prefixes its own path.
+        # A null is "not sent" (kit convention), in Python and in JSON alike; nested models
+        # convert first, and each parent then prefixes its own path.
+        if isinstance(data, dict) and None in data.values():
+            fields = cls.model_fields
+            data = {k: v for k, v in data.items() if v is not None or k not in fields}
         try:
             return handler(data)
-        except ValidationError as exc:
+        except pydantic.ValidationError as exc:
             raise _with_api_paths(cls, exc) from None
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
@@ -137,7 +216,10 @@ class RequestModel(BaseModel):
         if not update:
             return super().model_copy(deep=deep)
         fields = {name: getattr(self, name) for name in self.model_fields_set}
-        return self.model_validate({**fields, **update})
+        try:
+            return self.model_validate({**fields, **update})
+        except pydantic.ValidationError as exc:
+            raise ValidationError.of(exc) from None
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body the API expects: the fields the caller set, and no invented nulls."""
@@ -193,8 +275,8 @@ class CheckoutSessionCreateParams(RequestModel):
 
     mode: Literal["payment"]
     line_items: list[LineItem] = Field(min_length=1, max_length=MAX_LINE_ITEMS)
-    success_url: Omittable[AbsoluteUrl] = None
-    cancel_url: Omittable[AbsoluteUrl] = None
+    success_url: Omittable[AbsoluteUri] = None
+    cancel_url: Omittable[AbsoluteUri] = None
     customer: Omittable[CustomerId] = None
     customer_email: Omittable[Email] = None
     customer_creation: Literal["always", "if_required"] = "if_required"
@@ -233,10 +315,11 @@ class CheckoutSessionCreateParams(RequestModel):
             raise _rule_broken(
                 self,
                 "success_url",
-                "success_url_required",
+                "missing",
                 "success_url is required when ui_mode is hosted (the default)",
                 None,
             )
+        self._one_currency()
         for index, item in enumerate(self.line_items):
             if item.price_data is not None and item.price_data.recurring is not None:
                 raise _rule_broken(
@@ -248,3 +331,26 @@ class CheckoutSessionCreateParams(RequestModel):
                     item.price_data.recurring.model_dump(exclude_none=True),
                 )
         return self
+
+    def _one_currency(self) -> None:
+        # Kit convention: a total adds amounts of one currency only. Without currency, the
+        # inline prices share the first one's; with it, each is in it (no conversion).
+        expected = self.currency.lower() if self.currency is not None else None
+        for index, item in enumerate(self.line_items):
+            if item.price_data is None:
+                continue
+            currency = item.price_data.currency.lower()
+            if expected is None:
+                expected, first = currency, f"line_items[{index}]"
+                continue
+            if currency != expected:
+                where = "currency" if self.currency is not None else first
+                raise _rule_broken(
+                    self,
+                    f"line_items[{index}].price_data.currency",
+                    "one_currency",
+                    f"line_items[{index}] is in {currency} but {where} is in {expected}: all "
+                    "line items share one currency, the session's currency when it is set "
+                    "(kit convention)",
+                    item.price_data.currency,
+                )

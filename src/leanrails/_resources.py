@@ -16,10 +16,11 @@ from typing import Any, Generic, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx2
+import pydantic
 from pydantic_core import to_json
 
 from ._call import Body, Call, Headers, Query, RequestOptions, TimeoutTypes
-from ._params import CheckoutSessionCreateParams
+from ._params import CheckoutSessionCreateParams, ValidationError, check_body_size
 from ._rules import MAX_IDEMPOTENCY_KEY_LENGTH, idempotency_key_fault
 from ._session import CustomerDetails
 from ._typeddicts import (
@@ -39,17 +40,29 @@ _Raw = TypeVar("_Raw")
 
 
 def _idempotency_key(key: str | None) -> str:
+    """The key to send: the caller's, checked as the API checks it (the same param and code,
+    ``Idempotency-Key``, ``parameter_invalid``), or a new UUID4."""
     if key is None:
         return str(uuid.uuid4())
     fault = idempotency_key_fault(key)
     if fault == "length":
-        raise ValueError(
-            f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters, got "
-            f"{len(key)}; leave it out and the client generates one"
+        problem = (
+            f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters, got {len(key)}; leave it "
+            "out and the client generates one"
         )
-    if fault == "characters":
-        raise ValueError("idempotency_key must be printable ASCII, as it is sent as a header")
-    return key
+    elif fault == "characters":
+        problem = "must be printable ASCII, as it is sent as a header"
+    elif fault == "whitespace":
+        problem = "must not start or end with a space, which an HTTP server would trim"
+    else:
+        return key
+    raise ValidationError.one(
+        "Idempotency-Key",
+        "Idempotency-Key",
+        "idempotency_key",
+        f"idempotency_key (the Idempotency-Key header) {problem}",
+        key,
+    )
 
 
 def _session_path(session_id: str, action: str = "", *, base: str = SESSIONS_PATH) -> str:
@@ -59,15 +72,9 @@ def _session_path(session_id: str, action: str = "", *, base: str = SESSIONS_PAT
     return f"{base}/{quote(session_id, safe='')}{action}"
 
 
-def _post(path: str, body: bytes, idempotency_key: str | None, options: RequestOptions) -> Call:
-    """A POST: JSON body, and an idempotency key that every retry reuses."""
-    return Call(
-        method="POST",
-        path=path,
-        body=body,
-        idempotency_key=_idempotency_key(idempotency_key),
-        **options,
-    )
+def _post(path: str, body: bytes, idempotency_key: str, options: RequestOptions) -> Call:
+    """A POST: JSON body, and an idempotency key (see ``_idempotency_key``) every retry reuses."""
+    return Call(method="POST", path=path, body=body, idempotency_key=idempotency_key, **options)
 
 
 class _NoOtherParams(TypedDict, total=False):
@@ -82,7 +89,12 @@ def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, A
         line_items = given.get("line_items")
         if line_items is not None and not isinstance(line_items, list):
             given["line_items"] = list(line_items)
-        params = CheckoutSessionCreateParams(**given)
+        try:
+            params = CheckoutSessionCreateParams(**given)
+        except pydantic.ValidationError as exc:
+            # The API refuses a body over its size limit before reading it: so does the client.
+            check_body_size(len(to_json(given, fallback=str)))
+            raise ValidationError.of(exc) from None
     elif given:
         raise TypeError(
             "create() takes a CheckoutSessionCreateParams or keyword fields, not both; "
@@ -198,9 +210,9 @@ class CheckoutSessionCalls(Generic[_R]):
             extra_query=extra_query,
             extra_body=extra_body,
         )
-        return self._run(
-            _post(SESSIONS_PATH, _create_body(params, fields), idempotency_key, options)
-        )
+        # Checked in the API's order: the key, then the body.
+        key = _idempotency_key(idempotency_key)
+        return self._run(_post(SESSIONS_PATH, _create_body(params, fields), key, options))
 
     def retrieve(self, session_id: str, /, **options: Unpack[RequestOptions]) -> _R:
         """``GET /v1/checkout_sessions/{id}`` (a sandbox convention beyond the reference)."""
@@ -216,7 +228,7 @@ class CheckoutSessionCalls(Generic[_R]):
     ) -> _R:
         """``POST /v1/checkout_sessions/{id}/expire`` (a sandbox convention)."""
         path = _session_path(session_id, "/expire")
-        return self._run(_post(path, b"{}", idempotency_key, options))
+        return self._run(_post(path, b"{}", _idempotency_key(idempotency_key), options))
 
 
 class CheckoutSessions(CheckoutSessionCalls[_R], Generic[_R, _Raw]):
@@ -260,7 +272,8 @@ class HelperCheckoutSessionCalls(Generic[_R]):
         elif customer_details is not None:
             body["customer_details"] = dict(customer_details)
         path = _session_path(session_id, "/complete", base=HELPER_SESSIONS_PATH)
-        return self._run(_post(path, to_json(body), idempotency_key, options))
+        key = _idempotency_key(idempotency_key)
+        return self._run(_post(path, to_json(body), key, options))
 
 
 class HelperCheckoutSessions(HelperCheckoutSessionCalls[_R], Generic[_R, _Raw]):

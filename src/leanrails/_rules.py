@@ -7,12 +7,19 @@ two sides of the wire can never disagree about what is valid.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Final, Literal
 from urllib.parse import quote
 
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
-"""An ``Idempotency-Key`` holds 1 to 255 printable ASCII characters (kit convention)."""
+"""An ``Idempotency-Key`` holds 1 to 255 printable ASCII characters, neither first nor last
+a space (kit convention): an HTTP server trims a header's surrounding whitespace, so such a
+key could never arrive as it was written."""
+
+MAX_BODY_BYTES: Final = 1024 * 1024
+"""A request body holds at most 1 MiB (kit convention): the client refuses a larger one
+before sending it, and the sandbox answers it with a 400 ``body_too_large``."""
 
 CURRENCY_CODE: Final = "[A-Za-z]{3}"
 """A three-letter ISO currency code, such as ``usd``, in either case (a pattern, unanchored)."""
@@ -26,7 +33,38 @@ MAX_CUSTOMER_FIELD_LENGTH: Final = 200
 CHECKOUT_SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
 """Replaced by the session's id in ``success_url``, written as is or percent-encoded."""
 
+UNSAFE_REDIRECT_SCHEMES: Final = frozenset({"javascript", "data", "vbscript"})
+"""URI schemes refused in a URL the hosted page redirects to (kit convention): they would
+run script or show content in the page's origin instead of leaving it."""
+
 _CURRENCY: Final = re.compile(CURRENCY_CODE)
+
+# RFC 3986, Appendix A: the characters each part may hold.
+_PCT = r"%[0-9A-Fa-f]{2}"
+_SUB = r"A-Za-z0-9\-._~!$&'()*+,;="  # unreserved and sub-delims
+_PCHAR = rf"(?:[{_SUB}:@]|{_PCT})"
+_URI: Final = re.compile(
+    rf"""
+    (?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):
+    (?:
+        //(?P<authority>[^/?\#]*)(?:/{_PCHAR}*)*     # authority and path-abempty
+      | /(?:{_PCHAR}+(?:/{_PCHAR}*)*)?              # path-absolute
+      | {_PCHAR}+(?:/{_PCHAR}*)*                    # path-rootless
+    )?
+    (?:\?(?:{_PCHAR}|[/?])*)?                      # query
+    (?:\#(?:{_PCHAR}|[/?])*)?                      # fragment
+    """,
+    re.VERBOSE,
+)
+_AUTHORITY: Final = re.compile(
+    rf"""
+    (?:(?:[{_SUB}:]|{_PCT})*@)?                    # userinfo
+    (?:\[(?P<literal>[^\]]*)\]|(?:[{_SUB}]|{_PCT})*)   # host
+    (?::[0-9]*)?                                   # port
+    """,
+    re.VERBOSE,
+)
+_IP_FUTURE: Final = re.compile(rf"v[0-9A-Fa-f]+\.[{_SUB}:]+")
 
 
 def is_header_text(value: str) -> bool:
@@ -34,18 +72,59 @@ def is_header_text(value: str) -> bool:
     return value.isascii() and value.isprintable()
 
 
-def idempotency_key_fault(key: str) -> Literal["length", "characters"] | None:
-    """What breaks the Idempotency-Key rule (its length or its characters), or None."""
+def idempotency_key_fault(key: str) -> Literal["length", "characters", "whitespace"] | None:
+    """What breaks the Idempotency-Key rule (its length, its characters, or a space first or
+    last), or None."""
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         return "length"
     if not is_header_text(key):
         return "characters"
+    if key != key.strip(" "):
+        return "whitespace"
     return None
 
 
 def is_currency(value: str) -> bool:
     """True for a three-letter ISO currency code (ASCII letters only: ``"éur"`` is not one)."""
     return _CURRENCY.fullmatch(value) is not None
+
+
+def is_uri(value: str) -> bool:
+    """True for an absolute URI with a scheme, per RFC 3986 (``myapp://checkout/done`` too).
+
+    ``{CHECKOUT_SESSION_ID}`` may stand anywhere a URL may carry it (it is replaced by an id
+    before anyone follows the URL). Spaces, control and non-ASCII characters, a ``%`` that
+    starts no escape, and a missing scheme are not URIs.
+    """
+    match = _URI.fullmatch(value.replace(CHECKOUT_SESSION_ID_TEMPLATE, "CHECKOUT_SESSION_ID"))
+    if match is None:
+        return False
+    authority = match.group("authority")
+    if authority is None:
+        return True
+    host = _AUTHORITY.fullmatch(authority)
+    if host is None:
+        return False
+    literal = host.group("literal")
+    return literal is None or _IP_FUTURE.fullmatch(literal) is not None or _is_ipv6(literal)
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return "%" not in text  # a zone id is written %25 in a URI (RFC 6874), not supported here
+
+
+def uri_fault(value: str) -> Literal["syntax", "unsafe_scheme"] | None:
+    """Why ``value`` is no URL to send a customer to (not an RFC 3986 URI, or a script or
+    data scheme), or None."""
+    if not is_uri(value):
+        return "syntax"
+    if value.split(":", 1)[0].lower() in UNSAFE_REDIRECT_SCHEMES:
+        return "unsafe_scheme"
+    return None
 
 
 def fill_session_id(success_url: str, session_id: str) -> str:

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any, TypeAlias, TypeVar
-from urllib.parse import urlsplit
+from typing import Annotated, TypeAlias, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     Field,
     GetJsonSchemaHandler,
     StringConstraints,
-    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from ._rules import CURRENCY_CODE
+from ._rules import CURRENCY_CODE, uri_fault
 
 T = TypeVar("T")
 
 
 class _NullHidden:
-    """Drops ``null`` from a nullable field's JSON Schema: it may be omitted, never sent null."""
+    """Drops ``null`` from a nullable field's JSON Schema: the contract documents leaving a
+    field out, and reads a ``null`` as that (kit convention)."""
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
@@ -38,15 +36,8 @@ class _NullHidden:
         return json_schema
 
 
-def _no_json_null(value: Any, info: ValidationInfo) -> Any:
-    # In Python, None means "not sent"; on the wire the contract has no null for these fields.
-    if value is None and info.mode == "json":
-        raise PydanticCustomError("null_not_allowed", "must not be null: leave the field out")
-    return value
-
-
-Omittable: TypeAlias = Annotated[T | None, _NullHidden(), BeforeValidator(_no_json_null)]
-"""A field that may be left out but is never null on the wire (``None`` means "not sent")."""
+Omittable: TypeAlias = Annotated[T | None, _NullHidden()]
+"""A field that may be left out: ``None`` (JSON ``null`` on the wire) means "not sent"."""
 
 MaybeAbsent: TypeAlias = Annotated[T | None, _NullHidden()]
 """A response field the contract never makes null, read leniently: absent or null is None."""
@@ -79,24 +70,32 @@ ClientReferenceId = Annotated[str, StringConstraints(min_length=1, max_length=20
 StatementDescriptor = Annotated[str, StringConstraints(min_length=1, max_length=22)]
 
 
-def _absolute_url(value: str) -> str:
+def _uri(value: str) -> str:
     # Checked, not parsed into a URL object: the caller's string is sent unchanged, so
     # templates such as {CHECKOUT_SESSION_ID} survive.
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    fault = uri_fault(value)
+    if fault == "syntax":
         raise PydanticCustomError(
-            "url_absolute", "must be an absolute http(s) URL, such as https://example.com/done"
+            "uri",
+            "must be an absolute URI (RFC 3986), such as https://example.com/done or "
+            "myapp://checkout/done: a scheme, and no spaces or other characters to escape",
+        )
+    if fault == "unsafe_scheme":
+        raise PydanticCustomError(
+            "uri_scheme",
+            "must not be a javascript:, data: or vbscript: URI: the customer is sent there "
+            "(kit convention)",
         )
     return value
 
 
-AbsoluteUrl = Annotated[
+AbsoluteUri = Annotated[
     str,
     StringConstraints(max_length=MAX_STRING),
-    AfterValidator(_absolute_url),
+    AfterValidator(_uri),
     WithJsonSchema({"type": "string", "format": "uri", "maxLength": MAX_STRING}),
 ]
-"""An absolute http(s) URL, kept exactly as given."""
+"""An absolute URI (RFC 3986; ``{CHECKOUT_SESSION_ID}`` allowed), kept exactly as given."""
 
 
 @lru_cache(maxsize=4096)

@@ -72,7 +72,8 @@ def _require_json_object(body: bytes) -> None:
             code="body_missing",
         )
     try:
-        value = json.loads(body.decode("utf-8"))
+        # Integers kept as text: their size is the models' to judge, not int()'s digit limit.
+        value = json.loads(body.decode("utf-8"), parse_int=str)
     except UnicodeDecodeError:
         raise invalid("The request body is not UTF-8 encoded JSON.", code="json_invalid") from None
     except (ValueError, RecursionError) as exc:

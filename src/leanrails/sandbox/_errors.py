@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from .._params import api_path
+from .._params import api_path, error_code
 
 ErrorType = Literal[
     "invalid_request_error",
@@ -125,12 +125,6 @@ def injected(status: int, retry_after: int | None) -> SandboxError:
     )
 
 
-_CODES = {
-    "missing": "parameter_missing",
-    "extra_forbidden": "parameter_unknown",
-}
-
-
 def from_validation_error(exc: ValidationError) -> SandboxError:
     """The 400 for a request body that breaks a rule of the request models.
 
@@ -142,7 +136,7 @@ def from_validation_error(exc: ValidationError) -> SandboxError:
     msg = first["msg"].rstrip(".")
     loc = first["loc"]
     param = api_path(loc) or None
-    code = _CODES.get(first["type"], "parameter_invalid")
+    code = error_code(first["type"])
     if first["type"] == "json_invalid":
         return invalid(f"The body is not valid JSON: {msg}.", code="json_invalid")
     if first["type"] == "missing":

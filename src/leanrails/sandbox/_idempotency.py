@@ -33,7 +33,9 @@ from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
 
 IDEMPOTENCY_RETENTION_SECONDS: Final = 24 * 60 * 60
 _PURGE_EVERY_SECONDS: Final = 60 * 60
-_RULE: Final = f"1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
+_RULE: Final = (
+    f"1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, no space first or last"
+)
 
 
 @dataclass(slots=True)
@@ -173,7 +175,9 @@ class Idempotency:
 
 
 def _idempotency_key(request: SandboxRequest) -> str:
-    key = request.header("idempotency-key")
+    # As sent: an in-process caller's surrounding spaces are refused, as the client refuses
+    # them (an HTTP server trims them before the sandbox sees the header).
+    key = request.raw_header("idempotency-key")
     if key is None:
         raise invalid(
             f"Missing required header: Idempotency-Key. Every POST needs one ({_RULE}, "
@@ -188,6 +192,8 @@ def _idempotency_key(request: SandboxRequest) -> str:
         problem = "it must not be empty"
     elif fault == "length":
         problem = f"it is {len(key)} characters long; the maximum is {MAX_IDEMPOTENCY_KEY_LENGTH}"
+    elif fault == "whitespace":
+        problem = "it must not start or end with a space"
     else:
         problem = "it must hold printable ASCII characters only"
     raise invalid(f"Invalid Idempotency-Key: {problem} ({_RULE}).", param="Idempotency-Key")

@@ -2,9 +2,10 @@
 
 Sandbox conventions: the sandbox models no discounts, shipping or tax: ``total_details``
 is all zeros and ``amount_total`` equals ``amount_subtotal``. ``currency`` overrides the
-line items' currency as a label only: no conversion is made. All line items share one
-currency unless ``currency`` is set, and a recurring catalogue price is refused (payment
-mode takes one-time prices only).
+line items' currency as a label only: no conversion is made, so every line item must be in
+it. Without ``currency``, all line items share the first one's (kit convention: the models
+check inline prices, this module the catalogue's). A recurring catalogue price is refused
+(payment mode takes one-time prices only).
 """
 
 from __future__ import annotations
@@ -44,11 +45,17 @@ def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> P
             currency, unit_amount, product = data.currency, data.unit_amount, data.product
             currency_param = f"line_items[{index}].price_data.currency"
         currency = currency.lower()
-        if params.currency is None and lines and currency != lines[0]["currency"]:
+        expected = (
+            params.currency.lower() if params.currency else lines[0]["currency"] if lines else None
+        )
+        if expected is not None and currency != expected:
+            # Inline prices are the models' to check (the client checks them too); a
+            # catalogue price's currency only the sandbox knows.
+            where = "currency" if params.currency else "line_items[0]"
             raise invalid(
-                f"Invalid {currency_param}: line_items[{index}] is in {currency} but "
-                f"line_items[0] is in {lines[0]['currency']}. All line items must share "
-                "one currency, unless currency is set.",
+                f"Invalid {currency_param}: line_items[{index}] is in {currency} but {where} "
+                f"is in {expected}. All line items share one currency, the session's "
+                "currency when it is set (kit convention).",
                 param=currency_param,
             )
         lines.append(

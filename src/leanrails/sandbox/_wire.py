@@ -8,10 +8,10 @@ from typing import Any, TypeAlias
 
 from pydantic_core import to_json
 
+from .._rules import MAX_BODY_BYTES
 from ._faults import Hold
 
-MAX_BODY_BYTES = 1024 * 1024
-"""Bodies larger than this (1 MiB) are refused with a 400."""
+__all__ = ["MAX_BODY_BYTES", "SandboxRequest", "SandboxResponse", "Step", "dump_json", "response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,11 @@ class SandboxRequest:
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
         return self._lower.get(name.lower())
+
+    def raw_header(self, name: str) -> str | None:
+        """The first header ``name`` as the transport handed it, whitespace and all."""
+        lname = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lname), None)
 
 
 @dataclass(frozen=True, slots=True)
