@@ -198,6 +198,9 @@ def test_cross_field_rules_are_stated_in_the_contract() -> None:
         "success_url_required_for_hosted",
         "expires_at_window",
         "no_recurring_in_payment_mode",
+        "one_currency",
+        "no_script_success_url",
+        "no_script_cancel_url",
     }
 
 

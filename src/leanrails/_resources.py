@@ -82,12 +82,16 @@ class _NoOtherParams(TypedDict, total=False):
 
 
 def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, Any]) -> bytes:
-    # None means "not sent", as in the models; an unknown keyword reaches the model, which
-    # refuses it as it would in the body (send it with extra_body instead).
-    given = {name: value for name, value in fields.items() if value is not None}
+    # None means "not sent", as in the models; an unknown keyword reaches the model (even as
+    # None), which refuses it as the API would (send it with extra_body instead).
+    known = CheckoutSessionCreateParams.model_fields
+    given = {k: v for k, v in fields.items() if v is not None or k not in known}
     if params is None:
         line_items = given.get("line_items")
-        if line_items is not None and not isinstance(line_items, list):
+        # Any iterable of items (a tuple, a generator); anything else is the model's to refuse.
+        if isinstance(line_items, Iterable) and not isinstance(
+            line_items, (list, str, bytes, Mapping)
+        ):
             given["line_items"] = list(line_items)
         try:
             params = CheckoutSessionCreateParams(**given)
@@ -146,7 +150,8 @@ class CheckoutSessionCalls(Generic[_R]):
 
         Give the body's parameters as keywords (or ``**body``, a dict), or one
         ``CheckoutSessionCreateParams``; either way they are validated before anything is
-        sent (pydantic ``ValidationError``). ``None`` means "not sent". Nested values are
+        sent (``leanrails.ValidationError``, a pydantic ``ValidationError`` whose ``param``
+        and ``code`` are what the API would answer). ``None`` means "not sent". Nested values are
         dicts, typed as ``LineItemParam``, ``PriceDataParam``, ``RecurringParam`` and
         ``PaymentIntentDataParam``.
 
@@ -155,8 +160,11 @@ class CheckoutSessionCalls(Generic[_R]):
             line_items: Line items the customer is purchasing. Each must have either price
                 or price_data. Kit convention (Stripe's limit): at most 100.
             success_url: The URL to redirect to after a successful payment. Required for
-                hosted mode.
-            cancel_url: The URL to redirect to when the customer cancels.
+                hosted mode. Any absolute URI (RFC 3986), such as an app's deep link;
+                {CHECKOUT_SESSION_ID} (or %7BCHECKOUT_SESSION_ID%7D) is replaced by the
+                session's id. Kit convention: not a javascript:, data: or vbscript: URI.
+            cancel_url: The URL to redirect to when the customer cancels. Any absolute URI
+                (RFC 3986). Kit convention: not a javascript:, data: or vbscript: URI.
             customer: ID of an existing customer.
             customer_email: Pre-fill the customer's email on the checkout page.
             customer_creation: Whether to always create a customer, or only if required.
@@ -164,7 +172,8 @@ class CheckoutSessionCalls(Generic[_R]):
             billing_address_collection: Whether to collect billing address.
             client_reference_id: A unique string to reference the session in your system.
             payment_intent_data: Data to pass to the underlying PaymentIntent.
-            currency: Override the currency. Defaults to the currency of the line items.
+            currency: Override the currency. Defaults to the currency of the line items. Kit
+                convention: every line item must be in this currency (nothing is converted).
             expires_at: Unix timestamp for when the session expires. Must be between 30
                 minutes and 24 hours from now.
             metadata: Set of key-value pairs for storing additional information. Kit
@@ -172,7 +181,8 @@ class CheckoutSessionCalls(Generic[_R]):
                 string values of at most 500 characters.
             idempotency_key: Sent as ``Idempotency-Key``; without it one UUID4 is
                 generated, and every retry reuses it, so retries never create a second
-                session.
+                session. Checked as the API checks it (1 to 255 printable ASCII
+                characters, no space first or last) before anything is sent.
             api_version: Sent as ``X-API-Version``, overriding the client's for this call.
             timeout: Overrides the client's timeout for this call.
             max_retries: Overrides the client's number of retries for this call.
