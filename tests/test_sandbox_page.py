@@ -283,12 +283,15 @@ def test_unknown_and_embedded_sessions_have_no_page(api: Any, open_page: Any) ->
     assert page.client.get(f"/pay/{embedded['id']}").status_code == 404
 
 
-def test_a_success_url_is_percent_encoded_into_the_location_header(open_page: Any) -> None:
-    page = open_page(success_url="https://shop.example.com/merci café?id={CHECKOUT_SESSION_ID}")
+def test_an_app_deep_link_is_where_the_page_redirects_and_what_its_form_may_reach(
+    open_page: Any,
+) -> None:
+    page = open_page(success_url="myapp://checkout/done?id={CHECKOUT_SESSION_ID}")
 
-    location = page.submit(FORM).headers["location"]
+    answer = page.submit(FORM)
 
-    assert location == f"https://shop.example.com/merci%20caf%C3%A9?id={page.session['id']}"
+    assert answer.headers["location"] == f"myapp://checkout/done?id={page.session['id']}"
+    assert "form-action 'self' myapp:;" in answer.headers["content-security-policy"]
 
 
 def test_a_percent_encoded_template_is_filled_in_the_redirect_and_the_receipt(

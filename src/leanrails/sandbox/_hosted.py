@@ -57,6 +57,7 @@ COOKIE: Final = "leanrails_checkout"
 """The cookie holding the browser's half of the CSRF pair."""
 _COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ORIGIN_SAFE: Final = re.compile(r"[A-Za-z0-9.:\[\]-]+")
+_SCHEME: Final = re.compile(r"[a-z][a-z0-9+.-]*")
 _ADDRESS: Final = ("city", "country", "line1", "line2", "postal_code", "state")
 _MISSING: Final = {
     "email": "Enter your email address.",
@@ -272,6 +273,9 @@ def _policy(success_url: str | None) -> str:
         host = parts.netloc.rpartition("@")[2]
         if parts.scheme in ("http", "https") and _ORIGIN_SAFE.fullmatch(host):
             targets += f" {parts.scheme}://{host}"
+        elif parts.scheme and _SCHEME.fullmatch(parts.scheme):
+            # An app's deep link (the create refused javascript:, data: and vbscript:).
+            targets += f" {parts.scheme}:"
     return (
         f"default-src 'none'; style-src {STYLE_HASH}; form-action {targets}; "
         "frame-ancestors 'none'; base-uri 'none'"
