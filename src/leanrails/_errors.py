@@ -21,10 +21,11 @@ The hierarchy::
 ``status_code``. Every ``APIError`` pickles with its fields (``__cause__`` and the traceback
 stay behind, as for any exception), so it can cross a process pool.
 
-Mistakes caught before anything is sent are ``ValueError``s instead: pydantic's
-``ValidationError`` for the request body, a plain ``ValueError`` for an idempotency key or a
-session id, and ``TypeError`` for a wrong call shape. They are the caller's to fix, not the
-API's to report.
+Mistakes caught before anything is sent are ``ValueError``s instead:
+``leanrails.ValidationError`` (pydantic's, with the ``param`` and ``code`` the API would
+answer) for the request body, an Idempotency-Key or a body over 1 MiB, a plain
+``ValueError`` for a session id, and ``TypeError`` for a wrong call shape. They are the
+caller's to fix, not the API's to report.
 
 Exception text never contains the API key: every message built from a response is passed
 through the client's redaction, in case a proxy echoes the Authorization header back.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import anyio
@@ -50,3 +51,31 @@ def test_a_bad_idempotency_key_is_refused_before_sending_over_http_too(key: str)
     assert (caught.value.code, caught.value.param) == ("parameter_invalid", "Idempotency-Key")
     assert "Idempotency-Key" in str(caught.value)
     assert retries == []
+
+
+def test_a_body_over_1_mib_is_refused_before_sending_extra_body_included() -> None:
+    with (
+        leanrails.LeanRails.sandbox() as client,
+        pytest.raises(leanrails.ValidationError) as caught,
+    ):
+        client.checkout_sessions.create(
+            mode="payment",
+            line_items=[{"price": "price_test_tshirt", "quantity": 1}],
+            success_url="https://example.com/done",
+            extra_body={"note": "x" * 1024 * 1024},
+        )
+
+    assert (caught.value.code, caught.value.param) == ("body_too_large", None)
+
+
+def test_the_client_error_pickles_with_its_param_and_code() -> None:
+    with (
+        leanrails.LeanRails.sandbox() as client,
+        pytest.raises(leanrails.ValidationError) as caught,
+    ):
+        client.checkout_sessions.create(mode="payment", line_items=[{"quantity": 1}])
+
+    again = pickle.loads(pickle.dumps(caught.value))
+
+    assert type(again) is leanrails.ValidationError
+    assert (again.param, again.code) == ("line_items[0]", "parameter_invalid")

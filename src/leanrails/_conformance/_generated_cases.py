@@ -83,7 +83,7 @@ def _fit_rules(body: dict[str, Any]) -> dict[str, Any]:
     """Make a schema-valid body keep the cross-field rules too."""
     if body.get("ui_mode", "hosted") == "hosted" and "success_url" not in body:
         body["success_url"] = SUCCESS_URL
-    currency = body["line_items"][0]["price_data"]["currency"]
+    currency = body.get("currency", body["line_items"][0]["price_data"]["currency"])
     for item in body["line_items"]:
         item["price_data"]["currency"] = currency
     return body
