@@ -45,13 +45,13 @@ def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> P
             currency, unit_amount, product = data.currency, data.unit_amount, data.product
             currency_param = f"line_items[{index}].price_data.currency"
         currency = currency.lower()
-        expected = (
-            params.currency.lower() if params.currency else lines[0]["currency"] if lines else None
-        )
-        if expected is not None and currency != expected:
+        if params.currency is not None:
+            expected, where = params.currency.lower(), "currency"
+        else:
+            expected, where = (lines[0]["currency"] if lines else currency), "line_items[0]"
+        if currency != expected:
             # Inline prices are the models' to check (the client checks them too); a
             # catalogue price's currency only the sandbox knows.
-            where = "currency" if params.currency else "line_items[0]"
             raise invalid(
                 f"Invalid {currency_param}: line_items[{index}] is in {currency} but {where} "
                 f"is in {expected}. All line items share one currency, the session's "
