@@ -123,11 +123,13 @@ def test_fields_carry_required_nullable_default_constraints_and_source() -> None
 
     key = fields[("header", "Idempotency-Key")]
     assert key.required
-    assert key.constraints == "1 to 255 characters."
+    assert key.constraints == "1 to 255 characters; matching `^[!-~]([ -~]*[!-~])?$`."
     currency = fields[("request", "line_items[].price_data.currency")]
     assert currency.required
     assert currency.constraints == (
-        "Exactly 3 characters (kit convention); matching `^[A-Za-z]{3}$` (kit convention)."
+        "Exactly 3 characters (kit convention); matching `^[A-Za-z]{3}$` (kit convention); the "
+        "session's currency: the currency parameter's when it is set (in any case), else the "
+        "first line item's (kit convention: a total adds one currency's amounts)."
     )
     reference_id = fields[("request", "client_reference_id")]
     assert reference_id.constraints == "Not empty (kit convention); at most 200 characters."
