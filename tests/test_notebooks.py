@@ -446,6 +446,16 @@ def test_committed_notebook_shows_no_key_but_the_sandbox_test_key(path: Path) ->
     assert key_shaped_strings(path.read_text(encoding="utf-8"), allowed_secrets()) == []
 
 
+_MACHINE_FOLDER = re.compile(r"(?<![\w.:/<])/(?:work|home|root|tmp|Users|opt|usr|var)/[\w.-]+")
+
+
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
+def test_committed_notebook_names_no_folder_of_the_machine_that_ran_it(path: Path) -> None:
+    # Tracebacks name the kit's and installed packages' files from leanrails/ and
+    # site-packages/ (leanrails._jupyter), so the guide shows no developer's checkout.
+    assert _MACHINE_FOLDER.findall(path.read_text(encoding="utf-8")) == []
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -9,6 +9,9 @@ request model, an ``APIStatusError``) that shows instead:
 - the error's rich display from ``_display``: (API path, message, input) for a validation
   error; status, type, code, param, message and request id for an API error;
 - the full traceback under a collapsed "Traceback" (HTML), and through ``%tb`` as usual;
+  in the HTML, files of the kit and of installed packages are named from ``leanrails/``
+  and ``site-packages/``, so a saved notebook (and the guide built from it) names no
+  machine's folders;
 - one error line, so the cell still fails (nbval, "Run All" and ``raises-exception`` see
   an error, with the real exception name and text).
 
@@ -19,8 +22,11 @@ exceptions, and another library's custom handler, are left alone.
 from __future__ import annotations
 
 import html
+import os
 import re
 import sys
+import sysconfig
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +41,19 @@ __all__ = ["display_bundle", "error_bundle", "register"]
 
 HANDLED = (ValidationError, APIStatusError)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_SHORT_PREFIXES = (
+    (str(Path(__file__).resolve().parent) + os.sep, "leanrails/"),
+    *(
+        (path + os.sep, "site-packages/")
+        for path in sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+    ),
+)
+
+
+def _short_paths(text: str) -> str:
+    for prefix, short in _SHORT_PREFIXES:
+        text = text.replace(prefix, short)
+    return text
 
 
 def _request_models() -> set[str]:
@@ -99,7 +118,7 @@ def error_bundle(error: BaseException, traceback_text: str) -> dict[str, str]:
     details = (
         '<details class="leanrails-traceback"><summary>Traceback '
         f"({lines} lines; also <code>%tb</code>)</summary>"
-        f'<pre style="font-size: 85%">{html.escape(traceback_text)}</pre></details>'
+        f'<pre style="font-size: 85%">{html.escape(_short_paths(traceback_text))}</pre></details>'
     )
     return {
         "text/html": f'<div class="leanrails-uncaught">{bundle["text/html"]}{details}</div>',
