@@ -446,7 +446,7 @@ def test_committed_notebook_shows_no_key_but_the_sandbox_test_key(path: Path) ->
     assert key_shaped_strings(path.read_text(encoding="utf-8"), allowed_secrets()) == []
 
 
-_MACHINE_FOLDER = re.compile(r"(?<![\w.:/<])/(?:work|home|root|tmp|Users|opt|usr|var)/[\w.-]+")
+_MACHINE_FOLDER = re.compile(r"(?<![.:/<])/(?:work|home|root|tmp|Users|opt|usr|var)/[\w.-]+")
 
 
 @pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)

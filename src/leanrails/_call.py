@@ -15,7 +15,7 @@ from typing import TypedDict
 import httpx2
 from pydantic_core import to_json
 
-from ._params import check_body_size
+from ._params import ValidationError, check_body_size
 
 TimeoutTypes = float | httpx2.Timeout | None
 Headers = Mapping[str, str]
@@ -82,9 +82,13 @@ class Call:
 def check_api_version(version: str | None) -> None:
     # Checked here, not by httpx2 at send time, so the error names the argument.
     if version is not None and not (version and version.isascii() and version.isprintable()):
-        raise ValueError(
-            f"api_version must be printable ASCII, such as '2026-11-01', got {version!r}; "
-            "it is sent as the X-API-Version header"
+        raise ValidationError.one(
+            "X-API-Version",
+            "X-API-Version",
+            "api_version",
+            "api_version must be printable ASCII, such as '2026-11-01'; it is sent as the "
+            "X-API-Version header",
+            version,
         )
 
 

@@ -3,11 +3,12 @@
 A ``create`` that fails in a notebook raises from deep inside the client and pydantic; the
 standard traceback is some sixty lines, and what the learner needs (which parameter, why,
 what the server said) is at its very end. When IPython runs, ``import leanrails``
-installs a handler (:func:`register`) for the kit's own errors (a ``ValidationError`` of a
-request model, an ``APIStatusError``) that shows instead:
+installs a handler (:func:`register`) for the kit's own errors (every ``LeanRailsError``,
+``leanrails.ValidationError``, a ``ValidationError`` of a request model) that shows instead:
 
 - the error's rich display from ``_display``: (API path, message, input) for a validation
-  error; status, type, code, param, message and request id for an API error;
+  error; status, type, code, param, message and request id for an API error; the name and
+  text of any other;
 - the full traceback under a collapsed "Traceback" (HTML), and through ``%tb`` as usual;
   in the HTML, files of the kit and of installed packages are named from ``leanrails/``
   and ``site-packages/``, so a saved notebook (and the guide built from it) names no
@@ -33,13 +34,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._display import session_html, validation_error_html
-from ._errors import APIStatusError
+from ._errors import LeanRailsError
 from ._params import RequestModel
+from ._params import ValidationError as KitValidationError
 from ._session import CheckoutSession
 
 __all__ = ["display_bundle", "error_bundle", "register"]
 
-HANDLED = (ValidationError, APIStatusError)
+HANDLED = (ValidationError, LeanRailsError)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SHORT_PREFIXES = (
     (str(Path(__file__).resolve().parent) + os.sep, "leanrails/"),
@@ -67,10 +69,10 @@ def _request_models() -> set[str]:
 
 
 def is_kit_error(error: BaseException) -> bool:
-    """An ``APIStatusError``, or a ``ValidationError`` of one of the kit's request models."""
-    if isinstance(error, ValidationError):
-        return error.title in _request_models()
-    return isinstance(error, APIStatusError)
+    """One of the kit's errors, or a ``ValidationError`` of one of its request models."""
+    if isinstance(error, (LeanRailsError, KitValidationError)):
+        return True
+    return isinstance(error, ValidationError) and error.title in _request_models()
 
 
 def summary(error: BaseException) -> str:
