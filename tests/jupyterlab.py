@@ -9,9 +9,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 from sandbox_support import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90.0
@@ -57,3 +61,15 @@ def _wait_until_served(url: str, process: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT:.0f} s")
+
+
+def accept_dialogs(page: Page) -> list[str]:
+    """Accept any dialog JupyterLab opened (a loaded machine's slow kernel start can raise
+    "Select Kernel"), returning the titles, so a click meant for the notebook lands there."""
+    titles = []
+    dialogs = page.locator(".jp-Dialog")
+    while dialogs.count():
+        titles.append(dialogs.first.locator(".jp-Dialog-header").inner_text())
+        dialogs.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+        dialogs.first.wait_for(state="detached", timeout=10_000)
+    return titles

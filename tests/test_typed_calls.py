@@ -26,7 +26,7 @@ import nbformat
 import pytest
 import yaml
 from browser import launch
-from jupyterlab import ROOT, running_lab
+from jupyterlab import ROOT, accept_dialogs, running_lab
 from playwright.sync_api import expect, sync_playwright
 from pydantic import BaseModel, ValidationError
 from typecheck import TYPING, Diagnostic, marked_lines, mypy, pyright
@@ -403,6 +403,7 @@ def test_tab_inside_create_completes_line_items_in_jupyterlab(scratch_notebook: 
             expect(idle).to_have_count(1, timeout=60_000)
             ran = cells.nth(0).locator(".jp-InputPrompt")
             for _attempt in range(RUN_ATTEMPTS):
+                accept_dialogs(page)
                 cells.nth(0).locator(".cm-content").click()
                 page.keyboard.press("Shift+Enter")
                 try:
@@ -411,6 +412,7 @@ def test_tab_inside_create_completes_line_items_in_jupyterlab(scratch_notebook: 
                 except AssertionError:
                     continue  # the keys reached JupyterLab before its kernel connection
             expect(ran).to_have_text(EXECUTED)
+            accept_dialogs(page)
             editor = cells.nth(1).locator(".cm-content")
             editor.click()
             page.keyboard.press("End")
