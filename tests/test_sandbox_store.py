@@ -11,7 +11,8 @@ import pytest
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._record import Session, SessionRecord
-from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, SQLiteStore, Store
+from leanrails.sandbox._sqlite_store import SQLiteStore
+from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, Store
 
 
 def record(key: str = "k", created: int = 100, **changes: Any) -> IdempotencyRecord:

@@ -33,7 +33,8 @@ from ._helper_bodies import CompleteParams
 from ._idempotency import Idempotency
 from ._routes import Router
 from ._sessions import Sessions
-from ._store import MemoryStore, SQLiteStore, Store
+from ._sqlite_store import SQLiteStore
+from ._store import MemoryStore, Store
 from ._wire import SandboxRequest, SandboxResponse, Step
 
 __all__ = ["IN_PROCESS_BASE_URL", "Sandbox"]
