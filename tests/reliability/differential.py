@@ -348,6 +348,20 @@ def _expiring_now(body: Any) -> dict[str, Any]:
 OUT_OF_WINDOW_BODIES = VALID_BODIES.map(_expiring_now)
 """Valid bodies but for the one rule JSON Schema cannot express: the expires_at window."""
 
+BODIES = st.one_of(VALID_BODIES, VALID_BODIES, SCHEMA_BODIES, OUT_OF_WINDOW_BODIES)
+"""What both differentials draw: valid bodies twice as often as each other kind."""
+
+SHORT_RUN = settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    # No shrinking: every step would regenerate through hypothesis-jsonschema, which is
+    # slow; the failure message carries the whole body instead.
+    phases=[Phase.explicit, Phase.generate],
+)
+"""One short, reproducible hypothesis run (seeded by the caller)."""
+
 
 def differential(examples: int, mutations: int, budget: float | None = None) -> Counter[str]:
     """``examples`` generated bodies, each judged with ``mutations`` mutations of it.
@@ -360,19 +374,10 @@ def differential(examples: int, mutations: int, budget: float | None = None) -> 
     counts: Counter[str] = Counter()
     deadline = None if budget is None else time.monotonic() + budget
 
-    @settings(
-        max_examples=10,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        database=None,
-        # No shrinking: every step would regenerate through hypothesis-jsonschema, which is
-        # slow; the failure message carries the whole body instead.
-        phases=[Phase.explicit, Phase.generate],
-    )
+    @SHORT_RUN
     @given(data=st.data())
     def one_body(data: st.DataObject) -> None:
-        sources = st.one_of(VALID_BODIES, VALID_BODIES, SCHEMA_BODIES, OUT_OF_WINDOW_BODIES)
-        body = data.draw(sources, label="body")
+        body = data.draw(BODIES, label="body")
         counts["bodies"] += 1
         judge(body, counts)
         for index in range(mutations):

@@ -235,19 +235,12 @@ def targeted_cases(now: int) -> Iterator[tuple[str, Case]]:
 
     yield "valid", Case(BASE)
     # JSON null: not sent for an optional parameter, missing for a required one.
-    for name in (
-        "cancel_url",
-        "customer",
-        "customer_email",
-        "customer_creation",
-        "ui_mode",
-        "billing_address_collection",
-        "client_reference_id",
-        "payment_intent_data",
-        "currency",
-        "expires_at",
-        "metadata",
-    ):
+    optional = [
+        name
+        for name, field in leanrails.CheckoutSessionCreateParams.model_fields.items()
+        if not field.is_required() and name != "success_url"
+    ]
+    for name in optional:
         yield "null", Case(_with(**{name: None}))
     yield "null", Case(_with(success_url=None))
     yield "null", Case(_with(success_url=None, ui_mode="embedded"))
@@ -344,29 +337,17 @@ def targeted_cases(now: int) -> Iterator[tuple[str, Case]]:
 def generated_bodies(examples: int, mutations: int) -> list[dict[str, Any]]:
     """``examples`` bodies drawn from the contract (as the models-vs-contract differential
     draws them), each followed by ``mutations`` mutations of it; the same every run."""
-    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from hypothesis import given, seed
     from hypothesis import strategies as st
 
-    from reliability.differential import (
-        OUT_OF_WINDOW_BODIES,
-        SCHEMA_BODIES,
-        VALID_BODIES,
-        mutations_of,
-    )
+    from reliability.differential import BODIES, SHORT_RUN, mutations_of
 
     bodies: list[dict[str, Any]] = []
 
-    @settings(
-        max_examples=10,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-    )
+    @SHORT_RUN
     @given(data=st.data())
     def draw(data: st.DataObject) -> None:
-        sources = st.one_of(VALID_BODIES, VALID_BODIES, SCHEMA_BODIES, OUT_OF_WINDOW_BODIES)
-        body = data.draw(sources, label="body")
+        body = data.draw(BODIES, label="body")
         bodies.append(body)
         bodies.extend(data.draw(mutations_of(body)) for _ in range(mutations))
 
