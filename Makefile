@@ -56,7 +56,7 @@ test: lint typecheck pytest test-py311
 # The browser tests need a Chromium: one already on the machine, else Debian's chromium (as
 # root with apt), else Playwright's own download; otherwise one line says what to run.
 browser: $(STAMP)
-	@$(BIN)/python tests/browser.py ensure
+	@PYTHONPATH=tests $(BIN)/python -m _support.browser ensure
 
 # The package supports Python 3.11+, the docs toolchain needs 3.12+: the package's own tests
 # also run on the oldest supported Python, in a venv of runtime and test dependencies only.
@@ -154,8 +154,8 @@ soak: $(STAMP)
 # The request builder (leanrails.explore()) in a real JupyterLab, and the hosted checkout page
 # served by the sandbox, as the site shows them (docs/images/).
 screenshots: setup browser
-	$(BIN)/python tests/explore_lab.py docs/images explore-validation
-	$(BIN)/python tests/page_screenshots.py docs/images
+	PYTHONPATH=tests $(BIN)/python -m _support.explore_lab docs/images explore-validation
+	PYTHONPATH=tests $(BIN)/python -m _support.page_screenshots docs/images
 
 clean:
 	rm -rf $(VENV) .venv-py311 site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

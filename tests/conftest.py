@@ -15,9 +15,10 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 import uvicorn
-from sandbox_support import Api, FakeClock, LiveServer, _Switch, free_port
 
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+
+from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
 
 
 @pytest.fixture

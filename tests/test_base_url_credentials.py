@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import pytest
-from sandbox_support import free_port
 
 from leanrails import APIConnectionError, LeanRails, to_curl
+
+from _support.sandbox import free_port
 
 PASSWORD = "gateway-password-123"
 BODY: dict[str, Any] = {

@@ -18,16 +18,6 @@ from typing import Any
 
 import httpx2
 import pytest
-from client_support import (
-    BODY,
-    CLIENT_KINDS,
-    KEY,
-    SECRETS,
-    SESSION,
-    TOKEN,
-    Api,
-    scripted_api,
-)
 from pydantic import ValidationError
 
 import leanrails
@@ -53,6 +43,17 @@ from leanrails import (
     to_curl,
 )
 from leanrails.sandbox import Sandbox
+
+from _support.client import (
+    BODY,
+    CLIENT_KINDS,
+    KEY,
+    SECRETS,
+    SESSION,
+    TOKEN,
+    Api,
+    scripted_api,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,7 @@
 
 The server under check is the real sandbox over HTTP: ``leanrails sandbox`` as a user runs
 it for the clean run, and for the drifts the same ASGI app wrapped in one piece of
-middleware each (``conformance_support``), served by uvicorn on 127.0.0.1.
+middleware each (``_support.conformance``), served by uvicorn on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conformance_support import (
+from test_sandbox_cli import serving
+
+from leanrails._cli import main
+from leanrails.sandbox import Sandbox, create_app
+
+from _support.conformance import (
     AcceptsRecurring,
     ChangedErrorCode,
     Drift,
@@ -24,11 +29,7 @@ from conformance_support import (
     TighterLimit,
     UnknownStatus,
 )
-from sandbox_support import LiveServer, free_port
-from test_sandbox_cli import serving
-
-from leanrails._cli import main
-from leanrails.sandbox import Sandbox, create_app
+from _support.sandbox import LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -16,10 +16,11 @@ import jsonschema
 import pytest
 import yaml
 from pydantic import ValidationError
-from sandbox_support import Api, LiveServer
 
 from leanrails import CheckoutSession, CheckoutSessionCreateParams
 from leanrails.sandbox import TEST_API_KEY, Sandbox
+
+from _support.sandbox import Api, LiveServer
 
 CONTRACT: dict[str, Any] = yaml.safe_load(
     files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")

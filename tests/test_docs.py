@@ -1,7 +1,7 @@
 """The site: ``mkdocs build --strict`` succeeds, and the built pages are what they claim.
 
 The site is built once for this module, into a temporary directory. The browser check
-drives the Chromium that ``tests/browser.py`` finds, through Playwright, against the built
+drives the Chromium that ``tests/_support/browser.py`` finds, through Playwright, against the built
 site served on 127.0.0.1; every request that would leave 127.0.0.1 is sent to a closed local
 port instead, so nothing reaches the network.
 """
@@ -22,9 +22,10 @@ from typing import Any
 
 import leanrails_docs.guide as fr
 import pytest
-from browser import launch
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
+
+from _support.browser import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 600

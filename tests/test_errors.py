@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx2
 import pytest
-from worker_support import create_or_retrieve
 
 import leanrails
 from leanrails import (
@@ -29,6 +28,8 @@ from leanrails import (
     RateLimitError,
 )
 from leanrails._errors import decode_body, make_status_error
+
+from _support.worker import create_or_retrieve
 
 URL = "https://api.leanrails.com/v1/checkout_sessions"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from browser import launch
-from explore_lab import notebook_url, open_builder, scratch_notebook
-from jupyterlab import running_lab
 from playwright.sync_api import expect, sync_playwright
+
+from _support.browser import launch
+from _support.explore_lab import notebook_url, open_builder, scratch_notebook
+from _support.lab import running_lab
 
 
 @pytest.mark.browser

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from client_support import BODY, CLIENT_KINDS, SESSION, scripted_api
-from client_support import Api as ScriptedApi
-from sandbox_support import BASIC, Api, FakeClock, assert_error, body, price_data
 
 from leanrails import IdempotencyError, LeanRails
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+
+from _support.client import BODY, CLIENT_KINDS, SESSION, scripted_api
+from _support.client import Api as ScriptedApi
+from _support.sandbox import BASIC, Api, FakeClock, assert_error, body, price_data
 
 
 @pytest.fixture

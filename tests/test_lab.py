@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from browser import launch
-from jupyterlab import running_lab
 from playwright.sync_api import expect, sync_playwright
+
+from _support.browser import launch
+from _support.lab import running_lab
 
 # Long enough for JupyterLab to have asked its first-run questions, had it been going to.
 SETTLE_MS = 4000

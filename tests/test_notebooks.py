@@ -7,7 +7,7 @@
   error-body field of ``openapi.yaml`` has a notebook section, named by the anchor scheme of
   ``leanrails_docs.guide`` (docs/_tools), with a code cell that uses it.
 - Example cells: each runs on its own, in a fresh interpreter, after only its notebook's
-  setup cell (``notebook_cells``), as a reader pasting it into their own code would run it.
+  setup cell (``_support.notebook_cells``), as a reader pasting it into their own code would run it.
 - Secrets: no notebook contains anything shaped like an API key but the sandbox's
   documented test key. (The built site gets the same check in ``test_docs.py``.)
 
@@ -32,9 +32,10 @@ from typing import Any
 import leanrails_docs.guide as fr
 import markdown
 import nbformat
-import notebook_cells
 import pytest
 from nbval.plugin import get_sanitize_patterns
+
+from _support import notebook_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = Path(os.environ.get("LEANRAILS_NOTEBOOKS_DIR", ROOT / "notebooks"))

@@ -28,9 +28,10 @@ from urllib.parse import unquote, urlsplit
 import leanrails_docs.guide as fr
 import markdown
 import pytest
-from browser import launch
-from jupyterlab import running_lab
 from test_notebooks import committed_notebooks
+
+from _support.browser import launch
+from _support.lab import running_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"

@@ -23,10 +23,11 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from sandbox_support import LiveServer
 from test_notebooks import committed_notebooks
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
+
+from _support.sandbox import LiveServer
 
 CELL_TIMEOUT = 60
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sandbox_support import Api
 
 from leanrails import CheckoutSessionCreateParams, LineItem, PriceData
+
+from _support.sandbox import Api
 
 NOW = 1_800_000_000
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_support import BASIC, Api, assert_error
 
 from leanrails.sandbox import TEST_API_KEY
+
+from _support.sandbox import BASIC, Api, assert_error
 
 OTHER = ("sk_test_other_ci_job", "")
 FAULTS = "/v1/test_helpers/faults"

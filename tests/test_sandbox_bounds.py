@@ -18,7 +18,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from bounds_support import (
+
+from leanrails.sandbox import TEST_API_KEY
+from leanrails.sandbox._log_limit import RateLimitedLog
+
+from _support.bounds import (
     PARTIAL_BODY,
     PARTIAL_HEAD,
     answer_and_close,
@@ -28,11 +32,8 @@ from bounds_support import (
     sandbox,
     timed_create,
 )
-from reliability.results import Tally, tally_for
-from sandbox_support import BASIC, basic
-
-from leanrails.sandbox import TEST_API_KEY
-from leanrails.sandbox._log_limit import RateLimitedLog
+from _support.reliability.results import Tally, tally_for
+from _support.sandbox import BASIC, basic
 
 MEGABYTE = 1024 * 1024
 

@@ -16,10 +16,11 @@ from typing import Any
 
 import httpx2
 import pytest
-from sandbox_support import BASIC, command, free_port, wait_until_listening
 
 from leanrails._cli import main
 from leanrails.sandbox import TEST_API_KEY
+
+from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sandbox_support import BASIC, FakeClock, LiveServer
 
 from leanrails import (
     AsyncLeanRails,
@@ -22,6 +21,8 @@ from leanrails import (
 )
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.testing import RetryRecord, record_retries
+
+from _support.sandbox import BASIC, FakeClock, LiveServer
 
 
 @dataclass

@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 import pytest
-from sandbox_support import BASIC, START, SUCCESS, Api, assert_error, basic, body, price_data
 
 from leanrails import CheckoutSession
 from leanrails.sandbox import MAX_BODY_BYTES, TEST_API_KEY
+
+from _support.sandbox import BASIC, START, SUCCESS, Api, assert_error, basic, body, price_data
 
 # -- create: the computed response ---------------------------------------------------------
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from sandbox_support import BASIC, Api, assert_error
 
 from leanrails.sandbox._faults import Faults
+
+from _support.sandbox import BASIC, Api, assert_error
 
 FAULTS = "/v1/test_helpers/faults"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from sandbox_support import BASIC, START, FakeClock, body
 
 import leanrails.sandbox as sandbox_module
 from leanrails import CheckoutSession
@@ -17,6 +16,8 @@ from leanrails.sandbox import (
     SandboxError,
     SandboxTransport,
 )
+
+from _support.sandbox import BASIC, START, FakeClock, body
 
 
 def create(sandbox: Sandbox, payload: dict[str, object] = BASIC) -> CheckoutSession:

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
-from browser import launch
-from page_support import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin
-from sandbox_support import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body, price_data
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
 from leanrails.sandbox._hosted import COOKIE
 from leanrails.sandbox._page import format_amount
+
+from _support.browser import launch
+from _support.page import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin
+from _support.sandbox import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body, price_data
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -10,7 +10,6 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from sandbox_support import BASIC, FakeClock
 
 from leanrails.sandbox import (
     IN_PROCESS_BASE_URL,
@@ -20,6 +19,8 @@ from leanrails.sandbox import (
     SandboxRequest,
     SandboxTransport,
 )
+
+from _support.sandbox import BASIC, FakeClock
 
 
 @pytest.fixture

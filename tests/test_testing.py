@@ -6,11 +6,12 @@ import threading
 import time
 
 import pytest
-from sandbox_support import BASIC, FakeClock
 
 from leanrails import APIServerError, AsyncLeanRails, LeanRails
 from leanrails.sandbox import Sandbox
 from leanrails.testing import RetryRecord, record_retries, set_testing
+
+from _support.sandbox import BASIC, FakeClock
 
 SLOW_ENOUGH = 0.3
 """Two default retries wait at least 0.375 + 0.75 s; anything under this did not wait."""

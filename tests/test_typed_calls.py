@@ -25,11 +25,8 @@ from typing import Any, get_args, get_origin
 import nbformat
 import pytest
 import yaml
-from browser import launch
-from jupyterlab import ROOT, accept_dialogs, running_lab
 from playwright.sync_api import expect, sync_playwright
 from pydantic import BaseModel, ValidationError
-from typecheck import TYPING, Diagnostic, marked_lines, mypy, pyright
 
 import leanrails
 from leanrails import (
@@ -47,6 +44,10 @@ from leanrails import (
 )
 from leanrails._resources import CheckoutSessionCalls
 from leanrails.sandbox import Sandbox
+
+from _support.browser import launch
+from _support.lab import ROOT, accept_dialogs, running_lab
+from _support.typecheck import TYPING, Diagnostic, marked_lines, mypy, pyright
 
 GOOD = TYPING / "checkout.py"
 MISTAKES = TYPING / "checkout_mistakes.py"

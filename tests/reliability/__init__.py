@@ -1,4 +1,4 @@
-"""Attacks on the kit: the harness (plain modules) and the tests that run it in ``make test``.
+"""Attacks on the kit, run by ``make test``; their harness is ``tests/_support/reliability``.
 
 Each harness module holds one kind of attack, so ``tests/soak/`` can run the same attacks for
 longer: ``fuzzing`` (requests no client would send), ``differential`` (the models against

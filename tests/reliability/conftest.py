@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reliability.results import Tally, tally_for
+from _support.reliability.results import Tally, tally_for
 
 
 @pytest.fixture(scope="module")

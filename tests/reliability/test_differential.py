@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox_support import BASIC
 
 from leanrails import CheckoutSessionCreateParams
-from reliability.differential import (
+
+from _support.reliability.differential import (
     CONTRACT_VALIDATOR,
     KIT_READING,
     SCHEMAS,
@@ -16,7 +16,8 @@ from reliability.differential import (
     model_accepts,
     without_nulls,
 )
-from reliability.results import Tally
+from _support.reliability.results import Tally
+from _support.sandbox import BASIC
 
 
 def test_the_contract_names_exactly_the_rules_this_test_checks() -> None:

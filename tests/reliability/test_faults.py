@@ -6,19 +6,20 @@ import random
 from pathlib import Path
 
 import pytest
-from sandbox_support import BASIC, FakeClock, LiveServer
 
 from leanrails import AsyncLeanRails, LeanRails
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.testing import record_retries, set_testing
-from reliability.faults import (
+
+from _support.reliability.faults import (
     FaultRun,
     assert_exactly_one_session_per_key,
     faulty_creates,
     inject,
     record_faults,
 )
-from reliability.results import Tally
+from _support.reliability.results import Tally
+from _support.sandbox import BASIC, FakeClock, LiveServer
 
 
 def test_creates_through_injected_faults_in_process_make_exactly_one_session_each(

@@ -10,8 +10,9 @@ import pytest
 
 import leanrails
 from leanrails.testing import record_retries
-from reliability.parity import iter_lines, run_differential
-from reliability.results import Tally
+
+from _support.reliability.parity import iter_lines, run_differential
+from _support.reliability.results import Tally
 
 
 @pytest.mark.timeout(120)

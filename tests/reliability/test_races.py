@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_support import FakeClock, LiveServer
 
 from leanrails import IdempotencyError
 from leanrails.sandbox import Sandbox
-from reliability.races import same_key_creates
-from reliability.results import Tally
+
+from _support.reliability.races import same_key_creates
+from _support.reliability.results import Tally
+from _support.sandbox import FakeClock, LiveServer
 
 
 @pytest.mark.anyio

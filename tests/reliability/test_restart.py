@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reliability.crash import crash_cycles
-from reliability.results import Tally
+from _support.reliability.crash import crash_cycles
+from _support.reliability.results import Tally
 
 
 @pytest.mark.timeout(120)

@@ -6,7 +6,6 @@ import logging
 import secrets
 
 import pytest
-from sandbox_support import BASIC, FakeClock, LiveServer, free_port
 
 from leanrails import (
     APIConnectionError,
@@ -19,7 +18,15 @@ from leanrails import (
 from leanrails._display import request_html
 from leanrails.sandbox import Sandbox
 from leanrails.testing import set_testing
-from reliability.leaks import Surfaces, committed_keys, expect_error, secret_forms, sweep_client
+
+from _support.reliability.leaks import (
+    Surfaces,
+    committed_keys,
+    expect_error,
+    secret_forms,
+    sweep_client,
+)
+from _support.sandbox import BASIC, FakeClock, LiveServer, free_port
 
 
 def test_the_api_key_appears_on_no_surface(

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability.results import tally_for
+
+from _support.reliability.results import tally_for
 
 ENABLED = os.environ.get("LEANRAILS_SOAK") == "1"
 

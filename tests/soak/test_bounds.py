@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds_support import ensure_fd_limit, half_open, sandbox, timed_create
-from reliability.results import Tally, tally_for
+
+from _support.bounds import ensure_fd_limit, half_open, sandbox, timed_create
+from _support.reliability.results import Tally, tally_for
 
 ATTACK = 10_000
 

@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from reliability.processes import Answers, send_everywhere, servers
+
+from _support.reliability.processes import Answers, send_everywhere, servers
 
 
 @pytest.mark.timeout(120)

@@ -33,18 +33,19 @@ from typing import Any
 
 import httpx2
 import pytest
-from reliability.crash import crash_cycles, sandbox_process
-from reliability.differential import differential
-from reliability.faults import FaultRun, assert_exactly_one_session_per_key
-from reliability.fuzzing import GOOD_AUTH, fuzz_counts, send_fuzzed
-from reliability.races import same_key_creates
-from reliability.results import Tally, tally_for
-from sandbox_support import BASIC, free_port
 
 import leanrails
 from leanrails import LeanRails
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
+
+from _support.reliability.crash import crash_cycles, sandbox_process
+from _support.reliability.differential import differential
+from _support.reliability.faults import FaultRun, assert_exactly_one_session_per_key
+from _support.reliability.fuzzing import GOOD_AUTH, fuzz_counts, send_fuzzed
+from _support.reliability.races import same_key_creates
+from _support.reliability.results import Tally, tally_for
+from _support.sandbox import BASIC, free_port
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Screenshots of the real hosted checkout page, served by the sandbox, in headless Chromium.
 
-``python tests/page_screenshots.py docs/images`` writes ``hosted-page.png`` (1280 px wide),
+``python -m _support.page_screenshots docs/images`` (tests/ on the path) writes
+``hosted-page.png`` (1280 px wide),
 the image the sandbox guide shows (``make screenshots``). With ``--all`` it also writes
 ``page-desktop.png`` and ``page-phone.png`` (390 px), ``page-declined.png`` (390 px, after
 the declining test card) and ``page-confirm.png`` (the confirmation step), for review.
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from browser import launch
-from page_support import fill_checkout
 from playwright.sync_api import Page, sync_playwright
 
 from leanrails.sandbox import TEST_API_KEY, serve_sandbox
+
+from _support.browser import launch
+from _support.page import fill_checkout
 
 CART: dict[str, Any] = {
     "mode": "payment",

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox_support import BASIC, command, free_port, wait_until_listening
-
 import leanrails
 from leanrails import APIConnectionError, LeanRails, NotFoundError
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
+
+from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 
 @contextlib.contextmanager

@@ -20,10 +20,11 @@ from typing import Any
 import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sandbox_support import BASIC, START, FakeClock
 
 from leanrails import CheckoutSession
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
+
+from _support.sandbox import BASIC, START, FakeClock
 
 NOW = START
 """The sandbox tests' fixed clock; ``expires_at`` is judged by it."""

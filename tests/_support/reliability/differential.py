@@ -27,7 +27,8 @@ from pydantic import ValidationError
 from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
 from leanrails import CheckoutSessionCreateParams
-from reliability.fuzzing import FUZZ_JSON, NOW
+
+from _support.reliability.fuzzing import FUZZ_JSON, NOW
 
 CONTRACT: dict[str, Any] = load_contract()
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]

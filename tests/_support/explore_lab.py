@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import nbformat
-from jupyterlab import ROOT
+
+from _support.lab import ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -95,9 +96,10 @@ def _run_cell(page: Page, url: str, count: int = 1) -> Locator:
 
 def screenshots(out: Path, names: list[str]) -> list[Path]:
     """Screenshots of the builder (and of an uncaught error) in a real JupyterLab."""
-    from browser import launch
-    from jupyterlab import running_lab
     from playwright.sync_api import expect, sync_playwright
+
+    from _support.browser import launch
+    from _support.lab import running_lab
 
     out.mkdir(parents=True, exist_ok=True)
     taken: list[Path] = []
@@ -139,6 +141,6 @@ def screenshots(out: Path, names: list[str]) -> list[Path]:
 ALL = ["explore", "explore-validation", "explore-curl", "explore-sent", "uncaught-error"]
 
 if __name__ == "__main__":
-    # python tests/explore_lab.py OUT_DIR [NAME ...]: what `make screenshots` runs.
+    # python -m _support.explore_lab OUT_DIR [NAME ...], tests/ on the path: make screenshots
     for taken in screenshots(Path(sys.argv[1]), sys.argv[2:] or ALL):
         print(taken)

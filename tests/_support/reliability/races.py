@@ -6,11 +6,11 @@ import asyncio
 import random
 from typing import Any
 
-from sandbox_support import BASIC
-
 from leanrails import AsyncLeanRails
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
+
+from _support.sandbox import BASIC
 
 
 async def same_key_creates(

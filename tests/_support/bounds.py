@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-from sandbox_support import BASIC, command, free_port, wait_until_listening
 
 from leanrails.sandbox import TEST_API_KEY
+
+from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 PARTIAL_HEAD = b"POST /v1/checkout_sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applic"
 PARTIAL_BODY = (

@@ -1,7 +1,7 @@
 """The Chromium that the browser tests drive, found (or installed) in one place.
 
-``make test`` runs ``python tests/browser.py ensure`` while setting up, so a new user's
-machine gets a browser the way it allows: one already there (``LEANRAILS_CHROMIUM``,
+``make test`` runs ``python -m _support.browser ensure`` (tests/ on the path) while setting up,
+so a new user's machine gets a browser the way it allows: one already there (``LEANRAILS_CHROMIUM``,
 ``chromium``, Chrome), else Debian's ``chromium`` when running as root with apt, else
 Playwright's own ``playwright install chromium``. The tests then call :func:`launch`, which
 starts whichever was found, headless, with the flags that keep Chromium off the network.
@@ -95,5 +95,5 @@ def ensure() -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["ensure"]:
-        sys.exit("usage: python tests/browser.py ensure")
+        sys.exit("usage: PYTHONPATH=tests python -m _support.browser ensure")
     sys.exit(ensure())

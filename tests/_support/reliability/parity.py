@@ -340,7 +340,7 @@ def generated_bodies(examples: int, mutations: int) -> list[dict[str, Any]]:
     from hypothesis import given, seed
     from hypothesis import strategies as st
 
-    from reliability.differential import BODIES, SHORT_RUN, mutations_of
+    from _support.reliability.differential import BODIES, SHORT_RUN, mutations_of
 
     bodies: list[dict[str, Any]] = []
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from client_support import BODY
-
 from leanrails import LeanRails
+
+from _support.client import BODY
 
 
 def create_or_retrieve(session_id: str | None) -> str:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sandbox_support import BASIC
 
 from leanrails import (
     APIConnectionError,
@@ -34,7 +33,9 @@ from leanrails import (
 from leanrails._display import request_html, session_html, validation_error_html
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
+from _support.sandbox import BASIC
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox_support import BASIC
-
 from leanrails import LeanRails
 from leanrails.sandbox import TEST_API_KEY, Sandbox
-from reliability.results import Tally
+
+from _support.reliability.results import Tally
+from _support.sandbox import BASIC
 
 
 @dataclass

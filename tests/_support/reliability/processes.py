@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
-from sandbox_support import BASIC, command, free_port, wait_until_listening
 
 from leanrails.sandbox import TEST_API_KEY
+
+from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 
 @contextmanager

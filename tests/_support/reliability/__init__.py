@@ -1,0 +1,1 @@
+"""Harness of the reliability tests and of tests/soak: fuzzing, differentials, faults, races."""
