@@ -9,15 +9,16 @@ from __future__ import annotations
 import ast
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from leanrails_docs import examples, notebook_pages, reference
 from leanrails_docs.contract import Field, contract_fields
 from leanrails_docs.guide import guide_sections
-from leanrails_docs.openapi import inline, load_contract, resolve, unwrap
 from test_notebooks import NOTEBOOKS
 
+from leanrails._contract import inline, load_contract, resolve, unwrap
 from leanrails.sandbox import DEFAULT_PRICES
 
 # ============================================================================ resolver
@@ -59,6 +60,22 @@ def test_unwrap_reads_the_three_spellings_of_nullable(
     found, nullable = unwrap({}, schema)
 
     assert (dict(found), nullable) == expected
+
+
+_FOLLOWS_A_REF = re.compile(r"yaml\.safe_load|\[[\"']\$ref[\"']\]|get\([\"']\$ref")
+
+
+def test_one_module_reads_the_contract() -> None:
+    """``leanrails._contract`` is the only code that loads openapi.yaml or follows a ``$ref``."""
+    root = Path(__file__).resolve().parents[1]
+    readers = sorted(
+        str(path.relative_to(root))
+        for folder in ("src", "docs/_tools")
+        for path in (root / folder).rglob("*.py")
+        if _FOLLOWS_A_REF.search(path.read_text(encoding="utf-8"))
+    )
+
+    assert readers == ["src/leanrails/_contract.py"]
 
 
 # ============================================================================ fields

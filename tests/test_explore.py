@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from leanrails import CheckoutSession, InvalidRequestError, LeanRails, explore
+from leanrails._contract import component
 from leanrails._explore import INSTALL_HINT
-from leanrails._explore_form import EXAMPLE, Explorer, _schemas
+from leanrails._explore_form import EXAMPLE, Explorer
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_the_form_starts_with_a_valid_example_request(builder: Explorer) -> None
 
 
 def test_every_parameter_of_the_contract_has_a_field(builder: Explorer) -> None:
-    contract = _schemas()["CheckoutSessionCreateParams"]["properties"]
+    contract = component("CheckoutSessionCreateParams")["properties"]
     assert list(builder.form.fields) == list(contract)
     fields: dict[str, Any] = builder.form.fields
     item = fields["line_items"].items[0]

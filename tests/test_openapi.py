@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from leanrails_docs.openapi import load_contract, resolve
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 import leanrails
+from leanrails._contract import load_contract, resolve
 
 KEYWORDS = (
     "enum",

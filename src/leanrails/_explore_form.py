@@ -19,15 +19,13 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
-import yaml
 from pydantic import ValidationError
 
 from ._client import LeanRails
+from ._contract import component
 from ._curl import to_curl
 from ._display import request_html, validation_error_html
 from ._errors import APIConnectionError, APIStatusError
@@ -38,29 +36,12 @@ __all__ = ["Explorer"]
 _NOT_SENT = "(not sent)"
 _LABEL_WIDTH = "200px"
 _INTEGER = re.compile(r"[+-]?\d+")
-_REF = "#/components/schemas/"
 EXAMPLE: dict[str, Any] = {
     "mode": "payment",
     "line_items": [{"price": "price_test_tshirt", "quantity": 2}],
     "success_url": "https://example.com/success",
 }
 """What the form starts with: the smallest valid request, so the first Send succeeds."""
-
-
-@cache
-def _schemas() -> dict[str, Any]:
-    text = resources.files("leanrails").joinpath("openapi.yaml").read_text("utf-8")
-    schemas: dict[str, Any] = yaml.safe_load(text)["components"]["schemas"]
-    return schemas
-
-
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    """A property's schema with its ``$ref`` followed; the property's own keys win."""
-    ref = schema.get("$ref")
-    if ref is None:
-        return schema
-    target = _schemas()[ref.removeprefix(_REF)]
-    return {**_resolve(target), **{k: v for k, v in schema.items() if k != "$ref"}}
 
 
 def _css(path: str) -> str:
@@ -158,8 +139,7 @@ class _Object(_Field):
         path, initial = spec.path, spec.initial or {}
         required = set(spec.schema.get("required", []))
         self.fields: dict[str, _Field] = {}
-        for key, raw in spec.schema.get("properties", {}).items():
-            sub = _resolve(raw)
+        for key, sub in spec.schema.get("properties", {}).items():
             if key in required:
                 sub = {**sub, "required": True}
             sub_path = f"{path}.{key}" if path else key
@@ -186,7 +166,7 @@ class _Array(_Field):
     def __init__(self, spec: _Spec) -> None:
         name, path = spec.name, spec.path
         self._name, self._path, self._changed = name, path, spec.changed
-        self._item_schema = _resolve(spec.schema["items"])
+        self._item_schema = spec.schema["items"]
         self.items: list[_Object] = []
         self._box = w.VBox()
         add = w.Button(description=f"Add {name.removesuffix('s').replace('_', ' ')}", icon="plus")
@@ -286,7 +266,7 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.problems: ValidationError | None = None
         self.curl = self.python = ""
         self.result: object = None
-        schema = _schemas()["CheckoutSessionCreateParams"]
+        schema = component("CheckoutSessionCreateParams")
         body = EXAMPLE if initial is None else initial
         self.form = _Object(_Spec("body", "", schema, body, self.refresh), top=True)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .openapi import Schema, load_contract, resolve, unwrap
+from leanrails._contract import Schema, load_contract, resolve, unwrap
 
 Kind = Literal["header", "request", "response", "error"]
 Source = Literal["reference", "kit convention", "inferred"]

@@ -19,8 +19,9 @@ from typing import Any
 
 from markdown.extensions import toc
 
+from leanrails._contract import load_contract
+
 from .contract import Field, contract_fields
-from .openapi import load_contract
 
 __all__ = [
     "GUIDE_NOTEBOOKS",

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import CheckoutSession
-from ._contract import resolved
+from .._contract import component
 from ._observations import CONTRACT, MODELS, SANDBOX, Observation
 from ._safety import Answer
 
@@ -111,7 +111,7 @@ def shape(answer: Answer, name: str) -> list[Observation]:
         )
         return found
     model_errors = _model_errors(payload) if answer.status == 200 else set()
-    for error in schema_errors(payload, resolved(schema)):
+    for error in schema_errors(payload, component(schema)):
         path = list(error.path)
         if schema == "ErrorResponse" and path[:1] == ["error"]:
             path = path[1:]

@@ -25,11 +25,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
+from .._contract import component
 
 Expect = Literal["accept", "refuse"]
 
@@ -76,36 +74,6 @@ class Case:
         return json.dumps(body).encode()
 
 
-@cache
-def contract() -> dict[str, Any]:
-    text = resources.files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
-    return document
-
-
-def schemas() -> dict[str, Any]:
-    found: dict[str, Any] = contract()["components"]["schemas"]
-    return found
-
-
-@cache
-def resolved(name: str) -> dict[str, Any]:
-    """A component schema with every ``$ref`` inlined (the contract has no cycles)."""
-    inlined: dict[str, Any] = _inline(schemas()[name])
-    return inlined
-
-
-def _inline(node: Any) -> Any:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target = _inline(schemas()[node["$ref"].rsplit("/", 1)[-1]])
-            return {**target, **{k: _inline(v) for k, v in node.items() if k != "$ref"}}
-        return {k: _inline(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v) for v in node]
-    return node
-
-
 def entry_of(param: str | None) -> str:
     """The contract entry of a ``param``: ``line_items[1].price`` -> ``line_items[].price``."""
     if not param:
@@ -115,7 +83,7 @@ def entry_of(param: str | None) -> str:
 
 def is_convention(entry: str) -> bool:
     """Whether the contract marks this entry (or what it belongs to) as a kit convention."""
-    node: Any = resolved("CheckoutSessionCreateParams")
+    node: Any = component("CheckoutSessionCreateParams")
     if node.get("x-leanrails-convention"):
         return True
     for part in entry.replace("[]", "").split("."):

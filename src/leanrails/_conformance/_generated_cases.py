@@ -6,7 +6,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._contract import SUCCESS_URL, Case, json_type, resolved
+from .._contract import component
+from ._contract import SUCCESS_URL, Case, json_type
 
 
 def _generation_schema() -> dict[str, Any]:
@@ -17,7 +18,7 @@ def _generation_schema() -> dict[str, Any]:
     (it is relative to the server's clock); numbers and maps are kept small; URLs and
     email addresses are simple ones.
     """
-    root = copy.deepcopy(resolved("CheckoutSessionCreateParams"))
+    root = copy.deepcopy(component("CheckoutSessionCreateParams"))
     props = root["properties"]
     del props["expires_at"]
     props["line_items"]["maxItems"] = 3

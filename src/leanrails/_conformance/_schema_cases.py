@@ -7,6 +7,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._contract import component
 from ._contract import (
     BASE,
     UNKNOWN,
@@ -15,7 +16,6 @@ from ._contract import (
     entry_of,
     is_convention,
     json_type,
-    resolved,
     valid_string,
 )
 
@@ -79,7 +79,7 @@ def _with(
 
 def schema_cases() -> list[Case]:
     """For each rule of the request schema: one request just inside it, one just outside."""
-    root = resolved("CheckoutSessionCreateParams")
+    root = component("CheckoutSessionCreateParams")
     containers: dict[Loc, Any] = {}
     return list(_walk(root, (), containers, under_recurring=False))
 

@@ -21,12 +21,12 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from leanrails_docs.openapi import load_contract
-from leanrails_docs.openapi import resolve as resolve_ref
 from pydantic import ValidationError
 from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
 from leanrails import CheckoutSessionCreateParams
+from leanrails._contract import load_contract
+from leanrails._contract import resolve as resolve_ref
 
 from _support.reliability.fuzzing import FUZZ_JSON, NOW
 

@@ -1,21 +1,33 @@
-"""The contract, ``src/leanrails/openapi.yaml``, and the repository's one ``$ref`` resolver."""
+"""The contract, ``openapi.yaml``: loading it, and the package's one ``$ref`` resolver.
+
+The docs tooling, the request builder (``explore()``) and ``leanrails conformance`` read the
+contract only through this module. PyYAML is imported on first use: the client itself never
+reads the contract, so ``import leanrails`` does not pay for it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from importlib.resources import files
 from typing import Any
-
-import yaml
 
 Schema = Mapping[str, Any]
 
 
 def load_contract() -> dict[str, Any]:
-    """The OpenAPI document the package ships (the installed ``leanrails/openapi.yaml``)."""
+    """The OpenAPI document the package ships, freshly parsed (the caller may change it)."""
+    import yaml
+
     text = files("leanrails").joinpath("openapi.yaml").read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.safe_load(text)
     return document
+
+
+@cache
+def contract() -> dict[str, Any]:
+    """The same document, parsed once per process: read it, never change it."""
+    return load_contract()
 
 
 def resolve(spec: Schema, node: Schema) -> Schema:
@@ -38,6 +50,14 @@ def inline(spec: Schema, node: Any) -> Any:
     if not isinstance(node, Mapping):
         return node
     return {key: inline(spec, value) for key, value in resolve(spec, node).items()}
+
+
+@cache
+def component(name: str) -> dict[str, Any]:
+    """``components.schemas.<name>`` of :func:`contract`, every ``$ref`` inlined (read only)."""
+    spec = contract()
+    inlined: dict[str, Any] = inline(spec, spec["components"]["schemas"][name])
+    return inlined
 
 
 def unwrap(spec: Schema, node: Schema) -> tuple[Schema, bool]:
