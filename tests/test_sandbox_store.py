@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._record import Session, SessionRecord
-from leanrails.sandbox._sqlite_store import SQLiteStore
+from leanrails.sandbox._sqlite_store import SCHEMA_VERSION, NotASandboxDatabase, SQLiteStore
 from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, Store
 
 
@@ -30,11 +31,18 @@ def record(key: str = "k", created: int = 100, **changes: Any) -> IdempotencyRec
     return IdempotencyRecord(**values)
 
 
-def stored(session_id: str = "cs_test_1") -> SessionRecord:
-    # A store keeps a session as opaque JSON, keyed by its id: the rest is not its concern.
-    session = cast(Session, {"id": session_id, "status": "open"})
+def stored(
+    session_id: str = "cs_test_1",
+    *,
+    status: str = "open",
+    created: int = 100,
+    account: str = "acct_test",
+) -> SessionRecord:
+    # A store keeps a session as JSON keyed by its id; it reads only its status, its
+    # account and when it was created (for transitions and retention).
+    session = cast(Session, {"id": session_id, "status": status, "created": created})
     return {
-        "account": "acct_test",
+        "account": account,
         "session": session,
         "line_items": [],
         "payment_intent_data": None,
@@ -107,3 +115,110 @@ def test_a_sandbox_describes_its_store(tmp_path: Path) -> None:
     with Sandbox() as memory, Sandbox(db=tmp_path / "x.db") as on_disk:
         assert "memory" in repr(memory)
         assert "x.db" in repr(on_disk)
+
+
+def test_a_transition_applies_only_while_the_session_is_in_the_expected_state(
+    store: Store,
+) -> None:
+    store.commit(session=stored(), record=None)
+
+    assert store.transition(stored(status="complete"), expected_status="open") is True
+    # A second writer that also read "open" loses, and changes nothing.
+    assert store.transition(stored(status="expired"), expected_status="open") is False
+    assert (
+        store.transition(stored("cs_test_gone", status="expired"), expected_status="open") is False
+    )
+
+    assert store.get_session("cs_test_1") == stored(status="complete")
+    assert store.get_session("cs_test_gone") is None
+
+
+def test_a_transition_of_one_sqlite_file_is_won_by_one_store_of_several(tmp_path: Path) -> None:
+    stores = [SQLiteStore(tmp_path / "s.db") for _ in range(3)]
+    try:
+        stores[0].commit(session=stored(), record=None)
+        won = [s.transition(stored(status="complete"), expected_status="open") for s in stores]
+    finally:
+        for s in stores:
+            s.close()
+
+    assert won == [True, False, False]
+
+
+def test_trim_keeps_an_accounts_newest_sessions_and_no_one_elses(store: Store) -> None:
+    for n in range(5):
+        store.commit(session=stored(f"cs_test_a{n}", created=100 + n), record=None)
+    store.commit(session=stored("cs_test_b", account="acct_other"), record=None)
+
+    store.trim_sessions("acct_test", 2)
+    store.trim_sessions("acct_test", 2)  # idempotent
+
+    kept = [n for n in range(5) if store.get_session(f"cs_test_a{n}") is not None]
+    assert kept == [3, 4]
+    assert store.get_session("cs_test_b") is not None
+    assert store.count_sessions() == 3
+
+
+def test_purge_sessions_drops_only_sessions_created_before_the_cutoff(store: Store) -> None:
+    store.commit(session=stored("cs_test_old", created=10), record=None)
+    store.commit(session=stored("cs_test_new", created=20, account="acct_other"), record=None)
+
+    store.purge_sessions(created_before=20)
+    store.trim_sessions("acct_test", 0)
+
+    assert store.get_session("cs_test_old") is None
+    assert store.get_session("cs_test_new") is not None
+    assert store.count_sessions() == 1
+
+
+_FIRST_LAYOUT = """
+CREATE TABLE sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE idempotency (api_key TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    created INTEGER NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL,
+    body BLOB NOT NULL, request_id TEXT NOT NULL, PRIMARY KEY (api_key, key));
+CREATE TABLE opened (owner TEXT PRIMARY KEY, at INTEGER NOT NULL);
+"""
+
+
+def test_a_sandbox_database_of_the_first_layout_is_migrated_once_and_keeps_its_sessions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_FIRST_LAYOUT)
+        db.execute(
+            "INSERT INTO sessions VALUES (?, ?)", ("cs_test_1", json.dumps(stored(created=5)))
+        )
+    db.close()
+
+    for _ in range(2):  # opening again changes nothing
+        store = SQLiteStore(path)
+        try:
+            assert store.get_session("cs_test_1") == stored(created=5)
+            assert store.count_sessions() == 1
+        finally:
+            store.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.transition(stored(status="complete", created=5), expected_status="open")
+        store.trim_sessions("acct_test", 0)
+        assert store.count_sessions() == 0
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_database_that_is_not_a_sandboxs_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER)")
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    db.close()
+    before = path.read_bytes()
+
+    with pytest.raises(NotASandboxDatabase, match=r"not a sandbox database.*sessions, users"):
+        SQLiteStore(path)
+
+    assert path.read_bytes() == before

@@ -106,8 +106,7 @@ class HostedPage:
             if method == "POST" and not self._from_own_page(request):
                 return _secured(403, _page.render_refused(action), success_url)
             if session["status"] != "open":
-                status = 410 if session["status"] == "expired" else 200
-                return _secured(status, _page.render_closed(session), success_url)
+                return self._closed(session_id)
             nonce = _cookie_nonce(request)
             cookie = None
             if nonce is None:
@@ -172,10 +171,23 @@ class HostedPage:
         return self._complete(session_id, details)
 
     def _complete(self, session_id: str, details: CustomerDetailsParams) -> SandboxResponse:
-        paid = self._sessions.complete(session_id, details)
+        try:
+            paid = self._sessions.complete(session_id, details)
+        except SandboxError:
+            # Another process or tab paid or expired it first: this browser sees the page's
+            # "already paid" / "no longer open" view, not the API's error.
+            return self._closed(session_id)
         assert paid["success_url"] is not None  # the create model requires it for a hosted page
         location = fill_session_id(paid["success_url"], session_id)
         return _secured(303, "", paid["success_url"], extra=(("Location", location),))
+
+    def _closed(self, session_id: str) -> SandboxResponse:
+        record = self._sessions.find(session_id)
+        if record is None:
+            return _secured(404, _page.render_not_found(), None)
+        session = self._sessions.present(record)
+        status = 410 if session["status"] == "expired" else 200
+        return _secured(status, _page.render_closed(session), session["success_url"])
 
     def _from_own_page(self, request: SandboxRequest) -> bool:
         """False for a browser's POST from another origin (the fetch metadata says so)."""

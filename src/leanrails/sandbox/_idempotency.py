@@ -51,7 +51,9 @@ class Receipt:
     response: SandboxResponse | None = None
 
     def commit(self, payload: Mapping[str, Any], session: SessionRecord | None) -> None:
-        """Store ``session`` (when the POST changed one) and the 200 that returns ``payload``."""
+        """Store ``session`` (when the POST created one) and the 200 that returns ``payload``.
+
+        A POST that changed a session has written it already (:meth:`Store.transition`)."""
         content = dump_json(payload)
         result = response(200, content, JSON)
         record = IdempotencyRecord(

@@ -13,10 +13,19 @@ Sandbox conventions:
   creates none (in payment mode no Customer is required; Stripe makes a guest customer,
   which has no id), so ``customer`` stays null.
 
-Every change is committed in :meth:`Sessions._commit`: through the :class:`Receipt` of an
-idempotent POST (the change and its response in one transaction), or on its own for the
-Python helpers and the hosted page. Completion, whoever asks for it, is :meth:`complete`.
-Callers hold the engine's lock.
+A create is committed through the :class:`Receipt` of its idempotent POST (the session and
+its response in one transaction). A completion or an expiry, whoever asks for it (the API,
+the hosted page, the Python helpers), is one conditional write of the store
+(:meth:`Store.transition`): it applies only if the stored session is still ``open``, so of
+several processes or threads changing one session exactly one wins and the others get the
+error a closed session gets; the winner's response is then stored with its idempotency
+record. Completion is :meth:`complete`. Callers hold the engine's lock, which serializes one
+process; the conditional write decides between processes.
+
+Retention (kit conventions, in :mod:`._store`): an account keeps its
+:data:`MAX_SESSIONS_PER_ACCOUNT` newest sessions, and a session is evicted
+:data:`SESSION_RETENTION_SECONDS` after it was created. An evicted session's id answers 404
+``resource_missing``, as an id that never existed does.
 """
 
 from __future__ import annotations
@@ -28,13 +37,18 @@ from typing import Any, Final, cast
 from .._params import CheckoutSessionCreateParams
 from ._catalog import Price
 from ._customer import CustomerDetailsParams, fill
-from ._errors import invalid, not_found
+from ._errors import SandboxError, invalid, not_found
 from ._idempotency import Receipt
 from ._pricing import price
 from ._record import Session, SessionRecord, new_id
-from ._store import Store
+from ._store import MAX_SESSIONS_PER_ACCOUNT, SESSION_RETENTION_SECONDS, Store
 
 SESSION_LIFETIME_SECONDS: Final = 24 * 60 * 60
+_PURGE_EVERY_SECONDS: Final = 60 * 60
+_RETENTION: Final = (
+    f"sessions are kept {SESSION_RETENTION_SECONDS // 86400} days, "
+    f"the newest {MAX_SESSIONS_PER_ACCOUNT:,} per account"
+)
 
 
 class Sessions:
@@ -51,6 +65,7 @@ class Sessions:
         self.now = clock
         self.prices = prices
         self.base_url = base_url
+        self._last_purge = clock()
 
     def count(self) -> int:
         return self._store.count_sessions()
@@ -63,7 +78,9 @@ class Sessions:
         """The session, or a 404 when there is none (or ``account`` does not own it)."""
         record = self._store.get_session(session_id)
         if record is None or (account is not None and record["account"] != account):
-            raise not_found(f"No such checkout session: id {session_id!r}.", param="id")
+            raise not_found(
+                f"No such checkout session: id {session_id!r} ({_RETENTION}).", param="id"
+            )
         return record
 
     def present(self, record: SessionRecord) -> Session:
@@ -126,7 +143,13 @@ class Sessions:
             "line_items": priced.line_items,
             "payment_intent_data": intent,
         }
-        return self._commit(record, receipt)
+        session = self.present(record)
+        receipt.commit(session, record)
+        self._store.trim_sessions(account, MAX_SESSIONS_PER_ACCOUNT)
+        if now - self._last_purge >= _PURGE_EVERY_SECONDS:
+            self._store.purge_sessions(now - SESSION_RETENTION_SECONDS)
+            self._last_purge = now
+        return session
 
     def complete(
         self,
@@ -149,7 +172,7 @@ class Sessions:
             "customer_details": fill(session, details),
             "customer": customer,
         }
-        return self._commit(record, receipt)
+        return self._transition(record, receipt, "completed")
 
     def expire(
         self, session_id: str, *, account: str | None = None, receipt: Receipt | None = None
@@ -157,23 +180,30 @@ class Sessions:
         """Expire an open session now."""
         record = self._open(session_id, account, "expired")
         record["session"] = {**record["session"], "status": "expired"}
-        return self._commit(record, receipt)
+        return self._transition(record, receipt, "expired")
 
     def _open(self, session_id: str, account: str | None, doing: str) -> SessionRecord:
         record = self.load(session_id, account)
         session = self.present(record)
         if session["status"] != "open":
-            raise invalid(
-                f"Checkout session {session['id']} is {session['status']}; only an open "
-                f"session can be {doing}.",
-                code="checkout_session_not_open",
-            )
+            raise _not_open(session, doing)
         return record
 
-    def _commit(self, record: SessionRecord, receipt: Receipt | None) -> Session:
+    def _transition(self, record: SessionRecord, receipt: Receipt | None, doing: str) -> Session:
+        """Write the changed ``record`` if its session is still open in the store; otherwise
+        another writer won, and this caller gets the error of a session that is not open."""
+        if not self._store.transition(record, expected_status="open"):
+            session_id = record["session"]["id"]
+            raise _not_open(self.present(self.load(session_id)), doing)
         session = self.present(record)
-        if receipt is None:
-            self._store.commit(session=record, record=None)
-        else:
-            receipt.commit(session, record)
+        if receipt is not None:
+            receipt.commit(session, None)
         return session
+
+
+def _not_open(session: Session, doing: str) -> SandboxError:
+    return invalid(
+        f"Checkout session {session['id']} is {session['status']}; only an open "
+        f"session can be {doing}.",
+        code="checkout_session_not_open",
+    )

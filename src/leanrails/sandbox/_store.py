@@ -17,6 +17,16 @@ So the database, not a process's memory, decides: several processes on one SQLit
 run each key once. An in-flight record whose process has died (same machine: SQLite is
 one machine's) is taken over by the next request with its key.
 
+A session's state changes (pay, complete, expire) are one conditional write,
+:meth:`Store.transition`: the session is written only where the stored one is still in the
+state the change started from, so of two processes (or threads) completing one session, the
+database lets exactly one win; the other is told it lost.
+
+Retention keeps the store bounded: :meth:`Store.trim_sessions` keeps an account's newest
+sessions (:data:`MAX_SESSIONS_PER_ACCOUNT`) and :meth:`Store.purge_sessions` deletes those
+created more than :data:`SESSION_RETENTION_SECONDS` ago. An evicted session reads as one
+that never existed (404 ``resource_missing``).
+
 The SQLite store is in ``_sqlite_store.py``. Stores are not thread-safe on their own; the
 engine serializes calls with its lock.
 """
@@ -68,6 +78,14 @@ class IdempotencyRecord:
 IN_FLIGHT: Final = 0
 """The status of a reserved record whose POST is still being processed."""
 
+MAX_SESSIONS_PER_ACCOUNT: Final = 10_000
+"""Sessions one account keeps; a create beyond it evicts the account's oldest (a kit
+convention)."""
+
+SESSION_RETENTION_SECONDS: Final = 7 * 24 * 60 * 60
+"""Sessions are evicted this long after their ``created`` time, by the sandbox's clock
+(checked hourly, with the idempotency records; a kit convention)."""
+
 BUSY_TIMEOUT_MS: Final = 250
 """How long a SQLite call waits for another process's write lock before :class:`StoreBusy`."""
 
@@ -95,9 +113,24 @@ class Store(Protocol):
 
     def count_sessions(self) -> int: ...
 
-    def commit(
-        self, *, session: SessionRecord | None, record: IdempotencyRecord | None
-    ) -> None: ...
+    def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
+        """Store a new ``session`` and/or complete an in-flight ``record``, in one
+        transaction (a session's state changes go through :meth:`transition`)."""
+        ...
+
+    def transition(self, session: SessionRecord, *, expected_status: str) -> bool:
+        """Write ``session`` only where the stored session's status is still
+        ``expected_status``, in one statement or transaction; False when another writer got
+        there first (or the session is gone)."""
+        ...
+
+    def trim_sessions(self, account: str, keep: int) -> None:
+        """Delete all but ``account``'s ``keep`` newest sessions (by creation order)."""
+        ...
+
+    def purge_sessions(self, created_before: int) -> None:
+        """Delete every session whose ``created`` is before ``created_before``."""
+        ...
 
     def purge_idempotency(self, created_before: int) -> None: ...
 
@@ -113,6 +146,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._sessions: dict[str, bytes] = {}
+        # Per account, its sessions' ids oldest first, each with its created time.
+        self._by_account: dict[str, dict[str, int]] = {}
         self._records: dict[tuple[str, str], IdempotencyRecord] = {}
 
     def get_session(self, session_id: str) -> SessionRecord | None:
@@ -142,9 +177,36 @@ class MemoryStore:
         # Serialize first, so a failure leaves nothing half-written.
         data = None if session is None else zlib.compress(to_json(session), 1)
         if data is not None and session is not None:
-            self._sessions[session["session"]["id"]] = data
+            session_id = session["session"]["id"]
+            self._sessions[session_id] = data
+            owned = self._by_account.setdefault(session["account"], {})
+            owned[session_id] = session["session"]["created"]
         if record is not None:
             self._records[(record.api_key, record.key)] = _packed(record)
+
+    def transition(self, session: SessionRecord, *, expected_status: str) -> bool:
+        session_id = session["session"]["id"]
+        data = zlib.compress(to_json(session), 1)
+        stored = self.get_session(session_id)
+        if stored is None or stored["session"]["status"] != expected_status:
+            return False
+        self._sessions[session_id] = data
+        return True
+
+    def trim_sessions(self, account: str, keep: int) -> None:
+        owned = self._by_account.get(account)
+        while owned and len(owned) > keep:
+            oldest = next(iter(owned))
+            del owned[oldest]
+            del self._sessions[oldest]
+
+    def purge_sessions(self, created_before: int) -> None:
+        for account, owned in list(self._by_account.items()):
+            for session_id in [i for i, created in owned.items() if created < created_before]:
+                del self._sessions[session_id]
+                del owned[session_id]
+            if not owned:
+                del self._by_account[account]
 
     def purge_idempotency(self, created_before: int) -> None:
         stale = [k for k, r in self._records.items() if r.created < created_before]
