@@ -45,10 +45,6 @@ from ._store import MAX_SESSIONS_PER_ACCOUNT, SESSION_RETENTION_SECONDS, Store
 
 SESSION_LIFETIME_SECONDS: Final = 24 * 60 * 60
 _PURGE_EVERY_SECONDS: Final = 60 * 60
-_RETENTION: Final = (
-    f"sessions are kept {SESSION_RETENTION_SECONDS // 86400} days, "
-    f"the newest {MAX_SESSIONS_PER_ACCOUNT:,} per account"
-)
 
 
 class Sessions:
@@ -78,9 +74,7 @@ class Sessions:
         """The session, or a 404 when there is none (or ``account`` does not own it)."""
         record = self._store.get_session(session_id)
         if record is None or (account is not None and record["account"] != account):
-            raise not_found(
-                f"No such checkout session: id {session_id!r} ({_RETENTION}).", param="id"
-            )
+            raise not_found(f"No such checkout session: id {session_id!r}.", param="id")
         return record
 
     def present(self, record: SessionRecord) -> Session:
