@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-build lab nb-normalize sandbox lock bench soak screenshots clean
+.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
-	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000"
+	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000 (DOCS_PORT)"
 	@echo "make lab      JupyterLab on the guide's notebooks (the first line printed is the URL)"
 	@echo "make nb-normalize  strip volatile metadata from notebooks/*.ipynb, keeping outputs"
 	@echo "make sandbox  serve the sandbox at http://127.0.0.1:12111"
@@ -20,7 +20,13 @@ help:
 # JupyterLab's settings for this venv: no news pop-up, no update check (both call the internet).
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
+# In a git clone, the notebooks' clean filter (.gitattributes): a guide notebook run and saved
+# in JupyterLab, with only fresh ids and times in its outputs, leaves git status clean.
+NB_FILTER := filter.leanrails-notebook.clean
 setup: $(STAMP) $(LAB_OVERRIDES)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && \
+		[ "$$(git config $(NB_FILTER))" != "scripts/notebook_clean_filter.py %f" ]; then \
+		git config $(NB_FILTER) "scripts/notebook_clean_filter.py %f" || true; fi
 
 $(LAB_OVERRIDES): scripts/jupyterlab-overrides.json $(STAMP)
 	@mkdir -p $(@D)
@@ -104,32 +110,42 @@ pytest: setup browser
 docs-build: setup
 	$(BIN)/mkdocs build --strict
 
-docs: docs-build
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --no-livereload
+# DOCS_PORT like LAB_PORT; a busy port is one line, before the build, not a traceback after it.
+DOCS_PORT ?= 8000
+# $(call port_free,PORT,TARGET,VARIABLE): stop make with one line when the port is busy.
+port_free = $(eval busy := $(shell $(BIN)/python scripts/port_free.py $(1) $(2) $(3)))$(if \
+	$(busy),$(error $(busy)))
+docs-port: setup
+	$(call port_free,$(DOCS_PORT),docs,DOCS_PORT)
+
+docs: docs-port docs-build
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT) --no-livereload
 
 # Opens the first notebook of the guide, with the repository as JupyterLab's root (the guide
-# links to ../docs/). Works as root too. The first line printed is the URL to open.
+# links to ../docs/), and the file browser on scratch/ (ignored by git, the site and nbval),
+# where File > New > Notebook saves. Works as root too. The first line printed is the URL.
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 lab: setup
+	$(call port_free,$(LAB_PORT),lab,LAB_PORT)
+	@mkdir -p scratch
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
-	echo "JupyterLab: open http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks/01_quickstart.ipynb?token=$$token"; \
+	echo "JupyterLab: open http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks/01_quickstart.ipynb?file-browser-path=/scratch&token=$$token"; \
 	root=$$([ "$$(id -u)" = 0 ] && echo --allow-root); \
 	exec $(BIN)/jupyter lab $$root --ServerApp.root_dir="$(CURDIR)" --ip 127.0.0.1 \
 		--port $(LAB_PORT) --ServerApp.port_retries=0 --IdentityProvider.token="$$token" \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_ARGS)
 
-# Strip what changes on every run from the committed notebooks (timings, widget state,
-# UI state, interpreter details) while keeping outputs and execution counts, which nbval
-# compares. To refresh outputs first, restart and run all in JupyterLab, or:
+# Strip what changes on every run from the committed notebooks (timings, widget state, UI
+# state, other editors' metadata) while keeping outputs and execution counts, which nbval
+# compares, and the kernelspec and language_info JupyterLab writes on save: a guide notebook
+# opened, run and saved in JupyterLab leaves git status clean. To refresh outputs first,
+# restart and run all in JupyterLab, or:
 #   env -u LEANRAILS_API_KEY .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
-NB_VOLATILE_KEYS := metadata.language_info.codemirror_mode metadata.language_info.file_extension \
-	metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
-	metadata.language_info.pygments_lexer metadata.language_info.version metadata.vscode \
-	metadata.colab metadata.toc metadata.varInspector metadata.jupytext cell.metadata.jupyter \
-	cell.metadata.editable cell.metadata.deletable cell.metadata.slideshow cell.metadata.vscode \
-	cell.metadata.pycharm
-NB_FILES ?= notebooks/*.ipynb
+NB_VOLATILE_KEYS := metadata.vscode metadata.colab metadata.toc metadata.varInspector \
+	metadata.jupytext cell.metadata.jupyter cell.metadata.editable cell.metadata.deletable \
+	cell.metadata.slideshow cell.metadata.vscode cell.metadata.pycharm
+NB_FILES ?= notebooks/[0-9][0-9]_*.ipynb
 nb-normalize: $(STAMP)
 	$(BIN)/nbstripout --keep-output --keep-count --drop-empty-cells \
 		--extra-keys "$(NB_VOLATILE_KEYS)" $(NB_FILES)

@@ -1,8 +1,9 @@
 """The guide's notebooks: hygiene, coverage of the contract, and no secrets.
 
 - Hygiene: each committed notebook carries its outputs and execution counts (1, 2, 3, ...
-  as a fresh "restart and run all" gives them) and no volatile metadata. ``make
-  nb-normalize`` strips the volatile metadata.
+  as a fresh "restart and run all" gives them), the kernelspec and language_info JupyterLab
+  writes on save, and no volatile metadata. ``make nb-normalize`` strips the volatile
+  metadata.
 - Coverage: every header, request parameter (nested ones included), response field and
   error-body field of ``openapi.yaml`` has a notebook section, named by the anchor scheme of
   ``leanrails_docs.guide`` (docs/_tools), with a code cell that uses it.
@@ -43,15 +44,25 @@ SANITIZE = ROOT / "notebooks" / "sanitize.cfg"
 
 
 def committed_notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    """The guide's notebooks (a scratch notebook saved beside them is not one)."""
+    return [NOTEBOOKS / name for name in fr.GUIDE_NOTEBOOKS if (NOTEBOOKS / name).is_file()]
 
 
 # ============================================================================ hygiene
 
-ALLOWED_NOTEBOOK_METADATA = {
-    "kernelspec": {"name", "display_name", "language"},
-    "language_info": {"name"},
+# What JupyterLab writes on save, from the kernel: kept, so that opening, running and saving a
+# guide notebook changes nothing (``make nb-normalize`` keeps it too).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO_KEYS = {
+    "codemirror_mode",
+    "file_extension",
+    "mimetype",
+    "name",
+    "nbconvert_exporter",
+    "pygments_lexer",
+    "version",
 }
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec": set(KERNELSPEC), "language_info": LANGUAGE_INFO_KEYS}
 ALLOWED_CELL_METADATA = {"tags"}
 VOLATILE_MIME_TYPES = {"application/vnd.jupyter.widget-view+json"}
 
@@ -77,8 +88,14 @@ def hygiene_problems(notebook: dict[str, Any]) -> list[str]:
             extra = sorted(set(value) - ALLOWED_NOTEBOOK_METADATA[key])
             if extra:
                 problems.append(f"notebook metadata {key} has volatile keys {extra}")
-    if "kernelspec" not in metadata:
-        problems.append("notebook metadata has no kernelspec")
+    if metadata.get("kernelspec") != KERNELSPEC:
+        problems.append(f"notebook kernelspec is not {KERNELSPEC} (JupyterLab's default kernel)")
+    missing = sorted(LANGUAGE_INFO_KEYS - set(metadata.get("language_info", {})))
+    if missing:
+        problems.append(
+            f"notebook language_info lacks {missing}, which the kernel fills in: JupyterLab "
+            "would mark the notebook changed (re-execute it, then make nb-normalize)"
+        )
 
     counts: list[int] = []
     has_output = False
@@ -127,8 +144,16 @@ def test_committed_notebook_has_outputs_and_counts_and_no_volatile_metadata(path
 def _new_notebook(cells: list[Any]) -> dict[str, Any]:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {
+            "codemirror_mode": {"name": "ipython", "version": 3},
+            "file_extension": ".py",
+            "mimetype": "text/x-python",
+            "name": "python",
+            "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3",
+            "version": "3.12.1",
+        },
     }
     notebook.cells = cells
     written: dict[str, Any] = json.loads(nbformat.writes(notebook))
@@ -193,8 +218,9 @@ def _drop_outputs(notebook: dict[str, Any]) -> None:
         ),
         (_set("cells.0.metadata.collapsed", False), "volatile cell metadata ['collapsed']"),
         (_set("metadata.widgets", {"state": {}}), "'widgets' is volatile"),
-        (_set("metadata.language_info.version", "3.12.1"), "volatile keys ['version']"),
+        (_set("metadata.language_info", {"name": "python"}), "language_info lacks"),
         (_set("metadata.kernelspec.env", {"A": "1"}), "volatile keys ['env']"),
+        (_set("metadata.kernelspec.display_name", "Python 3"), "JupyterLab's default kernel"),
         (
             _set("cells.1.outputs.0.data", {"application/vnd.jupyter.widget-view+json": {}}),
             "widget output",
@@ -209,8 +235,9 @@ def _drop_outputs(notebook: dict[str, Any]) -> None:
         "execution-timings",
         "ui-state",
         "widget-state",
-        "python-version",
+        "language-info-stripped",
         "kernel-specific",
+        "kernel-renamed",
         "widget-output",
     ],
 )
@@ -250,7 +277,7 @@ def test_make_nb_normalize_turns_an_executed_notebook_into_a_clean_one(tmp_path:
     nbformat.write(notebook, path)
     before = json.loads(path.read_text(encoding="utf-8"))
     assert any("execution" in p for p in hygiene_problems(before))  # nbclient's timings
-    assert any("language_info" in p for p in hygiene_problems(before))
+    assert any("widgets" in p for p in hygiene_problems(before))
 
     subprocess.run(
         ["make", "--no-print-directory", "-s", "nb-normalize", f"NB_FILES={path}"],
@@ -266,6 +293,7 @@ def test_make_nb_normalize_turns_an_executed_notebook_into_a_clean_one(tmp_path:
     assert "".join(code[0]["outputs"][0]["data"]["text/plain"]) == "2"
     assert code[1]["outputs"][0]["ename"] == "ValueError"
     assert code[1]["metadata"] == {"tags": ["raises-exception"]}
+    assert set(after["metadata"]["language_info"]) == LANGUAGE_INFO_KEYS  # as JupyterLab saves
 
 
 # ============================================================================ coverage
@@ -641,3 +669,17 @@ def test_markdown_uses_quotes_for_callouts_not_site_only_admonitions(path: Path)
     markdown_cells = [_source(c) for c in notebook["cells"] if c["cell_type"] == "markdown"]
 
     assert [s for s in markdown_cells if re.search(r"(?m)^\s*(!!!|\?\?\?)", s)] == []
+
+
+# ============================================================================ page list
+
+
+def test_the_site_builds_the_guide_notebooks_by_name_in_the_nav_and_nothing_else() -> None:
+    # A notebook saved beside the guide (JupyterLab's File > New) is neither a page nor a
+    # strict build's "not included in the nav" failure: the lists name the guide's files.
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = re.findall(r"^\s+- [^:\n]+: guide/(\S+\.ipynb)$", config, re.M)
+    built = re.findall(r"^\s+!/guide/(\S+\.ipynb)$", config, re.M)
+
+    assert nav == built == list(fr.GUIDE_NOTEBOOKS)
+    assert "!/guide/*" not in config
