@@ -3,7 +3,11 @@
 Sandbox fixtures: a fixed clock, an in-process ``Sandbox``, a uvicorn server on a free
 loopback port (one per test session, started in a thread), and ``api``: raw httpx2 access to
 a fresh sandbox, parametrized over the two modes (``in-process`` transport and ``http``
-server), so every behavioural test of the sandbox runs against both.
+server), so every behavioural test of the sandbox runs against both. A module marked
+``every_store`` also runs each of its ``api`` tests on SQLite (in-process) and PostgreSQL
+(over HTTP, as ``leanrails sandbox --db postgresql://`` serves it): the same tests on the
+three stores. ``postgres`` is the run's throwaway PostgreSQL, started at the first test that
+needs it and stopped at the end.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -18,7 +23,9 @@ import uvicorn
 
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
 
+from _support.postgres import Postgres, throwaway_server
 from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
+from _support.stores import database
 
 
 @pytest.fixture
@@ -62,17 +69,43 @@ def live_server() -> Iterator[LiveServer]:
         thread.join(10)
 
 
-# -- the two modes -------------------------------------------------------------------------
+# -- PostgreSQL ----------------------------------------------------------------------------
 
 
-MODES = [pytest.param("in_process", id="in-process"), pytest.param("http", id="http")]
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    with throwaway_server() as server:
+        yield server
 
 
-@pytest.fixture(params=MODES)
-def api(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Api]:
-    if request.param == "http":
+# -- the two modes, and the three stores ---------------------------------------------------
+
+
+MODES = [
+    pytest.param(("in_process", "memory"), id="in-process"),
+    pytest.param(("http", "memory"), id="http"),
+]
+EVERY_STORE = [
+    *MODES,
+    pytest.param(("in_process", "sqlite"), id="in-process-sqlite"),
+    pytest.param(("http", "postgres"), id="http-postgres"),
+]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A module with an ``api`` fixture of its own (test_client.py's) parametrizes it itself.
+    if "api" in metafunc.fixturenames and not hasattr(metafunc.module, "api"):
+        every = metafunc.definition.get_closest_marker("every_store") is not None
+        metafunc.parametrize("api", EVERY_STORE if every else MODES, indirect=True)
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Iterator[Api]:
+    mode, kind = request.param
+    db = database(kind, request, tmp_path)
+    if mode == "http":
         server: LiveServer = request.getfixturevalue("live_server")
-        with Sandbox(clock=clock, base_url=server.url) as sandbox:
+        with Sandbox(clock=clock, base_url=server.url, db=db) as sandbox:
             server.mount(sandbox)
             client = httpx2.Client(base_url=server.url, auth=(TEST_API_KEY, ""), timeout=10)
             try:
@@ -82,7 +115,7 @@ def api(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Api]:
                 sandbox.clear_faults()
                 server.unmount()
     else:
-        with Sandbox(clock=clock) as sandbox:
+        with Sandbox(clock=clock, db=db) as sandbox:
             client = httpx2.Client(
                 transport=SandboxTransport(sandbox),
                 base_url=IN_PROCESS_BASE_URL,

@@ -31,6 +31,8 @@ from _support.client import BODY, CLIENT_KINDS, SESSION, scripted_api
 from _support.client import Api as ScriptedApi
 from _support.sandbox import BASIC, Api, FakeClock, assert_error, body, price_data
 
+pytestmark = pytest.mark.every_store  # the same tests on memory, SQLite and PostgreSQL
+
 
 @pytest.fixture
 def anyio_backend() -> str:

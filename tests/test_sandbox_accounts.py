@@ -8,6 +8,8 @@ from leanrails.sandbox import TEST_API_KEY
 
 from _support.sandbox import BASIC, Api, assert_error
 
+pytestmark = pytest.mark.every_store  # the same tests on memory, SQLite and PostgreSQL
+
 OTHER = ("sk_test_other_ci_job", "")
 FAULTS = "/v1/test_helpers/faults"
 

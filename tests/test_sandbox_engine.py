@@ -17,6 +17,8 @@ from leanrails.sandbox import MAX_BODY_BYTES, TEST_API_KEY
 
 from _support.sandbox import BASIC, START, SUCCESS, Api, assert_error, basic, body, price_data
 
+pytestmark = pytest.mark.every_store  # the same tests on memory, SQLite and PostgreSQL
+
 # -- create: the computed response ---------------------------------------------------------
 
 

@@ -4,9 +4,10 @@
 sandbox and the guide, with the test key in ``LEANRAILS_API_KEY`` (install the
 ``conformance`` extra); see :mod:`leanrails._conformance`.
 
-``leanrails sandbox [--host 127.0.0.1] [--port 12111] [--db PATH]`` serves the sandbox over
-HTTP under uvicorn (install the ``server`` extra). With ``--db`` sessions and idempotency
-records are kept in a SQLite file and survive a restart; without it they live in memory.
+``leanrails sandbox [--host 127.0.0.1] [--port 12111] [--db PATH|URL]`` serves the sandbox
+over HTTP under uvicorn (install the ``server`` extra). With ``--db`` sessions and idempotency
+records are kept in a SQLite file, or on a PostgreSQL server for a ``postgresql://`` URL (the
+``postgres`` extra), and survive a restart; without it they live in memory.
 Hosted-page ``url`` values point at ``http://HOST:PORT`` unless ``--base-url`` says
 otherwise (for example behind a proxy, or when listening on 0.0.0.0). The server is
 bounded whatever clients do (:mod:`leanrails.sandbox._http_limits`): ``--header-timeout``,
@@ -41,8 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument(
         "--db",
-        metavar="PATH",
-        help="keep state in this SQLite file (created if missing); default: in memory",
+        metavar="PATH|URL",
+        help="keep state in this SQLite file (created if missing), or on the PostgreSQL "
+        "server of a postgresql:// URL (shared by hosts); default: in memory",
+    )
+    serve.add_argument(
+        "--lease",
+        type=float,
+        metavar="SECONDS",
+        help="with --db postgresql://: how long the in-flight keys of a process that died "
+        "stay taken; default 30",
     )
     serve.add_argument(
         "--base-url",
@@ -167,6 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     from .sandbox import TEST_API_KEY, Sandbox, create_app
+    from .sandbox._engine import NEEDS_POSTGRES, is_postgres
     from .sandbox._http_limits import bounded_config, raise_fd_limit
     from .sandbox._log_limit import limit_error_logs
 
@@ -186,15 +196,37 @@ def _serve(args: argparse.Namespace) -> int:
     if args.max_connections < 1:
         print(f"--max-connections must be at least 1, not {args.max_connections}", file=sys.stderr)
         return 2
+    postgres = is_postgres(args.db)
+    if args.lease is not None and not (postgres and 0 < args.lease <= 3600):
+        print(
+            "--lease takes more than 0 and at most 3600 seconds, with --db postgresql:// only",
+            file=sys.stderr,
+        )
+        return 2
+    unusable: tuple[type[Exception], ...] = (sqlite3.Error,)
+    where = f"SQLite {args.db}" if args.db else "memory (use --db PATH to keep it)"
+    db = named = args.db
+    if postgres:
+        try:
+            from .sandbox._postgres_store import DatabaseUnavailable, PostgresStore, masked
+        except ImportError:
+            print(f"leanrails sandbox: {NEEDS_POSTGRES}", file=sys.stderr)
+            return 2
+        unusable = (DatabaseUnavailable,)
+        named = masked(args.db)
+        where = f"PostgreSQL {named}"
     host_in_url = f"[{args.host}]" if ":" in args.host else args.host
     base_url = args.base_url or f"http://{host_in_url}:{args.port}"
     try:
-        sandbox = Sandbox(db=args.db, base_url=base_url)
-    except sqlite3.Error as exc:
-        print(f"leanrails sandbox: cannot write the database {args.db}: {exc}", file=sys.stderr)
+        if postgres and args.lease is not None:
+            db = PostgresStore(args.db, lease_seconds=args.lease)
+        sandbox = Sandbox(db=db, base_url=base_url)
+    except unusable as exc:
+        detail = " ".join(str(exc).split())
+        verb = "use" if postgres else "write"
+        print(f"leanrails sandbox: cannot {verb} the database {named}: {detail}", file=sys.stderr)
         return 2
     with sandbox:
-        where = f"SQLite {args.db}" if args.db else "memory (use --db PATH to keep it)"
         print(
             f"LeanRails sandbox on {base_url}  key: {TEST_API_KEY}  state: {where}",
             file=sys.stderr,

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio.to_thread
 from pydantic import ValidationError
@@ -37,10 +37,45 @@ from ._sqlite_store import SQLiteStore
 from ._store import MemoryStore, Store
 from ._wire import SandboxRequest, SandboxResponse, Step
 
+if TYPE_CHECKING:
+    from ._postgres_store import PostgresStore
+
 __all__ = ["IN_PROCESS_BASE_URL", "Sandbox"]
 
 IN_PROCESS_BASE_URL: Final = "https://sandbox.leanrails.test"
 """The base URL of an in-process sandbox. ``.test`` is reserved: it never resolves."""
+
+POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+NEEDS_POSTGRES: Final = (
+    "--db postgresql://... needs psycopg and psycopg-pool: pip install 'leanrails[postgres]'"
+)
+
+
+def is_postgres(db: object) -> bool:
+    """Whether ``db`` is a PostgreSQL URL (else a SQLite path)."""
+    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
+
+
+def postgres_store(url: str, **options: Any) -> PostgresStore:
+    """A :class:`PostgresStore` on ``url``; without the ``postgres`` extra, an ImportError
+    that says what to install."""
+    try:
+        from ._postgres_store import PostgresStore
+    except ImportError as exc:
+        raise ImportError(NEEDS_POSTGRES, name=exc.name) from None
+    return PostgresStore(url, **options)
+
+
+def _open(db: str | Path | Store | None) -> tuple[Store, str]:
+    """The store ``db`` names, and where it keeps its state (for ``repr``)."""
+    if db is None:
+        return MemoryStore(), "memory"
+    if is_postgres(db):
+        store = postgres_store(str(db))
+        return store, store.where
+    if isinstance(db, str | Path):
+        return SQLiteStore(db), str(db)
+    return db, str(getattr(db, "where", type(db).__name__))
 
 
 class Sandbox:
@@ -48,8 +83,9 @@ class Sandbox:
 
     ``clock`` returns Unix seconds and is used for ``created``, expiry and the 24-hour
     idempotency window; pass a fake one in tests. ``prices`` replaces the catalogue
-    (:data:`DEFAULT_PRICES`). ``db`` is a SQLite file path: sessions and idempotency
-    records then survive a restart. ``base_url`` is where hosted-page ``url`` values
+    (:data:`DEFAULT_PRICES`). ``db`` is a SQLite file path or a ``postgresql://`` URL
+    (the ``postgres`` extra), or a store: sessions and idempotency records then survive a
+    restart and are shared by every process on it. ``base_url`` is where hosted-page ``url`` values
     point. ``accept_unknown_params=True`` plays a newer server: a create's top-level
     parameters the kit does not know are accepted and returned as fields of the session
     (a field of the same name wins), instead of a 400 ``parameter_unknown``; a test sends
@@ -61,13 +97,13 @@ class Sandbox:
         *,
         clock: Callable[[], float] = time.time,
         prices: Iterable[Price] | None = None,
-        db: str | Path | None = None,
+        db: str | Path | Store | None = None,
         base_url: str = IN_PROCESS_BASE_URL,
         accept_unknown_params: bool = False,
     ) -> None:
         catalogue = DEFAULT_PRICES if prices is None else tuple(prices)
         self.base_url = base_url.rstrip("/")
-        self._store: Store = MemoryStore() if db is None else SQLiteStore(db)
+        self._store, self._where = _open(db)
         self._faults = FaultBook()
         # One lock serializes every use of the store, whichever part makes it.
         self._lock = threading.RLock()
@@ -91,7 +127,7 @@ class Sandbox:
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the store (the SQLite connection, with ``db``)."""
+        """Close the store (the database connections, with ``db``)."""
         with self._lock:
             self._store.close()
 
@@ -102,9 +138,7 @@ class Sandbox:
         self.close()
 
     def __repr__(self) -> str:
-        store = self._store
-        where = str(store.path) if isinstance(store, SQLiteStore) else "memory"
-        return f"Sandbox(base_url={self.base_url!r}, store={where!r})"
+        return f"Sandbox(base_url={self.base_url!r}, store={self._where!r})"
 
     # -- fault controls: each acts on one key's account, the documented key's by default --
 
@@ -208,11 +242,11 @@ class Sandbox:
     async def handle_async(self, request: SandboxRequest) -> SandboxResponse:
         """Answer ``request``, sleeping (not blocking) through any delay fault.
 
-        With ``db``, each step runs in a worker thread: a SQLite call waiting for another
-        process's write lock (up to the store's busy timeout) blocks that thread, never the
-        event loop. In memory, steps run inline: they never wait.
+        With ``db``, each step runs in a worker thread: a database call waiting for another
+        process's lock (up to the store's busy timeout) blocks that thread, never the event
+        loop. In memory, steps run inline: they never wait.
         """
-        if isinstance(self._store, SQLiteStore):
+        if not isinstance(self._store, MemoryStore):
             return await _handle_in_threads(self.process(request))
         steps = self.process(request)
         try:

@@ -1,0 +1,182 @@
+"""The PostgreSQL that the store tests run against, found (or installed) and started here.
+
+``make test`` runs ``python -m _support.postgres ensure`` (tests/ on the path) while setting
+up, the way ``_support.browser`` finds Chromium: PostgreSQL's server programs already on the
+machine (``initdb`` and ``pg_ctl`` on the PATH or under /usr/lib/postgresql/*/bin), else
+Debian's ``postgresql`` installed with apt when running as root; otherwise one line says what
+to run. ``LEANRAILS_TEST_POSTGRES_URL`` may name a disposable database instead.
+
+The tests then call :func:`throwaway_server`: a new cluster in a temporary folder, listening
+on a free loopback port, stopped and removed at the end. PostgreSQL refuses to run as root,
+so as root the cluster belongs to the unprivileged ``postgres`` user that Debian's package
+creates. Each test gets a schema of its own (:meth:`Postgres.fresh`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from _support.sandbox import free_port
+
+HOW_TO_INSTALL = (
+    "no PostgreSQL for the store tests: install it with 'sudo apt-get install postgresql' "
+    "(Debian/Ubuntu) or 'brew install postgresql', or set LEANRAILS_TEST_POSTGRES_URL to a "
+    "disposable database, then run make test again"
+)
+URL_VARIABLE = "LEANRAILS_TEST_POSTGRES_URL"
+UNPRIVILEGED_USER = "postgres"
+
+# A throwaway cluster: nothing it holds must survive a crash of the machine.
+SERVER_SETTINGS = (
+    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+    "-c full_page_writes=off -c max_connections=300"
+)
+
+
+def server_binaries() -> Path | None:
+    """The folder of ``initdb`` and ``pg_ctl``: on the PATH, else Debian's newest."""
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(found).parent
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else None
+
+
+def ensure() -> int:
+    """Find PostgreSQL, or install Debian's as root; 0 when the tests can have one."""
+    if os.environ.get(URL_VARIABLE) or server_binaries():
+        return 0
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("make: installing Debian's postgresql for the store tests (apt-get, as root)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "postgresql"],
+            check=False,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+    if server_binaries():
+        return 0
+    print(f"error: {HOW_TO_INSTALL}.", file=sys.stderr)
+    return 1
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL to test against: ``url`` is its superuser's database."""
+
+    url: str
+    _schemas: list[str] = field(default_factory=list)
+    _numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    def fresh(self) -> str:
+        """A URL whose tables live in a new, empty schema of their own."""
+        import psycopg
+
+        schema = f"leanrails_test_{os.getpid()}_{next(self._numbers)}"
+        with closing(psycopg.connect(self.url, autocommit=True)) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        self._schemas.append(schema)
+        return with_schema(self.url, schema)
+
+    def drop_schemas(self) -> None:
+        import psycopg
+
+        with closing(psycopg.connect(self.url, autocommit=True)) as conn:
+            for schema in self._schemas:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        self._schemas.clear()
+
+
+def with_schema(url: str, schema: str) -> str:
+    """``url`` with ``search_path`` set to ``schema``."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@contextmanager
+def throwaway_server() -> Iterator[Postgres]:
+    """The database ``LEANRAILS_TEST_POSTGRES_URL`` names, else a new cluster, stopped and
+    removed at the end; fails the test run (never skips) when there is no PostgreSQL."""
+    import pytest
+
+    external = os.environ.get(URL_VARIABLE)
+    if external:
+        postgres = Postgres(external)
+        try:
+            yield postgres
+        finally:
+            postgres.drop_schemas()
+        return
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.fail(HOW_TO_INSTALL, pytrace=False)
+    with cluster(binaries) as url:
+        yield Postgres(url)
+
+
+@contextmanager
+def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
+    """A new cluster in a temporary folder on a free port; its URL. As root, run by the
+    unprivileged ``postgres`` user."""
+    folder = Path(tempfile.mkdtemp(prefix="leanrails-postgres-"))
+    as_user: dict[str, object] = {}
+    if os.geteuid() == 0:
+        try:
+            account = pwd.getpwnam(UNPRIVILEGED_USER)
+        except KeyError:
+            shutil.rmtree(folder)
+            raise RuntimeError(
+                f"PostgreSQL refuses to run as root and there is no {UNPRIVILEGED_USER!r} "
+                f"user to run it: install Debian's postgresql, or create that user"
+            ) from None
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    data, log = folder / "data", folder / "server.log"
+    port = free_port()
+
+    def run(*args: str) -> None:
+        done = subprocess.run(
+            [str(binaries / args[0]), *args[1:]],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+            **as_user,  # type: ignore[arg-type]
+        )
+        if done.returncode != 0:
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()}\n{tail}")
+
+    try:
+        run("initdb", "-D", str(data), "-U", "leanrails", "--auth=trust", "-E", "UTF8",
+            "--locale=C", "--no-sync")  # fmt: skip
+        options = f"-p {port} -k {folder} {settings}"
+        run("pg_ctl", "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
+        try:
+            yield f"postgresql://leanrails@127.0.0.1:{port}/postgres"
+        finally:
+            run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["ensure"]:
+        sys.exit("usage: PYTHONPATH=tests python -m _support.postgres ensure")
+    sys.exit(ensure())
