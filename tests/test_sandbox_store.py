@@ -1,4 +1,5 @@
-"""The sandbox's stores: memory and SQLite (WAL, one transaction per create, survives restart)."""
+"""The sandbox's stores: memory, SQLite (WAL, one transaction per create, survives restart) and
+PostgreSQL, by the same tests (PostgreSQL's own: test_sandbox_postgres.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._record import Session, SessionRecord
 from leanrails.sandbox._sqlite_store import SCHEMA_VERSION, NotASandboxDatabase, SQLiteStore
-from leanrails.sandbox._store import IdempotencyRecord, MemoryStore, Store
+from leanrails.sandbox._store import IdempotencyRecord, Store
+
+from _support.stores import DURABLE, KINDS, database, open_store
 
 
 def record(key: str = "k", created: int = 100, **changes: Any) -> IdempotencyRecord:
@@ -49,9 +52,9 @@ def stored(
     }
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    chosen: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
+    chosen = open_store(database(request.param, request, tmp_path))
     try:
         yield chosen
     finally:
@@ -98,8 +101,11 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_sqlite_writes_a_session_and_its_record_in_one_transaction(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "s.db")
+@pytest.mark.parametrize("kind", DURABLE)
+def test_a_database_writes_a_session_and_its_record_in_one_transaction(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    store = open_store(database(kind, request, tmp_path))
     unserializable = record(headers=((object(), "x"),))
     try:
         with pytest.raises(TypeError):
@@ -111,10 +117,21 @@ def test_sqlite_writes_a_session_and_its_record_in_one_transaction(tmp_path: Pat
         store.close()
 
 
-def test_a_sandbox_describes_its_store(tmp_path: Path) -> None:
-    with Sandbox() as memory, Sandbox(db=tmp_path / "x.db") as on_disk:
+def test_a_sandbox_describes_its_store_without_a_password(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = str(database("postgres", request, tmp_path))
+    # The throwaway server trusts loopback connections: the password is ignored, not checked.
+    with_password = url.replace("://leanrails@", "://leanrails:s3cret-pw@")
+    with (
+        Sandbox() as memory,
+        Sandbox(db=tmp_path / "x.db") as on_disk,
+        Sandbox(db=with_password) as shared,
+    ):
         assert "memory" in repr(memory)
         assert "x.db" in repr(on_disk)
+        assert "127.0.0.1" in repr(shared)
+        assert "s3cret-pw" not in repr(shared)
 
 
 def test_a_transition_applies_only_while_the_session_is_in_the_expected_state(
@@ -133,8 +150,12 @@ def test_a_transition_applies_only_while_the_session_is_in_the_expected_state(
     assert store.get_session("cs_test_gone") is None
 
 
-def test_a_transition_of_one_sqlite_file_is_won_by_one_store_of_several(tmp_path: Path) -> None:
-    stores = [SQLiteStore(tmp_path / "s.db") for _ in range(3)]
+@pytest.mark.parametrize("kind", DURABLE)
+def test_a_transition_of_one_database_is_won_by_one_store_of_several(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    db = database(kind, request, tmp_path)
+    stores = [open_store(db) for _ in range(3)]
     try:
         stores[0].commit(session=stored(), record=None)
         won = [s.transition(stored(status="complete"), expected_status="open") for s in stores]

@@ -135,7 +135,8 @@ def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
     """A new cluster in a temporary folder on a free port; its URL. As root, run by the
     unprivileged ``postgres`` user."""
     folder = Path(tempfile.mkdtemp(prefix="leanrails-postgres-"))
-    as_user: dict[str, object] = {}
+    user: int | None = None
+    group: int | None = None
     if os.geteuid() == 0:
         try:
             account = pwd.getpwnam(UNPRIVILEGED_USER)
@@ -146,7 +147,7 @@ def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
                 f"user to run it: install Debian's postgresql, or create that user"
             ) from None
         os.chown(folder, account.pw_uid, account.pw_gid)
-        as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        user, group = account.pw_uid, account.pw_gid
     data, log = folder / "data", folder / "server.log"
     port = free_port()
 
@@ -157,7 +158,9 @@ def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
             capture_output=True,
             text=True,
             check=False,
-            **as_user,  # type: ignore[arg-type]
+            user=user,
+            group=group,
+            extra_groups=None if user is None else [],
         )
         if done.returncode != 0:
             tail = log.read_text()[-2000:] if log.exists() else ""

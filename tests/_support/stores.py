@@ -2,7 +2,7 @@
 
 ``memory`` (the default), ``sqlite`` (a file in the test's folder) and ``postgres`` (a schema
 of its own on the run's throwaway server, the ``postgres`` fixture). A test names a kind;
-:func:`database` gives what ``Sandbox(db=...)`` takes, :func:`open_store` the store itself,
+:func:`database` gives what ``Sandbox(db=...)`` takes, :func:`open_store` a store on it,
 and the readers below look into the database directly, as an operator would.
 """
 
@@ -35,14 +35,14 @@ def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str |
     raise ValueError(f"no store of kind {kind!r}")
 
 
-def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    db = database(kind, request, tmp_path)
+def open_store(db: str | Path | None, **options: Any) -> Store:
+    """A store of its own on ``db`` (what :func:`database` gave), as a process opens it."""
     if db is None:
         return MemoryStore()
     if is_postgres(db):
         from leanrails.sandbox._postgres_store import PostgresStore
 
-        return PostgresStore(str(db))
+        return PostgresStore(str(db), **options)
     return SQLiteStore(db)
 
 

@@ -11,14 +11,17 @@ primary key, at READ COMMITTED:
   the row must still be this store's reservation, else nothing is written
   (:class:`ReservationLost`, answered 503: the retry replays the winner's answer).
 - :meth:`PostgresStore.release` deletes the row only while it is this store's reservation.
+- :meth:`PostgresStore.transition` (pay, complete, expire) is one ``UPDATE ... WHERE id = $1
+  AND status = $expected``: of several hosts changing one session, exactly one wins.
+- Retention: :meth:`PostgresStore.trim_sessions` deletes an account's sessions beyond its
+  newest ``keep`` (by insertion order), :meth:`PostgresStore.purge_sessions` the old ones.
 
 Across hosts a process's liveness cannot be checked (SQLite checks the pid), so an in-flight
-row carries ``lease_until``, by the server's clock. A thread of each store renews the leases
-of its own in-flight rows every third of a lease, so a live request held by a ``delay`` fault
-keeps its key; a process killed with ``kill -9`` stops renewing, and its keys become usable
-one lease later, never sooner. The schema is created or migrated at start-up under an
-advisory lock, so processes starting together agree; ``leanrails_schema`` holds its version.
-Waits are bounded: a lock held more than 250 ms, a statement over 2 s, a pool wait over
+row carries ``lease_until`` (the server's clock), which a thread of its store renews every
+third of a lease: a live request held by a ``delay`` fault keeps its key, and the keys of a
+process killed with ``kill -9`` become usable one lease later, never sooner. The schema is
+created or migrated at start-up under an advisory lock; ``leanrails_schema`` holds its
+version. Waits are bounded: a lock held over 250 ms, a statement over 2 s, a pool wait over
 250 ms or a lost connection raise :class:`StoreBusy` (503 with ``Retry-After``).
 """
 
@@ -42,13 +45,7 @@ from pydantic_core import to_json
 from ._record import SessionRecord
 from ._store import BUSY_TIMEOUT_MS, IdempotencyRecord, StoreBusy, loads_session
 
-__all__ = [
-    "DEFAULT_LEASE_SECONDS",
-    "POOL_SIZE",
-    "DatabaseUnavailable",
-    "PostgresStore",
-    "ReservationLost",
-]
+__all__ = ["DEFAULT_LEASE_SECONDS", "DatabaseUnavailable", "PostgresStore", "ReservationLost"]
 
 DEFAULT_LEASE_SECONDS: Final = 30.0
 """How long a killed process's in-flight key stays taken (``--lease``)."""
@@ -57,7 +54,6 @@ POOL_SIZE: Final = 3
 """Connections per process at most: the engine's lock runs one store call at a time, plus
 the lease renewer, plus one spare while a broken connection is replaced."""
 
-_STATEMENT_TIMEOUT: Final = "2s"
 _PURGE_BATCH: Final = 5000
 _LOG: Final = logging.getLogger("leanrails.sandbox")
 
@@ -66,12 +62,14 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     CREATE TABLE leanrails_sessions (
         id       text PRIMARY KEY,
+        seq      bigint GENERATED ALWAYS AS IDENTITY,
         account  text NOT NULL,
         created  bigint NOT NULL,
         status   text NOT NULL,
         data     json NOT NULL
     );
-    CREATE INDEX leanrails_sessions_account_created ON leanrails_sessions (account, created);
+    CREATE INDEX leanrails_sessions_account_seq ON leanrails_sessions (account, seq);
+    CREATE INDEX leanrails_sessions_created ON leanrails_sessions (created);
     CREATE TABLE leanrails_idempotency (
         api_key      text NOT NULL,
         key          text NOT NULL,
@@ -130,11 +128,10 @@ class PostgresStore:
             self._pool.open(wait=True, timeout=10)
             with self._pool.connection(timeout=10) as conn:
                 migrate(conn)
-        except (psycopg.Error, PoolTimeout) as exc:
+        except BaseException as exc:
             self._pool.close()
-            raise DatabaseUnavailable(str(exc).strip() or type(exc).__name__) from None
-        except BaseException:
-            self._pool.close()
+            if isinstance(exc, psycopg.Error | PoolTimeout):
+                raise DatabaseUnavailable(str(exc).strip() or type(exc).__name__) from None
             raise
         self._stop = threading.Event()
         self._renewer = threading.Thread(
@@ -273,13 +270,40 @@ class PostgresStore:
                 with self._held_lock:
                     self._held.discard((record.api_key, record.key))
 
+    # -- session changes and retention ------------------------------------------------------
+
+    def transition(self, session: SessionRecord, *, expected_status: str) -> bool:
+        public = session["session"]
+        changed = self._one(
+            "UPDATE leanrails_sessions SET status = %s, data = %s WHERE id = %s AND status = %s"
+            " RETURNING true",
+            (public["status"], to_json(session).decode(), public["id"], expected_status),
+        )
+        return changed is not None
+
+    def trim_sessions(self, account: str, keep: int) -> None:
+        self._one(
+            "DELETE FROM leanrails_sessions WHERE id IN (SELECT id FROM leanrails_sessions"
+            " WHERE account = %s ORDER BY seq DESC OFFSET %s) RETURNING true",
+            (account, keep),
+        )
+
+    def purge_sessions(self, created_before: int) -> None:
+        self._purge("leanrails_sessions", "created < %s", created_before)
+
     def purge_idempotency(self, created_before: int) -> None:
+        self._purge(
+            "leanrails_idempotency",
+            "created < %s AND (status <> 0 OR lease_until < now())",
+            created_before,
+        )
+
+    def _purge(self, table: str, condition: str, created_before: int) -> None:
+        """Delete the rows of ``table`` matching ``condition``, in batches."""
         while True:
             row = self._one(
-                "WITH gone AS (DELETE FROM leanrails_idempotency WHERE ctid IN ("
-                " SELECT ctid FROM leanrails_idempotency WHERE created < %s"
-                " AND (status <> 0 OR lease_until < now()) LIMIT %s) RETURNING 1)"
-                " SELECT count(*) FROM gone",
+                f"WITH gone AS (DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table}"
+                f" WHERE {condition} LIMIT %s) RETURNING 1) SELECT count(*) FROM gone",
                 (created_before, _PURGE_BATCH),
             )
             if row is None or row[0] < _PURGE_BATCH:
@@ -345,7 +369,7 @@ def _configure(conn: psycopg.Connection) -> None:
     """Bounded waits on every pooled connection."""
     conn.execute(
         "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-        (f"{BUSY_TIMEOUT_MS}ms", _STATEMENT_TIMEOUT),
+        (f"{BUSY_TIMEOUT_MS}ms", "2s"),
     )
 
 
