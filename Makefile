@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser lock-keep test test-py311 lint typecheck pytest docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
+.PHONY: help setup browser postgres lock-keep test test-py311 lint typecheck pytest docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
@@ -64,17 +64,23 @@ test: lint typecheck pytest test-py311
 browser: $(STAMP)
 	@PYTHONPATH=tests $(BIN)/python -m _support.browser ensure
 
+# The store tests run on a throwaway PostgreSQL that pytest starts and stops: its server
+# programs already here, else Debian's postgresql (as root with apt); otherwise one line says
+# what to run (or set LEANRAILS_TEST_POSTGRES_URL to a disposable database).
+postgres: $(STAMP)
+	@PYTHONPATH=tests $(BIN)/python -m _support.postgres ensure
+
 # The package supports Python 3.11+, the docs toolchain needs 3.12+: the package's own tests
 # also run on the oldest supported Python, in a venv of runtime and test dependencies only.
 PY311_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py \
 	tests/test_openapi.py tests/test_client.py tests/test_errors.py tests/test_retry.py \
 	tests/test_curl.py tests/test_sandbox_client.py tests/test_idempotency.py
-test-py311: $(STAMP)
+test-py311: $(STAMP) postgres
 	@PY=$$(command -v python3.11 2>/dev/null) && "$$PY" -c 'import sys' 2>/dev/null \
 		|| { echo "test-py311: no python3.11 here; the package's 3.11 check did not run"; exit 0; }; \
 	$(BIN)/uv venv --quiet --allow-existing --python "$$PY" .venv-py311 && \
 	$(BIN)/uv pip install --quiet --python .venv-py311/bin/python -c requirements.lock \
-		-e '.[server]' pytest pytest-timeout anyio hypothesis pyyaml openapi-spec-validator && \
+		-e '.[server,postgres]' pytest pytest-timeout anyio hypothesis pyyaml openapi-spec-validator && \
 	run=$$(mktemp -d -t leanrails-test-py311-XXXXXX) && \
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL PYTHONPYCACHEPREFIX=$(PYCACHE) \
 		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis .venv-py311/bin/python -m pytest \
@@ -97,7 +103,7 @@ typecheck: $(STAMP)
 # data (coverage, hypothesis's storage, the reliability counts) to a new temporary folder;
 # to keep the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
 PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
-pytest: setup browser
+pytest: setup browser postgres
 	run=$$(mktemp -d -t leanrails-test-XXXXXX) && echo "this run's data: $$run" && \
 	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
 		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \

@@ -14,7 +14,6 @@ The attacks that count sessions per key (faults, races, ``kill -9``) are in
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, Sandbo
 from _support.client import BODY, CLIENT_KINDS, SESSION, scripted_api
 from _support.client import Api as ScriptedApi
 from _support.sandbox import BASIC, Api, FakeClock, assert_error, body, price_data
+from _support.stores import DURABLE, database, query
 
 pytestmark = pytest.mark.every_store  # the same tests on memory, SQLite and PostgreSQL
 
@@ -284,6 +284,12 @@ def test_a_second_request_while_the_first_is_in_flight_gets_409(api: Api) -> Non
 # -- with --db -----------------------------------------------------------------------------
 
 
+@pytest.fixture(params=DURABLE)
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path | None:
+    """A SQLite file or a PostgreSQL schema, each sandbox of the test opening it anew."""
+    return database(request.param, request, tmp_path)
+
+
 def client_for(sandbox: Sandbox) -> httpx2.Client:
     return httpx2.Client(
         transport=SandboxTransport(sandbox), base_url=IN_PROCESS_BASE_URL, auth=(TEST_API_KEY, "")
@@ -291,9 +297,9 @@ def client_for(sandbox: Sandbox) -> httpx2.Client:
 
 
 def test_sessions_and_idempotency_records_survive_a_restart(
-    tmp_path: Path, clock: FakeClock
+    durable: str | Path | None, clock: FakeClock
 ) -> None:
-    db = tmp_path / "sandbox.db"
+    db = durable
     with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
         first = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
         paid = client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "p"})
@@ -310,10 +316,10 @@ def test_sessions_and_idempotency_records_survive_a_restart(
     assert count == 2
 
 
-def test_records_restored_from_sqlite_still_expire_after_24_hours(
-    tmp_path: Path, clock: FakeClock
+def test_records_restored_from_a_database_still_expire_after_24_hours(
+    durable: str | Path | None, clock: FakeClock
 ) -> None:
-    db = tmp_path / "sandbox.db"
+    db = durable
     with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
         client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "k"})
     clock.advance(24 * 3600)
@@ -325,19 +331,16 @@ def test_records_restored_from_sqlite_still_expire_after_24_hours(
 
 
 def test_old_idempotency_records_are_purged_as_the_clock_moves(
-    tmp_path: Path, clock: FakeClock
+    durable: str | Path | None, clock: FakeClock
 ) -> None:
-    db = tmp_path / "sandbox.db"
+    db = durable
     with Sandbox(clock=clock, db=db) as sandbox, client_for(sandbox) as client:
         client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "old"})
         clock.advance(25 * 3600)
         client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": "new"})
 
-    with sqlite3.connect(db) as check:
-        keys = {row[0] for row in check.execute("SELECT key FROM idempotency")}
-    check.close()
-
-    assert keys == {"new"}
+    assert db is not None
+    assert query(db, "SELECT key FROM {idempotency}") == [("new",)]
 
 
 # -- through the client --------------------------------------------------------------------

@@ -21,6 +21,7 @@ from leanrails._cli import main
 from leanrails.sandbox import TEST_API_KEY
 
 from _support.sandbox import BASIC, command, free_port, wait_until_listening
+from _support.stores import DURABLE, database
 
 
 @contextmanager
@@ -69,8 +70,11 @@ def test_the_server_answers_creates_and_points_hosted_urls_at_itself(server: str
         assert "sk_test_sandbox" in client.get("/").text
 
 
-def test_with_db_sessions_and_idempotency_records_survive_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
+@pytest.mark.parametrize("kind", DURABLE)
+def test_with_db_sessions_and_idempotency_records_survive_a_restart(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    db = database(kind, request, tmp_path)
     with serving(tmp_path, "--db", str(db)) as url:
         first = create(url, "restart-1")
     with serving(tmp_path, "--db", str(db)) as url:
