@@ -9,6 +9,7 @@ show what did (or did not) reach the server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -162,3 +163,90 @@ class Recorder:
             self.seen.append((scope["method"], scope["path"], headers))
         assert self.app is not None
         await self.app(scope, receive, send)
+
+
+class NoHelpers(Drift):
+    """A server without the sandbox's test helpers: /v1/test_helpers/... is not found."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/test_helpers/"):
+            body = json.dumps(
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "resource_missing",
+                        "message": "Unrecognized request URL.",
+                        "param": None,
+                    }
+                }
+            ).encode()
+            headers = [(b"content-type", b"application/json"), (b"request-id", b"req_nohelpers")]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await super().__call__(scope, receive, send)
+
+
+HOSTILE = [
+    "\x1b[31mred\x1b[0m",
+    "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+    "\n# Injected heading",
+    "<script>alert(1)</script>",
+    "\x9b31m",
+    "\u202eevil",
+]
+"""What a hostile server writes into its strings: ANSI colours, an OSC 8 link, a Markdown
+heading, HTML, a C1 CSI and a right-to-left override."""
+
+
+class HostileStrings(Drift):
+    """Every error's type, code and param, and every session's metadata keys, carry
+    :data:`HOSTILE` text; the session gains a field named with it too."""
+
+    def error(self, error: dict[str, Any]) -> dict[str, Any]:
+        text = "".join(HOSTILE)
+        return {**error, "type": text, "code": text, "param": text, "message": text}
+
+    def session(self, session: dict[str, Any]) -> dict[str, Any]:
+        text = "".join(HOSTILE)
+        return {**session, "metadata": {text: text}, text: text}
+
+
+async def _until_disconnect(receive: Any, gone: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+
+
+async def endless(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app whose every answer is an endless chunked body, as fast as it is read
+    (until the client goes away)."""
+    import asyncio
+
+    if scope["type"] != "http":
+        return
+    gone = asyncio.Event()
+    watcher = asyncio.ensure_future(_until_disconnect(receive, gone))
+    headers = [(b"request-id", b"req_endless")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    chunk = b"{" + b'"a": 1, ' * 8192
+    while not gone.is_set():
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await asyncio.sleep(0)
+    watcher.cancel()
+
+
+async def drip(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that answers one byte every 5 seconds (until the client goes away)."""
+    import asyncio
+
+    if scope["type"] != "http":
+        return
+    gone = asyncio.Event()
+    watcher = asyncio.ensure_future(_until_disconnect(receive, gone))
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    while not gone.is_set():
+        await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gone.wait(), 5)
+    watcher.cancel()

@@ -1,36 +1,260 @@
-"""The guide part: every notebook run against the server, its outputs compared by structure.
+"""The guide part: the kit's notebooks run against the server through a guard proxy, and
+every code cell's outputs compared with the committed ones.
 
-Each notebook runs top to bottom in a fresh kernel (nbclient), from a temporary copy, with
-``LEANRAILS_API_KEY`` and ``LEANRAILS_BASE_URL`` pointing at the guard :class:`Proxy`.
-After each cell its outputs are compared with the committed ones after masking what
-differs on every run or every server (ids, clocks, hosts and ports, the prose of server
-error messages): the same output kinds, the same values, the same error classes, statuses,
-types, codes and params.
+**The guard** (:class:`Proxy`, on 127.0.0.1 at a free port) is the notebooks' only way to the
+server. The kernels never hold the user's key: they run with the guide's own stand-in key
+(:data:`STAND_IN`, the key the guide was written with), and the guard swaps in the real key
+on the way out, and back on the way in. So what depends on the key is compared by its role
+(the guide's ``username: sk_test_sandbox`` is shown whatever the user's key), and a cell can
+neither print the key nor use it around the guard. Each request passes the run's rules
+(budget, deadline, :func:`._server.forbidden`) and :func:`credential_problem`, which holds
+back any other credential but a test key in any form it could take. Every create is also
+sent, unchanged, to the embedded sandbox, so the guide's own requests get the comparison too.
+Where the server offers the sandbox's test helper ``complete``, the cells that pay a session
+are forwarded and checked; against a server without it they are held back (*not checked*).
 
-A cell that differs is tied to the requests it sent: when one of them showed drift, the
-cell is evidence of that finding. A cell that differs without drift in its own requests
-shows what earlier requests of the notebook got: it is tied to their drift, or else to the
-notebook's last differing cell before it. A cell that needed something
-conformance never sends (a sandbox test helper that completes a session or injects a
-fault) is *not checked*, and so is any later cell of its notebook that differs: what it
-shows may follow from the step that was held back. (Drift in the requests of such cells
-is still reported; only the cells are not tied to it.)
+**The comparison.** Each notebook runs top to bottom in a fresh kernel (nbclient), from a
+temporary copy in a temporary folder (nothing is written where the command runs). After each
+cell its outputs are compared with the committed ones after masking what differs on every run
+or every server (ids, clocks, hosts and ports, the prose of server error messages): the same
+output kinds, the same values, the same error classes, statuses, types, codes and params.
+
+A cell that differs is tied to the requests it sent: when one of them showed drift, the cell
+is evidence of that finding. A cell that differs without drift in its own requests shows what
+earlier requests of the notebook got: it is tied to their drift, or else to the notebook's
+last differing cell before it. A cell that needed something held back is *not checked*, and
+so is any later cell of its notebook that differs: what it shows may follow from the step
+that was held back.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ._observations import Exchange
-from ._proxy import CellLog, Proxy
+import httpx2
+
+from ..sandbox import TEST_API_KEY
+from ._judge import Exchange, judge
+from ._server import (
+    LIVE_KEY,
+    TEST_KEY_PREFIX,
+    Answer,
+    OutOfBudget,
+    Server,
+    basic,
+    forbidden,
+    key_forms,
+    plain,
+)
+
+STAND_IN = TEST_API_KEY
+"""The key the kernels hold: the guide's own, so its outputs read the same for every user."""
+
+
+def kit_guide() -> list[Path] | None:
+    """The kit's own guide, beside the package it runs from (a clone, or an editable
+    install), or None: never the notebooks of the folder the command runs in."""
+    folder = Path(__file__).resolve().parents[3] / "notebooks"
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb")) or None
+
+
+# -- the guard proxy ----------------------------------------------------------------------
+
+_HOP_HEADERS = {
+    "host",
+    "content-length",
+    "connection",
+    "accept-encoding",
+    "transfer-encoding",
+    "content-encoding",
+    "keep-alive",
+}
+_FORWARDED = {"content-type", "idempotency-key", "x-api-version", "user-agent", "accept"}
+_BASIC = re.compile(r"Basic ([A-Za-z0-9+/]+={0,2})")
+
+
+def credential_problem(authorization: str | None) -> str | None:
+    """Why a notebook's ``Authorization`` header may not go out, or None when it may.
+
+    Only the canonical ``Basic base64(<key>:)`` form passes, with an empty password, and a
+    key that is a test key (``sk_test_``) or no key at all (the guide shows a made-up key
+    being refused). Any other scheme, spacing, case, padding or alphabet is held back, so a
+    live key cannot slip through in a form the check does not read.
+    """
+    if not authorization:
+        return None
+    match = _BASIC.fullmatch(authorization)
+    try:
+        decoded = base64.b64decode(match.group(1), validate=True).decode() if match else ""
+    except (binascii.Error, ValueError):
+        decoded = ""
+    user, colon, password = decoded.partition(":")
+    if not colon or password or LIVE_KEY.search(decoded) or any(ord(c) < 33 for c in user):
+        return "a credential that is not a test key in HTTP Basic form"
+    if user.startswith(TEST_KEY_PREFIX) or not re.match(r"(?i)[a-z]{2}_", user):
+        return None
+    return "a key that is not a test key"
+
+
+class CellLog:
+    """What one notebook cell sent: exchanges with both servers, and what was held back."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self.blocked: list[str] = []
+        self.requests = 0
+
+
+class Proxy:
+    """A local HTTP server forwarding the guide's requests to the server under check.
+
+    ``helpers``: whether the server offers the sandbox's ``complete`` test helper.
+    """
+
+    def __init__(self, server: Server, sandbox: httpx2.Client, *, helpers: bool) -> None:
+        self.server = server
+        self.sandbox = sandbox
+        self.helpers = helpers
+        self.cell = CellLog()
+        self.where = ""
+        self._lock = threading.Lock()
+        handler = _handler(self._answer)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def __enter__(self) -> Proxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+    def begin(self, where: str) -> None:
+        with self._lock:
+            self.cell = CellLog()
+            self.where = where
+
+    def end(self) -> CellLog:
+        with self._lock:
+            return self.cell
+
+    def _why_not(self, method: str, path: str, headers: dict[str, str], body: bytes) -> str | None:
+        reason = forbidden(method, path) or credential_problem(headers.get("authorization"))
+        if reason is None and "/test_helpers/" in path and not self.helpers:
+            reason = "a sandbox test helper that the server does not offer"
+        seen = " ".join([path, *(v for k, v in headers.items() if k != "authorization")])
+        if reason is None and (LIVE_KEY.search(seen) or LIVE_KEY.search(body.decode("latin-1"))):
+            reason = "a request that mentions a live key"
+        return reason
+
+    def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        with self._lock:
+            cell, where = self.cell, self.where
+            cell.requests += 1
+        reason = self._why_not(method, path, headers, body)
+        if reason is not None:
+            cell.blocked.append(f"{method} {path.split('?')[0]}: {reason}")
+            return _blocked(f"leanrails conformance does not send {reason} to the server")
+        forward = {k: v for k, v in headers.items() if k.lower() in _FORWARDED}
+        written = headers.get("authorization")
+        stand_in = written == basic(STAND_IN)
+        try:
+            answer = self.server.send(
+                method,
+                path,
+                body=body,
+                headers=forward,
+                authenticate=stand_in,
+                authorization=None if stand_in else written,  # vetted: another test key
+            )
+        except OutOfBudget as exc:
+            cell.blocked.append(f"{method} {path.split('?')[0]}: {exc}")
+            return _blocked(f"leanrails conformance stopped: {exc}")
+        except httpx2.TransportError as exc:
+            return _blocked(f"the server could not be reached: {type(exc).__name__}", 502)
+        answer = self._as_seen_by_the_guide(answer)
+        if method.upper() == "POST" and path.split("?")[0].rstrip("/") == "/v1/checkout_sessions":
+            local = {**forward, "Authorization": headers.get("authorization", "")}
+            mine = self.sandbox.request(method, path, content=body, headers=local)
+            exchange = Exchange(
+                where, body, answer, Answer(mine.status_code, dict(mine.headers), mine.content)
+            )
+            judge(exchange)
+            cell.exchanges.append(exchange)
+        return answer
+
+    def _as_seen_by_the_guide(self, answer: Answer) -> Answer:
+        """The answer with the user's key, in any form, turned back into the stand-in."""
+        body, headers = answer.body, dict(answer.headers)
+        pairs = zip(key_forms(self.server.key), key_forms(STAND_IN), strict=True)
+        for form, back in sorted(pairs, key=lambda pair: -len(pair[0])):
+            body = body.replace(form.encode(), back.encode())
+            headers = {k: v.replace(form, back) for k, v in headers.items()}
+        return Answer(answer.status, headers, body, answer.too_large)
+
+
+def _blocked(message: str, status: int = 403) -> Answer:
+    body = {
+        "error": {
+            "type": "permission_error",
+            "code": "conformance_blocked",
+            "message": message,
+            "param": None,
+        }
+    }
+    return Answer(
+        status,
+        {"content-type": "application/json", "request-id": "req_conformance"},
+        json.dumps(body).encode(),
+    )
+
+
+def _handler(answer: Callable[[str, str, dict[str, str], bytes], Answer]) -> type[Any]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            result = answer(self.command, self.path, headers, body)
+            self.send_response(result.status)
+            for name, value in result.headers.items():
+                if name.lower() not in _HOP_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(result.body)))
+            self.end_headers()
+            self.wfile.write(result.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _any
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the report says what was sent."""
+
+    return Handler
+
+
+# -- running the notebooks and comparing their cells ------------------------------------
 
 # What changes on every run or every server, masked on both sides before comparing.
 _MASKS: list[tuple[re.Pattern[str], str]] = [
@@ -175,7 +399,10 @@ def run_guide(
     except ImportError:
         run.skipped.append("not run: the guide part needs ipykernel (the conformance extra)")
         return run
-    env = {**os.environ, "LEANRAILS_API_KEY": key, "LEANRAILS_BASE_URL": proxy.url}
+    # The kernels get the stand-in key, and nothing of the environment that holds the key.
+    forms = key_forms(key)
+    env = {k: v for k, v in os.environ.items() if not any(form in v for form in forms)}
+    env |= {"LEANRAILS_API_KEY": STAND_IN, "LEANRAILS_BASE_URL": proxy.url}
     for path in notebooks:
         if time_left() <= 0:
             run.skipped.append(f"{path.name}: not run, the time limit was reached")
@@ -222,6 +449,7 @@ def _run_notebook(
         client = NotebookClient(
             notebook,
             timeout=int(cell_timeout),
+            timeout_func=lambda cell: max(1, min(int(cell_timeout), int(time_left()) + 1)),
             kernel_name="python3",
             allow_errors=True,
             resources={"metadata": {"path": tmp}},
@@ -233,7 +461,7 @@ def _run_notebook(
         except _Stop:
             return results, "stopped at the time limit"
         except Exception as exc:  # a kernel that will not start, a cell that times out
-            return results, f"stopped: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            return results, plain(f"stopped: {type(exc).__name__}: {exc}")
     return results, None
 
 
@@ -255,7 +483,7 @@ def _judge_cell(
         return result
     if expected == got:
         return result
-    result.detail = first_difference(expected, got)
+    result.detail = plain(first_difference(expected, got))
     result.status = "differs"
     drifted = [exchange for exchange in log.exchanges if exchange.observations]
     earlier: list[Exchange] = state["drifted"]

@@ -5,6 +5,13 @@ it: observations with the same entry and kind are merged, and each keeps a few e
 Each finding says which sides of the kit it affects: the contract (``openapi.yaml``),
 the models (``leanrails.CheckoutSessionCreateParams`` / ``leanrails.CheckoutSession``),
 the sandbox, and the guide sections that document the entry or show the difference.
+A finding on a kit convention is reported apart: the server *differs from the kit's
+convention*, which is advice; it has not drifted from the reference.
+
+The Markdown report treats every string in it as text: :func:`md` escapes what Markdown or
+HTML would read (``#``, ``<script>``, links, emphasis), and what reaches the terminal has
+no control character left (:func:`._server.plain` on the way in, :func:`_printable` at the
+end). The key is masked in every form it could take (:func:`._server.scrub`).
 """
 
 from __future__ import annotations
@@ -18,11 +25,25 @@ from pathlib import Path
 from typing import Any
 
 from ._guide import CellResult
-from ._observations import CONTRACT, GUIDE, MODELS, SANDBOX, Observation
-from ._safety import scrub
+from ._judge import CONTRACT, GUIDE, MODELS, SANDBOX, Observation
+from ._server import scrub
 
 EXAMPLES_KEPT = 3
 CELLS_SHOWN = 6
+
+
+_MARKDOWN = re.compile(r"[\\`*<>#|~&\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def md(text: object) -> str:
+    """``text`` as literal Markdown text: every character Markdown or HTML reads escaped."""
+    return _MARKDOWN.sub(lambda m: "\\" + m.group(0), str(text).replace("\n", " "))
+
+
+def _printable(text: str) -> str:
+    """No control or bidi character left, whatever reached the text (lines kept)."""
+    return _CONTROL.sub("", text)
 
 
 def slugify(heading: str) -> str:
@@ -182,8 +203,9 @@ class Findings:
 def _link(section: str, heading: str) -> str:
     """``03_x.ipynb#line_items-price`` as a Markdown link relative to the repository."""
     if "#" not in section:
-        return section
-    return f"[{section.partition('#')[0]} § {heading}](notebooks/{section})"
+        return md(section)
+    target = re.sub(r"[^\w.#-]", "", section)
+    return f"[{md(section.partition('#')[0])} § {md(heading)}](notebooks/{target})"
 
 
 def _section(section: str) -> str:
@@ -220,17 +242,27 @@ class Report:
     not_checked: list[str]
     incomplete: str | None
 
+    def drift(self) -> list[Finding]:
+        return [f for f in self.findings if not f.convention]
+
+    def conventions(self) -> list[Finding]:
+        return [f for f in self.findings if f.convention]
+
     @property
     def exit_code(self) -> int:
-        if len(self.findings):
+        if self.drift():
             return 1
-        return 3 if self.incomplete else 0
+        if self.incomplete:
+            return 3
+        return 4 if self.conventions() else 0
 
     @property
     def verdict(self) -> str:
-        if len(self.findings):
+        if self.drift():
             return "drift"
-        return "incomplete" if self.incomplete else "clean"
+        if self.incomplete:
+            return "incomplete"
+        return "differs from conventions" if self.conventions() else "clean"
 
     def to_json(self) -> str:
         data = {
@@ -257,68 +289,85 @@ class Report:
             ],
             "not_checked": self.not_checked,
         }
-        return scrub(json.dumps(data, indent=2, ensure_ascii=False), self.key) + "\n"
+        return scrub(json.dumps(data, indent=2, ensure_ascii=True), self.key) + "\n"
 
     def to_markdown(self) -> str:
-        lines = [f"# Conformance of {self.base_url}", ""]
-        total = len(self.findings)
-        if total:
+        drift, conventions = self.drift(), self.conventions()
+        lines = [f"# Conformance of {md(self.base_url)}", ""]
+        if drift:
             lines.append(
-                f"**Drift: {total} finding{'s' if total != 1 else ''}.** The server differs "
-                "from what the kit documents; each finding below names the contract entry, "
-                "what differs, and which side of the kit it affects."
+                f"**Drift: {_plural(len(drift), 'finding')}.** The server differs from what "
+                "the kit documents; each finding below names the contract entry, what "
+                "differs, and which side of the kit it affects."
             )
         elif self.incomplete:
-            lines.append(f"**No drift found, but the run is incomplete:** {self.incomplete}.")
+            lines.append(f"**No drift found, but the run is incomplete:** {md(self.incomplete)}.")
         else:
             lines.append(
-                "**No drift.** The server agrees with the contract, the kit's sandbox and "
-                "the guide."
+                "**No drift.** The server agrees with the reference's rules in the contract, "
+                "the kit's sandbox and the guide."
             )
+        if conventions:
+            lines += [
+                "",
+                f"The server differs from {_plural(len(conventions), 'kit convention')}: "
+                "rules the reference is silent on, where the kit follows Stripe. That is "
+                "advice, not drift (see below).",
+            ]
         lines += [
             "",
             f"{self.requests} requests to the server in {self.seconds:.1f} s "
-            f"(hypothesis seed {self.seed}: `--seed {self.seed}` sends the same requests).",
+            f"(seed {self.seed}: `--seed {self.seed}` sends the same requests).",
             "",
             "| Part | Checked |",
             "| --- | --- |",
         ]
-        for part, text in self.counts.items():
-            lines.append(f"| {part} | {text} |")
-        if total:
-            lines += ["", "## Findings", ""]
-            for f in self.findings:
-                lines.append(f"- **{f.entry}**: {f.summary}")
-            current = None
-            for f in self.findings:
-                if f.entry != current:
-                    lines += ["", f"## {f.entry}"]
-                    current = f.entry
-                lines += ["", f"**{f.summary[0].upper()}{f.summary[1:]}.**", ""]
-                for side, place in f.affects().items():
-                    if side == GUIDE:
-                        shown = ", ".join(_link(section, f.entry) for section in place)
-                        lines.append(f"- Affects the guide: {shown}")
-                    else:
-                        lines.append(f"- Affects the {side}: {place}")
-                if f.cells:
-                    lines.append(f"- Shown by {len(f.cells)} guide cell(s):")
-                    lines += [f"    - {cell}" for cell in f.cells[:CELLS_SHOWN]]
-                    if len(f.cells) > CELLS_SHOWN:
-                        lines.append(f"    - and {len(f.cells) - CELLS_SHOWN} more (see --json)")
-                if f.seen:
-                    lines.append(f"- Seen {f.seen} time{'s' if f.seen != 1 else ''}, for example:")
-                    lines += [f"    - {example}" for example in f.examples]
+        lines += [f"| {md(part)} | {md(text)} |" for part, text in self.counts.items()]
+        for title, group in (
+            ("Findings", drift),
+            ("Differs from the kit's conventions", conventions),
+        ):
+            if group:
+                lines += ["", f"## {title}", ""]
+                lines += [f"- **{md(f.entry)}**: {md(f.summary)}" for f in group]
+                lines += self._details(group)
         if self.not_checked:
             lines += [
                 "",
                 "## Not checked",
                 "",
-                "These guide cells were not compared. Conformance never completes a session "
-                "or injects a fault on the server, so cells that need a sandbox test helper "
-                "are held back, and later cells of their notebook that differ may only "
-                "follow from that:",
+                "These guide cells were not compared: they need something conformance never "
+                "sends to this server (a fault, the hosted page's form, or a test helper the "
+                "server does not offer), or they differ only after such a cell:",
                 "",
             ]
-            lines += [f"- {item}" for item in self.not_checked]
-        return scrub("\n".join(lines), self.key) + "\n"
+            lines += [f"- {md(item)}" for item in self.not_checked]
+        return _printable(scrub("\n".join(lines), self.key)) + "\n"
+
+    def _details(self, findings: list[Finding]) -> list[str]:
+        lines: list[str] = []
+        current = None
+        for f in findings:
+            if f.entry != current:
+                lines += ["", f"### {md(f.entry)}"]
+                current = f.entry
+            lines += ["", f"**{md(f.summary[0].upper() + f.summary[1:])}.**", ""]
+            for side, place in f.affects().items():
+                if side == GUIDE:
+                    shown = ", ".join(_link(section, f.entry) for section in place)
+                    lines.append(f"- Affects the guide: {shown}")
+                else:
+                    lines.append(f"- Affects the {side}: {md(place)}")
+            if f.cells:
+                lines.append(f"- Shown by {len(f.cells)} guide cell(s):")
+                lines += [f"    - {md(cell)}" for cell in f.cells[:CELLS_SHOWN]]
+                if len(f.cells) > CELLS_SHOWN:
+                    lines.append(f"    - and {len(f.cells) - CELLS_SHOWN} more (see --json)")
+            if f.seen:
+                lines.append(f"- Seen {_plural(f.seen, 'time')}, for example:")
+                lines += [f"    - {md(example)}" for example in f.examples]
+        return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
