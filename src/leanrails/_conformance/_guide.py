@@ -67,8 +67,11 @@ STAND_IN = TEST_API_KEY
 def kit_guide() -> list[Path] | None:
     """The kit's own guide, beside the package it runs from (a clone, or an editable
     install), or None: never the notebooks of the folder the command runs in."""
-    folder = Path(__file__).resolve().parents[3] / "notebooks"
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb")) or None
+    package = Path(__file__).resolve().parents[1]
+    root = package.parents[1]
+    if package.parent.name != "src" or not (root / "pyproject.toml").is_file():
+        return None  # installed from a wheel: no guide beside it
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")) or None
 
 
 # -- the guard proxy ----------------------------------------------------------------------
