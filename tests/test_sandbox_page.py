@@ -20,7 +20,15 @@ from leanrails.sandbox._page import format_amount
 
 from _support.browser import launch
 from _support.page import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin
-from _support.sandbox import BASIC, SUCCESS_PATH, FakeClock, LiveServer, body, price_data
+from _support.sandbox import (
+    BASIC,
+    SUCCESS_PATH,
+    FakeClock,
+    LiveServer,
+    assert_error,
+    body,
+    price_data,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -616,6 +624,138 @@ def test_a_post_without_the_cookie_and_token_pair_is_shown_the_form_again(
         assert hidden_fields(response.text)["csrf_token"], name
     assert page.status(api) == ("open", "unpaid")
     assert page.submit(FORM).status_code == 303
+
+
+# -- the page trusts only its own origin -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/pay/{id}", "/"])
+def test_a_page_asked_for_under_a_foreign_host_is_refused(
+    api: Any, open_page: Any, path: str
+) -> None:
+    page = open_page()
+    port = httpx2.URL(api.base_url).port
+    foreign = f"rebound.evil.example:{port}" if port else "rebound.evil.example"
+
+    response = page.client.get(path.format(id=page.session["id"]), headers={"Host": foreign})
+
+    assert response.status_code == 421
+    assert "csrf_token" not in response.text
+    assert "sk_test" not in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_dns_rebinding_post_with_a_foreign_host_pays_nothing(api: Any, open_page: Any) -> None:
+    page = open_page()
+    port = httpx2.URL(api.base_url).port
+    foreign = f"rebound.evil.example:{port}" if port else "rebound.evil.example"
+    token = page.token()  # the cookie and token of a real form, the best an attacker could have
+
+    response = page.client.post(
+        page.path,
+        data={"csrf_token": token, **CARD, **FORM},
+        headers={"Host": foreign, "Origin": f"http://{foreign}", "Sec-Fetch-Site": "same-origin"},
+    )
+
+    assert response.status_code == 421
+    assert page.status(api) == ("open", "unpaid")
+
+
+def test_a_loopback_sandbox_answers_under_each_loopback_name_of_its_port(
+    live_server: LiveServer, served: httpx2.Client
+) -> None:
+    port = httpx2.URL(live_server.url).port
+    assert port is not None
+    created = create(served, live_server)
+
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        response = served.get(f"/pay/{created['id']}", headers={"Host": host})
+        assert response.status_code == 200, host
+    for host in (f"localhost:{port + 1}", "localhost", f"127.0.0.1.evil.example:{port}"):
+        response = served.get(f"/pay/{created['id']}", headers={"Host": host})
+        assert response.status_code == 421, host
+
+
+def _form_action(response: httpx2.Response) -> str:
+    policy = response.headers["content-security-policy"]
+    [directive] = [part.strip() for part in policy.split(";") if "form-action" in part]
+    return directive
+
+
+@pytest.mark.parametrize(
+    ("success_url", "form_action"),
+    [
+        pytest.param("https:evil.example", "form-action 'self'", id="https-without-host"),
+        pytest.param("http:evil.example/done", "form-action 'self'", id="http-without-host"),
+        pytest.param(
+            "https://shop.example.com:8443/done?id={CHECKOUT_SESSION_ID}",
+            "form-action 'self' https://shop.example.com:8443",
+            id="with-port",
+        ),
+        pytest.param(
+            "https://user:pw@Shop.Example.com/done",
+            "form-action 'self' https://shop.example.com",
+            id="userinfo-and-case",
+        ),
+        pytest.param(
+            "http://[::1]:9000/done", "form-action 'self' http://[::1]:9000", id="ipv6-literal"
+        ),
+        pytest.param("myapp://checkout/done", "form-action 'self' myapp:", id="app-deep-link"),
+    ],
+)
+def test_form_action_is_the_exact_origin_of_success_url_never_a_whole_scheme(
+    open_page: Any, success_url: str, form_action: str
+) -> None:
+    page = open_page(success_url=success_url)
+
+    assert _form_action(page.get()) == form_action
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "view-source:https://shop.example.com/",
+        "intent://scan/#Intent;scheme=zxing;end",
+        "blob:https://shop.example.com/0b6c",
+        "ms-msdt:/id%20PCWDiagnostic",
+        "MS-OFFICECMD:%7B%7D",
+        "search-ms:query=x",
+        "filesystem:https://shop.example.com/temporary/x",
+    ],
+)
+@pytest.mark.parametrize("param", ["success_url", "cancel_url"])
+def test_a_deep_link_with_a_dangerous_scheme_is_refused(api: Any, url: str, param: str) -> None:
+    response = api.create(body(**{param: url}))
+
+    error = assert_error(response, 400, "invalid_request_error", param=param)
+    assert "file:" in error["message"]
+
+
+def test_the_index_page_carries_the_csp_and_security_headers(api: Any) -> None:
+    with api.anonymous() as client:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    for header, value in SECURITY_HEADERS.items():
+        assert response.headers.get(header) == value, header
+    policy = response.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none'; style-src 'sha256-")
+    assert "form-action 'self';" in policy
+
+
+def test_control_and_bidi_override_characters_are_neutralised_on_the_page(
+    open_page: Any,
+) -> None:
+    name = "Invoice\u202egpj.exe\x00\u2066\x1b[31m\u200f"
+    item = {"quantity": 1, "price_data": {"currency": "usd", "product": name, "unit_amount": 100}}
+
+    html = open_page(line_items=[item]).get().text
+
+    for char in ("\u202e", "\x00", "\u2066", "\x1b", "\u200f"):
+        assert char not in html, repr(char)
+    assert "Invoice\ufffdgpj.exe\ufffd\ufffd\ufffd[31m\ufffd" in html
 
 
 # -- a real browser ----------------------------------------------------------------------------

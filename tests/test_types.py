@@ -53,10 +53,19 @@ def test_what_is_not_an_rfc_3986_uri_is_refused_with_examples(url: str) -> None:
         pytest.param("JavaScript:alert(1)", id="javascript-mixed-case"),
         pytest.param("data:text/html,hi", id="data"),
         pytest.param("vbscript:msgbox", id="vbscript"),
+        pytest.param("file:///etc/passwd", id="file"),
+        pytest.param("FILE://server/share", id="file-upper-case"),
+        pytest.param("view-source:https://example.com/", id="view-source"),
+        pytest.param("intent://scan/#Intent;scheme=zxing;end", id="intent"),
+        pytest.param("blob:https://example.com/0b6c", id="blob"),
+        pytest.param("ms-msdt:/id%20PCWDiagnostic", id="ms-msdt"),
+        pytest.param("ms-officecmd:%7B%7D", id="ms-officecmd"),
+        pytest.param("search-ms:query=x", id="search-ms"),
+        pytest.param("filesystem:https://example.com/temporary/x", id="filesystem"),
     ],
 )
 def test_uris_that_would_run_in_the_page_are_refused_as_a_kit_convention(url: str) -> None:
-    with pytest.raises(ValidationError, match=r"must not be a javascript:, data: or vbscript:"):
+    with pytest.raises(ValidationError, match=r"must not be a javascript:, data:, file:"):
         URL.validate_python(url)
 
 

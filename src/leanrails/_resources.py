@@ -162,9 +162,11 @@ class CheckoutSessionCalls(Generic[_R]):
             success_url: The URL to redirect to after a successful payment. Required for
                 hosted mode. Any absolute URI (RFC 3986), such as an app's deep link;
                 {CHECKOUT_SESSION_ID} (or %7BCHECKOUT_SESSION_ID%7D) is replaced by the
-                session's id. Kit convention: not a javascript:, data: or vbscript: URI.
+                session's id. Kit convention: not a javascript:, data:, file:, intent:,
+                ms-... or other unsafe URI.
             cancel_url: The URL to redirect to when the customer cancels. Any absolute URI
-                (RFC 3986). Kit convention: not a javascript:, data: or vbscript: URI.
+                (RFC 3986). Kit convention: not a javascript:, data:, file:, intent:, ms-...
+                or other unsafe URI.
             customer: ID of an existing customer.
             customer_email: Pre-fill the customer's email on the checkout page.
             customer_creation: Whether to always create a customer, or only if required.

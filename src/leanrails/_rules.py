@@ -34,9 +34,41 @@ MAX_CUSTOMER_FIELD_LENGTH: Final = 200
 CHECKOUT_SESSION_ID_TEMPLATE: Final = "{CHECKOUT_SESSION_ID}"
 """Replaced by the session's id in ``success_url``, written as is or percent-encoded."""
 
-UNSAFE_REDIRECT_SCHEMES: Final = frozenset({"javascript", "data", "vbscript"})
+UNSAFE_REDIRECT_SCHEMES: Final = frozenset(
+    {
+        # Run script or show content in the page's origin instead of leaving it.
+        "javascript",
+        "vbscript",
+        "livescript",
+        "data",
+        "blob",
+        "filesystem",
+        # Open the customer's own files, or the browser's or the OS's internals.
+        "file",
+        "view-source",
+        "about",
+        "chrome",
+        "chrome-extension",
+        "moz-extension",
+        "resource",
+        "jar",
+        "mhtml",
+        "mk",
+        "its",
+        "res",
+        "shell",
+        "intent",
+        "search",
+        "search-ms",
+    }
+)
 """URI schemes refused in a URL the hosted page redirects to (kit convention): they would
-run script or show content in the page's origin instead of leaving it."""
+run script or show content in the page's origin, open local files, or hand the URL to
+the browser's or the operating system's own handlers. ``ms-`` schemes too
+(:data:`UNSAFE_REDIRECT_SCHEME_PREFIXES`). An app's own deep link (``myapp://done``) passes."""
+UNSAFE_REDIRECT_SCHEME_PREFIXES: Final = ("ms-",)
+"""Scheme prefixes refused as :data:`UNSAFE_REDIRECT_SCHEMES` are: Windows' ``ms-msdt:``,
+``ms-officecmd:``, ``ms-excel:``, ... launch programs."""
 
 _CURRENCY: Final = re.compile(CURRENCY_CODE)
 
@@ -124,9 +156,15 @@ def uri_fault(value: str) -> Literal["syntax", "unsafe_scheme"] | None:
     data scheme), or None."""
     if not is_uri(value):
         return "syntax"
-    if value.split(":", 1)[0].lower() in UNSAFE_REDIRECT_SCHEMES:
+    if is_unsafe_scheme(value.split(":", 1)[0]):
         return "unsafe_scheme"
     return None
+
+
+def is_unsafe_scheme(scheme: str) -> bool:
+    """True for a scheme no customer is sent to (:data:`UNSAFE_REDIRECT_SCHEMES`), in any case."""
+    scheme = scheme.lower()
+    return scheme in UNSAFE_REDIRECT_SCHEMES or scheme.startswith(UNSAFE_REDIRECT_SCHEME_PREFIXES)
 
 
 def fill_session_id(success_url: str, session_id: str) -> str:

@@ -83,7 +83,8 @@ def _uri(value: str) -> str:
     if fault == "unsafe_scheme":
         raise PydanticCustomError(
             "uri_scheme",
-            "must not be a javascript:, data: or vbscript: URI: the customer is sent there "
+            "must not be a javascript:, data:, file:, intent:, ms-... or other URI that runs "
+            "script, opens local files or starts a program: the customer is sent there "
             "(kit convention)",
         )
     return value

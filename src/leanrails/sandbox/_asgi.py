@@ -7,9 +7,15 @@ sends half the body and returns, so the server closes the connection and the cli
 a broken response.
 
 At most :data:`MAX_REQUESTS` requests are answered at once (a kit convention); more get
-``503 api_error`` with ``Retry-After: 1`` and the connection closed, before their body is
-read. Only requests held by a delay fault or waiting for the database take time, so the
-cap is reached only when they pile up.
+``503 api_error`` with ``Retry-After: 1`` and the connection closed. A request counts only
+once its body has arrived: a client that sends its body slowly, or never, holds a
+connection (bounded by the server's body deadline and connection cap), not one of these.
+Only requests held by a delay fault or waiting for the database take time, so the cap is
+reached only when they pile up.
+
+A request that carries both ``Transfer-Encoding`` and ``Content-Length`` is refused with
+``400`` and its connection closed (RFC 9112 §6.1): a proxy in front may have framed it
+differently, so what follows it on the connection cannot be trusted as a request.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
 from ._engine import Sandbox
+from ._errors import SandboxError, invalid
 from ._record import new_id
 from ._wire import MAX_BODY_BYTES, SandboxRequest, dump_json
 
-__all__ = ["MAX_REQUESTS", "create_app"]
+__all__ = ["MAX_REQUESTS", "closing_error", "create_app"]
 
 MAX_REQUESTS: Final = 1000
 """Requests answered at once by one app; more get 503 with ``Retry-After``."""
@@ -47,19 +54,23 @@ class _SandboxApp:
             return
         if scope["type"] != "http":  # websockets: not served
             return
-        if self._answering >= MAX_REQUESTS:
-            await _too_busy(send)
-            return
-        self._answering += 1
-        try:
-            await self._answer(scope, receive, send)
-        finally:
-            self._answering -= 1
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        smuggling = _ambiguous_framing(scope)
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
+        if smuggling is not None:
+            await _send_error(send, smuggling)
+            return
+        if self._answering >= MAX_REQUESTS:
+            await _send_error(send, _too_busy())
+            return
+        self._answering += 1
+        try:
+            await self._answer(scope, body, truncated, send)
+        finally:
+            self._answering -= 1
+
+    async def _answer(self, scope: Scope, body: bytes, truncated: bool, send: Send) -> None:
         raw_path: bytes | None = scope.get("raw_path")
         path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
         request = SandboxRequest(
@@ -113,26 +124,45 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
             return b"".join(chunks), truncated, False
 
 
-async def _too_busy(send: Send) -> None:
-    body = dump_json(
-        {
-            "error": {
-                "type": "api_error",
-                "code": "server_busy",
-                "message": f"The sandbox is answering {MAX_REQUESTS} requests already; "
-                "retry shortly.",
-                "param": None,
-            }
-        }
+def _ambiguous_framing(scope: Scope) -> SandboxError | None:
+    """The 400 for a request framed by both Transfer-Encoding and Content-Length, or None."""
+    names = {name.lower() for name, _ in scope["headers"]}
+    if b"transfer-encoding" in names and b"content-length" in names:
+        return invalid(
+            "The request has both Transfer-Encoding and Content-Length: send one "
+            "(RFC 9112 §6.1). The connection is closed.",
+            code="http_invalid",
+        )
+    return None
+
+
+def _too_busy() -> SandboxError:
+    return SandboxError(
+        503,
+        "api_error",
+        "server_busy",
+        f"The sandbox is answering {MAX_REQUESTS} requests already; retry shortly.",
+        headers=(("Retry-After", "1"),),
     )
+
+
+def closing_error(error: SandboxError) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """``error``'s headers and body: the API's JSON error, the connection closed after it.
+    The HTTP layer (:mod:`._http_limits`) writes its own errors with these too."""
+    body = dump_json(error.body())
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"retry-after", b"1"),
+        *((name.lower().encode(), value.encode()) for name, value in error.headers),
         (b"request-id", new_id("req_").encode()),
         (b"connection", b"close"),
     ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    return headers, body
+
+
+async def _send_error(send: Send, error: SandboxError) -> None:
+    headers, body = closing_error(error)
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -3,6 +3,12 @@
 The API and the hosted page's form share the size and content-type rule: a body larger
 than :data:`MAX_BODY_BYTES` (1 MiB) is refused, and so is a non-empty body of another
 media type than the route reads. An empty body passes; each route decides what it means.
+A body sent with a ``Content-Encoding`` (gzip, ...) is refused with ``415``: the sandbox
+reads bodies as sent, and would otherwise read compressed bytes as JSON.
+
+A JSON body must be one object, and no object in it may repeat a key (a kit convention:
+JSON parsers disagree on which copy wins, so ``{"success_url": "javascript:…",
+"success_url": "https://…"}`` could be checked as one URL and used as the other).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._errors import from_validation_error, invalid
+from ._errors import SandboxError, from_validation_error, invalid
 from ._wire import MAX_BODY_BYTES, SandboxRequest
 
 JSON: Final = "application/json"
@@ -29,7 +35,17 @@ def media_type(request: SandboxRequest) -> str:
 
 
 def checked_body(request: SandboxRequest, media: str) -> bytes:
-    """The body, refused (400) when too large or, if not empty, of another media type."""
+    """The body, refused when encoded (415), too large (400) or, if not empty, of another
+    media type (400)."""
+    encoding = (request.header("content-encoding") or "identity").strip().lower()
+    if encoding != "identity":
+        raise SandboxError(
+            415,
+            "invalid_request_error",
+            "content_encoding_unsupported",
+            f"Unsupported Content-Encoding ({encoding[:100]}): send the body uncompressed, "
+            "without a Content-Encoding header.",
+        )
     if request.body_truncated or len(request.body) > MAX_BODY_BYTES:
         raise invalid(
             f"The request body is larger than {MAX_BODY_BYTES} bytes (1 MiB).",
@@ -52,30 +68,42 @@ def read_params(
 ) -> M:
     """``body`` as ``model``, or the model's defaults when the body is empty and optional.
 
-    The body must be one JSON object: anything else is refused with a message that says
-    what it is, before the model's own (stricter, field by field) errors.
+    The body must be one JSON object without a repeated key: anything else is refused
+    with a message that says what it is, before the model's own (stricter, field by field)
+    errors.
     """
     if not body and not required:
         return model()
+    json_object(body)
     try:
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
-        # Parsed a second time only when refused, so a valid body is parsed once.
-        _require_json_object(body)
         raise from_validation_error(exc) from None
 
 
-def _require_json_object(body: bytes) -> None:
+def json_object(body: bytes) -> dict[str, Any]:
+    """``body`` as one JSON object, or the 400 that says what it is instead."""
     if not body:
         raise invalid(
             "The request body is empty: send the parameters as a JSON object.",
             code="body_missing",
         )
     try:
-        # Integers kept as text: their size is the models' to judge, not int()'s digit limit.
-        value = json.loads(body.decode("utf-8"), parse_int=str)
+        # Numbers read as floats: their size is the models' to judge, not int()'s digit limit.
+        value = json.loads(
+            body.decode("utf-8"),
+            parse_int=float,
+            parse_constant=_not_json,
+            object_pairs_hook=_unique_keys,
+        )
     except UnicodeDecodeError:
         raise invalid("The request body is not UTF-8 encoded JSON.", code="json_invalid") from None
+    except _DuplicateKey as exc:
+        raise invalid(
+            f"The request body repeats the key {exc.key[:100]!r} in one object: send each "
+            "key once.",
+            code="duplicate_key",
+        ) from None
     except (ValueError, RecursionError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise invalid(
@@ -83,9 +111,31 @@ def _require_json_object(body: bytes) -> None:
         ) from None
     if not isinstance(value, dict):
         raise invalid(
-            f"The request body must be a JSON object, not {_json_kind(value)}.",
+            f"The request body is not a JSON object: it is {_json_kind(value)}.",
             code="body_not_object",
         )
+    return value
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _json_kind(value: object) -> str:

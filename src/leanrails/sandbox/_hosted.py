@@ -12,6 +12,11 @@ completes the session through :meth:`Sessions.complete` and answers ``303`` to
 Like a real checkout URL, the page needs no key; only its own form can pay (kit
 conventions, the usual defences of a payment form):
 
+- Every page (``/`` too) answers only a request whose ``Host`` is the sandbox's own: its
+  base URL's host and port, or, when that host is a loopback one, ``localhost``,
+  ``127.0.0.1`` or ``[::1]`` with that port. Any other gets ``421`` and a page naming the
+  right address, so a site whose name is re-pointed at 127.0.0.1 (DNS rebinding) can
+  neither read a checkout form nor post one.
 - A POST whose ``Sec-Fetch-Site`` is neither ``same-origin`` nor ``none``, or whose
   ``Origin`` is not the page's own, is refused (403) before anything is read.
 - CSRF token: ``GET`` sets an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the page's
@@ -20,17 +25,20 @@ conventions, the usual defences of a payment form):
   the session record keeps and the page never shows (its PaymentIntent id), so every
   process serving one store, and a restarted one, agrees on it.
 - Every answer carries a strict ``Content-Security-Policy`` (nothing but the page's own
-  hashed stylesheet, ``frame-ancestors 'none'``, forms only to the page and the
-  ``success_url``'s origin), ``X-Frame-Options: DENY``, ``X-Content-Type-Options:
-  nosniff``, ``Referrer-Policy: same-origin`` (the page's URL, with its session id, goes to
-  no other site; ``no-referrer`` would make browsers send ``Origin: null`` with the form)
-  and ``Cache-Control: no-store``.
+  hashed stylesheet, ``frame-ancestors 'none'``, forms only to the page and to the exact
+  origin of ``success_url``, where a payment redirects: ``https://host:port``, or an app
+  deep link's scheme ``myapp:``; nothing for an http(s) URL without a host such as
+  ``https:evil.example``), ``X-Frame-Options: DENY``,
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (the page's URL,
+  with its session id, goes to no other site; ``no-referrer`` would make browsers send
+  ``Origin: null`` with the form) and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import threading
@@ -41,7 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
 
-from .._rules import MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
+from .._rules import MAX_CUSTOMER_FIELD_LENGTH, fill_session_id, is_unsafe_scheme
 from . import _page
 from ._cards import check_card
 from ._checks import FORM, checked_body
@@ -56,8 +64,10 @@ HTML: Final = "text/html; charset=utf-8"
 COOKIE: Final = "leanrails_checkout"
 """The cookie holding the browser's half of the CSRF pair."""
 _COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_ORIGIN_SAFE: Final = re.compile(r"[A-Za-z0-9.:\[\]-]+")
+_HOST_SAFE: Final = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
+"""A host as urlsplit gives it (lower-case), written plainly enough for a CSP source."""
 _SCHEME: Final = re.compile(r"[a-z][a-z0-9+.-]*")
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _ADDRESS: Final = ("city", "country", "line1", "line2", "postal_code", "state")
 _MISSING: Final = {
     "email": "Enter your email address.",
@@ -75,6 +85,7 @@ _INVALID: Final = {
 _FORM_PROBLEMS: Final = {
     "body_too_large": "The form is too large.",
     "content_type_invalid": "Submit the form from the checkout page.",
+    "content_encoding_unsupported": "Submit the form from the checkout page.",
 }
 _UNVERIFIED: Final = (
     "This form could not be verified (it may have been open in another window). "
@@ -94,8 +105,18 @@ class HostedPage:
         self._pay_path = base.path + "/pay/"
         self._origin = f"{base.scheme}://{base.netloc}".lower()
         self._secure = base.scheme == "https"
+        self._host = (base.hostname or "", base.port or _DEFAULT_PORTS.get(base.scheme, 0))
+        self._any_loopback = _is_loopback(self._host[0])
+
+    def index(self, request: SandboxRequest, test_key: str) -> SandboxResponse:
+        """``GET /``: what the sandbox is, and where to start."""
+        if not self._own_host(request):
+            return self._misdirected()
+        return _secured(200, _page.render_index(test_key), None)
 
     def answer(self, request: SandboxRequest, method: str, session_id: str) -> SandboxResponse:
+        if not self._own_host(request):
+            return self._misdirected()
         with self._lock:
             record = self._sessions.find(session_id)
             if record is None or record["session"]["ui_mode"] != "hosted":
@@ -189,6 +210,28 @@ class HostedPage:
         status = 410 if session["status"] == "expired" else 200
         return _secured(status, _page.render_closed(session), session["success_url"])
 
+    def _own_host(self, request: SandboxRequest) -> bool:
+        """Whether the request's ``Host`` names this sandbox (see the module's docstring).
+        A request without one is no browser's (they always send it): it passes."""
+        header = request.header("host")
+        if header is None:
+            return True
+        try:
+            parts = urlsplit("//" + header)
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            return False
+        if parts.netloc != header or parts.username is not None or parts.path:
+            return False
+        if port is None:
+            port = _DEFAULT_PORTS["https" if self._secure else "http"]
+        if port != self._host[1]:
+            return False
+        return host == self._host[0] or (self._any_loopback and _is_loopback(host))
+
+    def _misdirected(self) -> SandboxResponse:
+        return _secured(421, _page.render_misdirected(self._origin), None)
+
     def _from_own_page(self, request: SandboxRequest) -> bool:
         """False for a browser's POST from another origin (the fetch metadata says so)."""
         site = request.header("sec-fetch-site")
@@ -281,17 +324,40 @@ def _policy(success_url: str | None) -> str:
     """Nothing loads but the hashed stylesheet; forms go to the page and to success_url."""
     targets = "'self'"
     if success_url:
-        parts = urlsplit(success_url)
-        host = parts.netloc.rpartition("@")[2]
-        if parts.scheme in ("http", "https") and _ORIGIN_SAFE.fullmatch(host):
-            targets += f" {parts.scheme}://{host}"
-        elif parts.scheme and _SCHEME.fullmatch(parts.scheme):
-            # An app's deep link (the create refused javascript:, data: and vbscript:).
-            targets += f" {parts.scheme}:"
+        targets += _origin_source(success_url)
     return (
         f"default-src 'none'; style-src {STYLE_HASH}; form-action {targets}; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
+
+
+def _origin_source(url: str) -> str:
+    """The CSP source of exactly ``url``'s origin (with a leading space), or ``""`` when it
+    has none: never a whole scheme for an http(s) URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if not _SCHEME.fullmatch(scheme) or is_unsafe_scheme(scheme):
+        return ""
+    if scheme not in _DEFAULT_PORTS:
+        # An app's deep link: its origin is opaque (URL Standard), its scheme is the app's.
+        return f" {scheme}:"
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if not host or not _HOST_SAFE.fullmatch(host):
+        return ""  # https:evil.example has no host: "https:" would allow every site
+    shown = f"[{host}]" if ":" in host else host
+    return f" {scheme}://{shown}" + ("" if port is None else f":{port}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _cookie_nonce(request: SandboxRequest) -> str | None:

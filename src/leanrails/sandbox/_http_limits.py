@@ -17,23 +17,42 @@ connection (kit conventions):
 - a **quick shutdown**: a connection still sending its request is answered ``503`` and
   closed at once, so a stalled client cannot hold the server past its graceful timeout;
 - an answer for a client that **half-closes** after a whole request (uvicorn closes at
-  once, losing the answer of any app that awaits, as the SQLite sandbox's worker threads do).
+  once, losing the answer of any app that awaits, as the SQLite sandbox's worker threads do);
+- **answers, not resets**: a request line longer than :data:`MAX_HEAD_BYTES` gets ``414``,
+  headers beyond it ``431``, any other malformed request ``400``; the answer is written,
+  then the rest of what the client sends is read and dropped (for at most
+  :data:`LINGER_SECONDS`) so that closing does not reset the connection before the client
+  reads it (a "lingering close").
+
+Every answer this layer writes is the API's JSON error body (``application/json``, a
+``Request-Id``, ``Connection: close``), as every other error of the sandbox.
 
 The deadlines are timers armed only while a request is incomplete: a request that arrives
 in one piece, as nearly all do, costs nothing more.
+
+Why a subclass of uvicorn's protocol: uvicorn has no public setting for a header or body
+deadline, for a cap that closes a stalled connection rather than refusing a live one
+(``limit_concurrency`` counts stalled connections as busy and answers ``text/plain``), nor
+for the error answers. What a public setting does, one does: the head's size limit is
+uvicorn's ``h11_max_incomplete_event_size``. The subclass reads uvicorn's ``conn`` (the h11
+connection), ``cycle`` and ``connections``, and overrides ``send_400_response``;
+pyproject.toml bounds uvicorn to the versions tested.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from http import HTTPStatus
 from typing import Any, ClassVar, Final
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ._asgi import ASGIApp
+from ._asgi import ASGIApp, closing_error
+from ._errors import SandboxError, invalid
 
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",
@@ -51,6 +70,11 @@ DEFAULT_MAX_CONNECTIONS: Final = 4096
 KEEP_ALIVE_SECONDS: Final = 5
 GRACEFUL_SHUTDOWN_SECONDS: Final = 3
 MAX_BACKLOG: Final = 2048
+MAX_HEAD_BYTES: Final = 16 * 1024
+"""A request's line and headers hold at most this many bytes (h11's default)."""
+LINGER_SECONDS: Final = 2.0
+"""How long a refused request's remaining bytes are read and dropped before closing."""
+_LINGER_BYTES: Final = 8 * 1024 * 1024
 _FD_RESERVE: Final = 64
 """File descriptors kept for everything but connections (the database, the log, ...)."""
 
@@ -59,12 +83,24 @@ _HEAD: Final = "head"
 _BODY: Final = "body"
 
 
-def _plain(status: int, reason: str, text: str) -> bytes:
-    body = text.encode()
+def _error_bytes(error: SandboxError) -> bytes:
+    """``error`` as a whole HTTP/1.1 response that closes the connection."""
+    headers, body = closing_error(error)
+    status = f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n".encode()
     return (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
-    ).encode() + body
+        status
+        + b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        + b"\r\n"
+        + body
+    )
+
+
+def _busy(message: str, code: str) -> SandboxError:
+    return SandboxError(503, "api_error", code, message, headers=(("Retry-After", "1"),))
+
+
+def _timeout(message: str) -> SandboxError:
+    return SandboxError(408, "invalid_request_error", "request_timeout", message)
 
 
 class BoundedH11Protocol(H11Protocol):
@@ -84,6 +120,8 @@ class BoundedH11Protocol(H11Protocol):
         self._deadline_kind = ""
         self._head_started = False
         self._half_closed = False
+        self._lingering = 0
+        """Bytes still to drop after a refusal (0: not lingering)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -99,8 +137,41 @@ class BoundedH11Protocol(H11Protocol):
         self._arm(_HEAD, self.header_timeout)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._lingering = max(0, self._lingering - len(data))
+            if not self._lingering:
+                self.transport.close()
+            return
         super().data_received(data)
         self._follow(data_arrived=True)
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot read: 414 or 431 when its head is too long, else 400.
+
+        uvicorn calls this while handling h11's error, which says which it is.
+        """
+        hint = getattr(sys.exc_info()[1], "error_status_hint", 400)
+        if hint == 431:
+            received, _ = self.conn.trailing_data
+            if b"\n" not in received:
+                error = SandboxError(
+                    414,
+                    "invalid_request_error",
+                    "url_too_long",
+                    f"The request line is longer than {MAX_HEAD_BYTES} bytes.",
+                )
+            else:
+                error = SandboxError(
+                    431,
+                    "invalid_request_error",
+                    "headers_too_large",
+                    f"The request's line and headers are longer than {MAX_HEAD_BYTES} bytes.",
+                )
+        else:
+            error = invalid(
+                f"The request is not valid HTTP/1.1: {msg.rstrip('.')}.", code="http_invalid"
+            )
+        self._refuse(error, linger=True)
 
     def on_response_complete(self) -> None:
         if self._half_closed:
@@ -126,7 +197,7 @@ class BoundedH11Protocol(H11Protocol):
     def shutdown(self) -> None:
         if self.conn.their_state is h11.SEND_BODY and not self._answering():
             # The app waits for a body that may never come: answer now.
-            self._refuse(503, "Service Unavailable", "The server is shutting down.")
+            self._refuse(_busy("The server is shutting down; retry.", "shutting_down"))
             return
         super().shutdown()
 
@@ -180,13 +251,22 @@ class BoundedH11Protocol(H11Protocol):
         else:  # a connection that never sent a byte: nothing to answer
             self.transport.close()
             return
-        self._refuse(408, "Request Timeout", f"{what} within {seconds:g} s.")
+        self._refuse(_timeout(f"{what} within {seconds:g} s."))
 
-    def _refuse(self, status: int, reason: str, text: str) -> None:
-        """Answer a request that is still arriving, and close its connection."""
+    def _refuse(self, error: SandboxError, *, linger: bool = False) -> None:
+        """Answer a request that is still arriving, and close its connection; with
+        ``linger``, after dropping what the client still sends (so it reads the answer)."""
         if not self._answering():
-            self.transport.write(_plain(status, reason, text))
-        self.transport.close()
+            self.transport.write(_error_bytes(error))
+        if not linger or not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self._disarm()
+        self.receiving.pop(self, None)
+        self.transport.write_eof()
+        self._lingering = _LINGER_BYTES
+        self.transport.resume_reading()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _answering(self) -> bool:
         """Whether a response is being written on this connection now."""
@@ -211,7 +291,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _evict(self) -> None:
         if self._head_started or self.conn.their_state is h11.SEND_BODY:
-            self._refuse(503, "Service Unavailable", "Too many connections; retry.")
+            self._refuse(_busy("Too many connections; retry.", "too_many_connections"))
         else:  # idle between requests: a client retries a closed keep-alive connection
             self.transport.close()
 
@@ -249,6 +329,7 @@ def bounded_config(
         # process out of file descriptors before the cap closes the oldest.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         backlog=max(16, min(MAX_BACKLOG, cap // 2)),
         **settings,
     )

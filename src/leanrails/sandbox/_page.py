@@ -18,7 +18,7 @@ page's ``Content-Security-Policy``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
+from html import escape as _escape_html
 from typing import Final
 
 from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
@@ -41,6 +41,29 @@ CUSTOMER_FIELDS: Final[tuple[str, ...]] = (
 CARD_FIELDS: Final[tuple[str, ...]] = ("card_number", "card_expiry", "card_cvc")
 FIELDS: Final[tuple[str, ...]] = CUSTOMER_FIELDS + CARD_FIELDS
 """Every field of the form, in the order the error summary lists them."""
+
+_NEUTRAL: Final = dict.fromkeys(
+    (
+        *range(0x00, 0x09),
+        *range(0x0B, 0x0D),
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ),
+    "\ufffd",
+)
+"""Control characters (but tab and line ends) and bidirectional controls, shown as U+FFFD:
+a product name with U+202E could otherwise show its text reversed, and NUL is no text."""
+
+
+def escape(text: str) -> str:
+    """``text`` for HTML: escaped, with control and bidi-override characters neutralised."""
+    return _escape_html(text.translate(_NEUTRAL))
+
 
 # Currencies without a minor unit, so 1500 jpy is ¥1500, not ¥15.00.
 _ZERO_DECIMAL = frozenset(
@@ -358,6 +381,16 @@ def render_closed(session: Session) -> str:
 def render_not_found() -> str:
     body = "<h1>Checkout not found</h1>\n<p>There is no hosted checkout at this address.</p>"
     return _document("Not found - LeanRails sandbox checkout", body)
+
+
+def render_misdirected(origin: str) -> str:
+    """A request whose ``Host`` is not the sandbox's own (see :mod:`._hosted`)."""
+    body = (
+        "<h1>Wrong address</h1>\n"
+        "<p>This sandbox serves its pages only at its own address, "
+        f"<code>{escape(origin)}</code>. Open the page there.</p>"
+    )
+    return _document("Wrong address - LeanRails sandbox", body)
 
 
 def render_index(test_key: str) -> str:

@@ -19,13 +19,12 @@ from importlib import resources
 from typing import Any, Final
 
 from .._params import CheckoutSessionCreateParams
-from . import _page
 from ._auth import TEST_API_KEY, Caller, authenticate
-from ._checks import JSON, read_params
+from ._checks import JSON, json_object, read_params
 from ._errors import SandboxError, injected, not_found
 from ._faults import FaultBook
 from ._helper_bodies import CompleteParams, EmptyParams, FaultParams
-from ._hosted import HTML, HostedPage
+from ._hosted import HostedPage
 from ._idempotency import Idempotency, Receipt
 from ._record import new_id
 from ._sessions import Sessions
@@ -94,7 +93,7 @@ class Router:
         if len(parts) == 2 and parts[0] == "pay" and method in ("GET", "POST"):
             return self._page.answer(request, method, parts[1])
         if method == "GET" and path == "/":
-            return response(200, _page.render_index(TEST_API_KEY).encode(), HTML)
+            return self._page.index(request, TEST_API_KEY)
         raise _unrecognized(method, path)
 
     def _route_api(
@@ -169,12 +168,8 @@ class Router:
 
 def _split_unknown(body: bytes) -> tuple[bytes, dict[str, Any]]:
     """A create's body without the top-level keys the kit does not know, and those keys."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return body, {}  # read_params says what is wrong with it
-    if not isinstance(value, dict):
-        return body, {}
+    json_object(body)  # refused here as read_params would refuse it
+    value = json.loads(body)  # numbers as they were sent, for the unknown keys' values
     known = CheckoutSessionCreateParams.model_fields
     unknown = {k: v for k, v in value.items() if k not in known}
     if not unknown:

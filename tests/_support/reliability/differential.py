@@ -27,6 +27,7 @@ from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 from leanrails import CheckoutSessionCreateParams
 from leanrails._contract import load_contract
 from leanrails._contract import resolve as resolve_ref
+from leanrails._rules import is_unsafe_scheme
 
 from _support.reliability.fuzzing import FUZZ_JSON, NOW
 
@@ -85,8 +86,7 @@ def broken_rules(body: dict[str, Any]) -> set[str]:
     if len(currencies) > 1:
         broken.add("one_currency")
     for name in ("success_url", "cancel_url"):
-        scheme = body.get(name, "").partition(":")[0].lower()
-        if scheme in ("javascript", "data", "vbscript"):
+        if is_unsafe_scheme(body.get(name, "").partition(":")[0]):
             broken.add(f"no_script_{name}")
     return broken
 
