@@ -110,3 +110,30 @@ def test_an_unknown_leanrails_log_level_is_named_and_ignored() -> None:
     result = _run("-c", "import leanrails", LEANRAILS_LOG="loud")
     assert result.returncode == 0
     assert "LEANRAILS_LOG='loud' is not one of debug, info; logging stays off" in result.stderr
+
+
+def test_the_wheel_ships_the_contract_and_the_pages_stylesheet_whose_hash_the_csp_allows(
+    tmp_path: Path,
+) -> None:
+    import base64
+    import hashlib
+    import zipfile
+
+    from leanrails.sandbox._html import STYLE_HASH
+
+    uv = Path(sys.executable).with_name("uv")
+    built = subprocess.run(
+        [str(uv), "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("leanrails-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        css = archive.read("leanrails/sandbox/page.css")
+    assert "leanrails/openapi.yaml" in names
+    assert "leanrails/sandbox/_page_style.py" not in names
+    digest = base64.b64encode(hashlib.sha256(css).digest()).decode()
+    assert f"'sha256-{digest}'" == STYLE_HASH

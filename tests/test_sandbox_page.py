@@ -16,7 +16,7 @@ import pytest
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
 from leanrails.sandbox._hosted import COOKIE
-from leanrails.sandbox._page import format_amount
+from leanrails.sandbox._html import format_amount
 
 from _support.browser import launch
 from _support.page import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin

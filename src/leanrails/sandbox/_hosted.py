@@ -12,33 +12,19 @@ completes the session through :meth:`Sessions.complete` and answers ``303`` to
 Like a real checkout URL, the page needs no key; only its own form can pay (kit
 conventions, the usual defences of a payment form):
 
-- Every page (``/`` too) answers only a request whose ``Host`` is the sandbox's own: its
-  base URL's host and port, or, when that host is a loopback one, ``localhost``,
-  ``127.0.0.1`` or ``[::1]`` with that port. Any other gets ``421`` and a page naming the
-  right address, so a site whose name is re-pointed at 127.0.0.1 (DNS rebinding) can
-  neither read a checkout form nor post one.
-- A POST whose ``Sec-Fetch-Site`` is neither ``same-origin`` nor ``none``, or whose
-  ``Origin`` is not the page's own, is refused (403) before anything is read.
+- Only under its own ``Host``, and only from its own origin, with its security headers
+  (see :mod:`._origin`).
 - CSRF token: ``GET`` sets an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the page's
   path and puts an HMAC of the session id and that cookie in the form; a POST without the
   matching pair is shown the form again (403) with a fresh pair. The HMAC's key is a value
   the session record keeps and the page never shows (its PaymentIntent id), so every
   process serving one store, and a restarted one, agrees on it.
-- Every answer carries a strict ``Content-Security-Policy`` (nothing but the page's own
-  hashed stylesheet, ``frame-ancestors 'none'``, forms only to the page and to the exact
-  origin of ``success_url``, where a payment redirects: ``https://host:port``, or an app
-  deep link's scheme ``myapp:``; nothing for an http(s) URL without a host such as
-  ``https:evil.example``), ``X-Frame-Options: DENY``,
-  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (the page's URL,
-  with its session id, goes to no other site; ``no-referrer`` would make browsers send
-  ``Origin: null`` with the form) and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 import threading
@@ -49,25 +35,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
 
-from .._rules import MAX_CUSTOMER_FIELD_LENGTH, fill_session_id, is_unsafe_scheme
+from .._rules import MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
 from . import _page
 from ._cards import check_card
 from ._checks import FORM, checked_body
 from ._customer import CustomerDetailsParams
 from ._errors import SandboxError
-from ._page_style import STYLE_HASH
+from ._origin import OwnOrigin, secured
 from ._record import SessionRecord
 from ._sessions import Sessions
-from ._wire import SandboxRequest, SandboxResponse, response
+from ._wire import SandboxRequest, SandboxResponse
 
-HTML: Final = "text/html; charset=utf-8"
 COOKIE: Final = "leanrails_checkout"
 """The cookie holding the browser's half of the CSRF pair."""
 _COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_HOST_SAFE: Final = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
-"""A host as urlsplit gives it (lower-case), written plainly enough for a CSP source."""
-_SCHEME: Final = re.compile(r"[a-z][a-z0-9+.-]*")
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _ADDRESS: Final = ("city", "country", "line1", "line2", "postal_code", "state")
 _MISSING: Final = {
     "email": "Enter your email address.",
@@ -101,31 +82,27 @@ class HostedPage:
     def __init__(self, sessions: Sessions, lock: threading.RLock) -> None:
         self._sessions = sessions
         self._lock = lock
-        base = urlsplit(sessions.base_url)
-        self._pay_path = base.path + "/pay/"
-        self._origin = f"{base.scheme}://{base.netloc}".lower()
-        self._secure = base.scheme == "https"
-        self._host = (base.hostname or "", base.port or _DEFAULT_PORTS.get(base.scheme, 0))
-        self._any_loopback = _is_loopback(self._host[0])
+        self._pay_path = urlsplit(sessions.base_url).path + "/pay/"
+        self._own = OwnOrigin(sessions.base_url)
 
     def index(self, request: SandboxRequest, test_key: str) -> SandboxResponse:
         """``GET /``: what the sandbox is, and where to start."""
-        if not self._own_host(request):
+        if not self._own.serves(request):
             return self._misdirected()
-        return _secured(200, _page.render_index(test_key), None)
+        return secured(200, _page.render_index(test_key), None)
 
     def answer(self, request: SandboxRequest, method: str, session_id: str) -> SandboxResponse:
-        if not self._own_host(request):
+        if not self._own.serves(request):
             return self._misdirected()
         with self._lock:
             record = self._sessions.find(session_id)
             if record is None or record["session"]["ui_mode"] != "hosted":
-                return _secured(404, _page.render_not_found(), None)
+                return secured(404, _page.render_not_found(), None)
             session = self._sessions.present(record)
             success_url = session["success_url"]
             action = self._pay_path + session_id
-            if method == "POST" and not self._from_own_page(request):
-                return _secured(403, _page.render_refused(action), success_url)
+            if method == "POST" and not self._own.posted_from_own_page(request):
+                return secured(403, _page.render_refused(action), success_url)
             if session["status"] != "open":
                 return self._closed(session_id)
             nonce = _cookie_nonce(request)
@@ -174,7 +151,7 @@ class HostedPage:
                 proof=form.csrf.proof(customer),
                 card_ending=card.number[-4:],
             )
-            return _secured(200, page, session["success_url"], form.cookie)
+            return secured(200, page, session["success_url"], form.cookie)
         return self._complete(session_id, details)
 
     def _confirm(
@@ -200,54 +177,21 @@ class HostedPage:
             return self._closed(session_id)
         assert paid["success_url"] is not None  # the create model requires it for a hosted page
         location = fill_session_id(paid["success_url"], session_id)
-        return _secured(303, "", paid["success_url"], extra=(("Location", location),))
+        return secured(303, "", paid["success_url"], extra=(("Location", location),))
 
     def _closed(self, session_id: str) -> SandboxResponse:
         record = self._sessions.find(session_id)
         if record is None:
-            return _secured(404, _page.render_not_found(), None)
+            return secured(404, _page.render_not_found(), None)
         session = self._sessions.present(record)
         status = 410 if session["status"] == "expired" else 200
-        return _secured(status, _page.render_closed(session), session["success_url"])
-
-    def _own_host(self, request: SandboxRequest) -> bool:
-        """Whether the request's ``Host`` names this sandbox (see the module's docstring).
-        A request without one is no browser's (they always send it): it passes."""
-        header = request.header("host")
-        if header is None:
-            return True
-        try:
-            parts = urlsplit("//" + header)
-            host, port = parts.hostname or "", parts.port
-        except ValueError:
-            return False
-        if parts.netloc != header or parts.username is not None or parts.path:
-            return False
-        if port is None:
-            port = _DEFAULT_PORTS["https" if self._secure else "http"]
-        if port != self._host[1]:
-            return False
-        return host == self._host[0] or (self._any_loopback and _is_loopback(host))
+        return secured(status, _page.render_closed(session), session["success_url"])
 
     def _misdirected(self) -> SandboxResponse:
-        return _secured(421, _page.render_misdirected(self._origin), None)
-
-    def _from_own_page(self, request: SandboxRequest) -> bool:
-        """False for a browser's POST from another origin (the fetch metadata says so)."""
-        site = request.header("sec-fetch-site")
-        if site is not None and site.lower() not in ("same-origin", "none"):
-            return False
-        origin = request.header("origin")
-        if origin is None:  # not a browser (curl, a test client): the CSRF pair decides
-            return True
-        own = {self._origin}
-        host = request.header("host")
-        if host:
-            own |= {f"http://{host}".lower(), f"https://{host}".lower()}
-        return origin.lower() in own
+        return secured(421, _page.render_misdirected(self._own.origin), None)
 
     def _set_cookie(self, path: str, nonce: str) -> str:
-        secure = "; Secure" if self._secure else ""
+        secure = "; Secure" if self._own.secure else ""
         return f"{COOKIE}={nonce}; Path={path}; HttpOnly; SameSite=Strict{secure}"
 
 
@@ -295,69 +239,7 @@ class _Form:
             values=values,
             errors=errors,
         )
-        return _secured(status, page, self.record["session"]["success_url"], self.cookie)
-
-
-def _secured(
-    status: int,
-    page: str,
-    success_url: str | None,
-    cookie: str | None = None,
-    extra: tuple[tuple[str, str], ...] = (),
-) -> SandboxResponse:
-    """An answer of the hosted page, with its security headers."""
-    headers = [
-        ("Content-Security-Policy", _policy(success_url)),
-        ("X-Frame-Options", "DENY"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "same-origin"),
-        ("Cache-Control", "no-store"),
-        *extra,
-    ]
-    if cookie is not None:
-        headers.append(("Set-Cookie", cookie))
-    content_type = HTML if page else "text/plain; charset=utf-8"
-    return response(status, page.encode(), content_type, headers)
-
-
-def _policy(success_url: str | None) -> str:
-    """Nothing loads but the hashed stylesheet; forms go to the page and to success_url."""
-    targets = "'self'"
-    if success_url:
-        targets += _origin_source(success_url)
-    return (
-        f"default-src 'none'; style-src {STYLE_HASH}; form-action {targets}; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-
-
-def _origin_source(url: str) -> str:
-    """The CSP source of exactly ``url``'s origin (with a leading space), or ``""`` when it
-    has none: never a whole scheme for an http(s) URL."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if not _SCHEME.fullmatch(scheme) or is_unsafe_scheme(scheme):
-        return ""
-    if scheme not in _DEFAULT_PORTS:
-        # An app's deep link: its origin is opaque (URL Standard), its scheme is the app's.
-        return f" {scheme}:"
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return ""
-    if not host or not _HOST_SAFE.fullmatch(host):
-        return ""  # https:evil.example has no host: "https:" would allow every site
-    shown = f"[{host}]" if ":" in host else host
-    return f" {scheme}://{shown}" + ("" if port is None else f":{port}")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return secured(status, page, self.record["session"]["success_url"], self.cookie)
 
 
 def _cookie_nonce(request: SandboxRequest) -> str | None:

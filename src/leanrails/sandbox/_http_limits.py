@@ -35,8 +35,9 @@ deadline, for a cap that closes a stalled connection rather than refusing a live
 (``limit_concurrency`` counts stalled connections as busy and answers ``text/plain``), nor
 for the error answers. What a public setting does, one does: the head's size limit is
 uvicorn's ``h11_max_incomplete_event_size``. The subclass reads uvicorn's ``conn`` (the h11
-connection), ``cycle`` and ``connections``, and overrides ``send_400_response``;
-pyproject.toml bounds uvicorn to the versions tested.
+connection), ``cycle`` and ``connections``, and overrides ``send_400_response``: internals a
+uvicorn release may change, so tests/test_sandbox_bounds.py and tests/test_sandbox_http.py
+exercise each through the real ``leanrails sandbox``.
 """
 
 from __future__ import annotations

@@ -11,19 +11,18 @@ does; this module only renders. Invalid input is shown again with an error summa
 that needs confirmation gets a second page, the bank's step; a session that is complete
 shows a receipt; an expired one says so.
 
-The only inline code is the stylesheet (:mod:`._page_style`), allowed by its hash in the
-page's ``Content-Security-Policy``.
+The frame every page shares (the document, its stylesheet, escaping, amounts) is
+:mod:`._html`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape as _escape_html
 from typing import Final
 
 from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH, fill_session_id
 from ._cards import TEST_CARDS
-from ._page_style import STYLE
+from ._html import document, escape, format_amount
 from ._record import Session, SessionRecord
 
 CUSTOMER_FIELDS: Final[tuple[str, ...]] = (
@@ -41,52 +40,6 @@ CUSTOMER_FIELDS: Final[tuple[str, ...]] = (
 CARD_FIELDS: Final[tuple[str, ...]] = ("card_number", "card_expiry", "card_cvc")
 FIELDS: Final[tuple[str, ...]] = CUSTOMER_FIELDS + CARD_FIELDS
 """Every field of the form, in the order the error summary lists them."""
-
-_NEUTRAL: Final = dict.fromkeys(
-    (
-        *range(0x00, 0x09),
-        *range(0x0B, 0x0D),
-        *range(0x0E, 0x20),
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    ),
-    "\ufffd",
-)
-"""Control characters (but tab and line ends) and bidirectional controls, shown as U+FFFD:
-a product name with U+202E could otherwise show its text reversed, and NUL is no text."""
-
-
-def escape(text: str) -> str:
-    """``text`` for HTML: escaped, with control and bidi-override characters neutralised."""
-    return _escape_html(text.translate(_NEUTRAL))
-
-
-# Currencies without a minor unit, so 1500 jpy is ¥1500, not ¥15.00.
-_ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
-)
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """``2000, "usd"`` -> ``"USD 20.00"``."""
-    code = currency.upper()
-    if currency.lower() in _ZERO_DECIMAL:
-        return f"{code} {amount:,}"
-    return f"{code} {amount // 100:,}.{amount % 100:02d}"
-
-
-def _document(title: str, body: str) -> str:
-    return (
-        "<!doctype html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    )
 
 
 def _test_mode_note(with_cards: bool) -> str:
@@ -311,7 +264,7 @@ def render_checkout(
     parts.append("\n".join(form))
     if session["cancel_url"]:
         parts.append(f'<p><a href="{escape(session["cancel_url"])}">Cancel and return</a></p>')
-    return _document(f"Pay {total} - LeanRails sandbox checkout", "\n".join(parts))
+    return document(f"Pay {total} - LeanRails sandbox checkout", "\n".join(parts))
 
 
 def render_confirm(
@@ -348,7 +301,7 @@ def render_confirm(
         "Fail authentication</button>",
         "</form>",
     ]
-    return _document("Confirm your payment - LeanRails sandbox checkout", "\n".join(body))
+    return document("Confirm your payment - LeanRails sandbox checkout", "\n".join(body))
 
 
 def render_refused(action: str) -> str:
@@ -358,7 +311,7 @@ def render_refused(action: str) -> str:
         "<p>This payment form was not sent from its own checkout page, so nothing was paid.</p>\n"
         f'<p><a href="{escape(action)}">Go to the checkout page</a></p>'
     )
-    return _document("Payment refused - LeanRails sandbox checkout", body)
+    return document("Payment refused - LeanRails sandbox checkout", body)
 
 
 def render_closed(session: Session) -> str:
@@ -370,17 +323,17 @@ def render_closed(session: Session) -> str:
             url = fill_session_id(session["success_url"], session["id"])
             link = f'<p><a href="{escape(url)}">Continue</a></p>'
         body = f"<h1>Payment complete</h1>\n<p>{escape(total)} was paid. Thank you.</p>\n{link}"
-        return _document("Payment complete - LeanRails sandbox checkout", body)
+        return document("Payment complete - LeanRails sandbox checkout", body)
     link = ""
     if session["cancel_url"]:
         link = f'<p><a href="{escape(session["cancel_url"])}">Return</a></p>'
     body = f"<h1>This checkout has expired</h1>\n<p>Start again to pay.</p>\n{link}"
-    return _document("Checkout expired - LeanRails sandbox checkout", body)
+    return document("Checkout expired - LeanRails sandbox checkout", body)
 
 
 def render_not_found() -> str:
     body = "<h1>Checkout not found</h1>\n<p>There is no hosted checkout at this address.</p>"
-    return _document("Not found - LeanRails sandbox checkout", body)
+    return document("Not found - LeanRails sandbox checkout", body)
 
 
 def render_misdirected(origin: str) -> str:
@@ -390,7 +343,7 @@ def render_misdirected(origin: str) -> str:
         "<p>This sandbox serves its pages only at its own address, "
         f"<code>{escape(origin)}</code>. Open the page there.</p>"
     )
-    return _document("Wrong address - LeanRails sandbox", body)
+    return document("Wrong address - LeanRails sandbox", body)
 
 
 def render_index(test_key: str) -> str:
@@ -403,4 +356,4 @@ def render_index(test_key: str) -> str:
         "<li>Create: <code>POST /v1/checkout_sessions</code></li>\n"
         "</ul>"
     )
-    return _document("LeanRails sandbox", body)
+    return document("LeanRails sandbox", body)
