@@ -453,6 +453,8 @@ def _run_notebook(
             notebook,
             timeout=int(cell_timeout),
             timeout_func=lambda cell: max(1, min(int(cell_timeout), int(time_left()) + 1)),
+            startup_timeout=max(1, int(time_left()) + 1),
+            shutdown_kernel="immediate",  # the deadline is the run's, not the kernel's
             kernel_name="python3",
             allow_errors=True,
             resources={"metadata": {"path": tmp}},
