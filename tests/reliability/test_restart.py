@@ -8,13 +8,17 @@ import pytest
 
 from _support.reliability.crash import crash_cycles
 from _support.reliability.results import Tally
+from _support.stores import DURABLE, database
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("kind", DURABLE)
 def test_after_kill_9_every_acknowledged_create_survives_and_retries_make_no_doubles(
-    tmp_path: Path, tally: Tally
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, tally: Tally
 ) -> None:
-    log, recoveries, sessions = crash_cycles(tmp_path, cycles=1)
+    db = database(kind, request, tmp_path)
+    assert db is not None
+    log, recoveries, sessions = crash_cycles(db, tmp_path, cycles=1)
     (recovery,) = recoveries
 
     assert len(log.ok) >= 30
@@ -22,7 +26,7 @@ def test_after_kill_9_every_acknowledged_create_survives_and_retries_make_no_dou
     assert recovery.retrievable == len(log.ok)
     assert sessions == len(log.ok) + len(log.failed)  # one per key, no more
     tally.add(
-        "restart (kill -9 under load, --db)",
+        f"restart (kill -9 under load, --db {kind})",
         kills=1,
         creates_acknowledged=len(log.ok),
         creates_failed_at_kill=len(log.failed),

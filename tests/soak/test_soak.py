@@ -367,7 +367,7 @@ def test_soak_repeated_same_key_races_make_one_session_each(tmp_path: Path, tall
 @pytest.mark.timeout(180)
 def test_soak_repeated_kill_9_loses_and_doubles_nothing(tmp_path: Path, tally: Tally) -> None:
     cycles = 5
-    log, recoveries, sessions = crash_cycles(tmp_path, cycles=cycles)
+    log, recoveries, sessions = crash_cycles(tmp_path / "crash.db", tmp_path, cycles=cycles)
 
     assert all(r.lost == [] for r in recoveries)
     assert sessions == len(log.ok) + len(log.failed)

@@ -1,7 +1,10 @@
-"""``kill -9`` of ``leanrails sandbox --db`` under load, then a restart on the same file.
+"""``kill -9`` of ``leanrails sandbox --db`` under load, then a restart on the same database
+(a SQLite file, or PostgreSQL with a short ``--lease``).
 
 Every create that got a 200 must be retrievable and replay; retrying the rest must make
-exactly one session per idempotency key.
+exactly one session per idempotency key. A key the killed process held in flight answers
+409 until the database lets it go (SQLite: the pid is gone; PostgreSQL: after its lease), so
+retries wait on 409.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -18,19 +20,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import leanrails
-from leanrails import APIConnectionError, LeanRails, NotFoundError
+from leanrails import (
+    APIConnectionError,
+    APIResponse,
+    IdempotencyError,
+    LeanRails,
+    NotFoundError,
+)
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
 
 from _support.sandbox import BASIC, command, free_port, wait_until_listening
+from _support.stores import count_sessions
+
+LEASE = "2"
+"""The ``--lease`` (seconds) of PostgreSQL processes here: a killed one's keys wait this long."""
 
 
 @contextlib.contextmanager
-def sandbox_process(db: Path, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def sandbox_process(
+    db: str | Path, port: int, log: Path, *options: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """``leanrails sandbox --db`` on ``port``; stopped (kill -9 if need be) on exit."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            command("sandbox", "--port", str(port), "--db", str(db), "--log-level", "warning"),
+            command(
+                "sandbox", "--port", str(port), "--db", str(db), "--log-level", "warning", *options
+            ),
             stdout=sink,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -107,8 +123,24 @@ class Recovery:
     created_on_retry: int = 0
 
 
-def recover(url: str, log: LoadLog, cycle: int) -> Recovery:
-    """After a restart: check every create acknowledged so far, and retry this cycle's failures."""
+def create_once_free(client: LeanRails, key: str) -> APIResponse:
+    """``key``'s create, sent again while it answers 409 (the key is still held in flight by
+    a process that died, until the database lets it go; 60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return client.checkout_sessions.with_raw_response.create(
+                **BASIC, client_reference_id=key, idempotency_key=key
+            )
+        except IdempotencyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def recover(url: str, log: LoadLog, prefix: str) -> Recovery:
+    """After a restart (or on a survivor): check every create acknowledged so far, and retry
+    the failures whose keys start with ``prefix``."""
     recovery = Recovery()
     with (
         set_testing(max_wait=0.05),
@@ -128,32 +160,27 @@ def recover(url: str, log: LoadLog, cycle: int) -> Recovery:
             assert replay.parse().id == session_id
             recovery.retrievable += 1
         for key in log.failed:
-            if not key.startswith(f"crash-{cycle}-"):
+            if not key.startswith(prefix):
                 continue
-            raw = c.checkout_sessions.with_raw_response.create(
-                **BASIC, client_reference_id=key, idempotency_key=key
-            )
-            if raw.idempotent_replayed:
+            if create_once_free(c, key).idempotent_replayed:
                 recovery.committed_before_crash += 1
             else:
                 recovery.created_on_retry += 1
     return recovery
 
 
-def crash_cycles(tmp_path: Path, cycles: int) -> tuple[LoadLog, list[Recovery], int]:
+def crash_cycles(db: str | Path, logs: Path, cycles: int) -> tuple[LoadLog, list[Recovery], int]:
     """``cycles`` rounds of load, kill -9 and restart on one --db; the final session count."""
-    db = tmp_path / "crash.db"
-    server_log = tmp_path / "server.log"
+    server_log = logs / "server.log"
+    options = ("--lease", LEASE) if str(db).startswith("postgresql://") else ()
     log = LoadLog()
     recoveries = []
     for cycle in range(cycles):
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        with sandbox_process(db, port, server_log) as process:
+        with sandbox_process(db, port, server_log, *options) as process:
             kill_under_load(url, process, log, cycle)
         port = free_port()
-        with sandbox_process(db, port, server_log):
-            recoveries.append(recover(f"http://127.0.0.1:{port}", log, cycle))
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        (sessions,) = conn.execute("SELECT count(*) FROM sessions").fetchone()
-    return log, recoveries, sessions
+        with sandbox_process(db, port, server_log, *options):
+            recoveries.append(recover(f"http://127.0.0.1:{port}", log, f"crash-{cycle}-"))
+    return log, recoveries, count_sessions(db)

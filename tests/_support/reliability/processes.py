@@ -1,4 +1,5 @@
-"""Several ``leanrails sandbox --db`` processes on one SQLite file, sent the same keys."""
+"""Several ``leanrails sandbox --db`` processes on one database (a SQLite file, or a
+PostgreSQL standing in for several hosts' shared server), sent the same keys."""
 
 from __future__ import annotations
 
@@ -17,8 +18,15 @@ from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 
 @contextmanager
-def servers(db: Path, count: int, logs: Path) -> Iterator[list[str]]:
-    """``count`` sandbox processes sharing ``db``; yields their base URLs."""
+def servers(
+    db: str | Path,
+    count: int,
+    logs: Path,
+    *options: str,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[list[str]]:
+    """``count`` sandbox processes sharing ``db`` (with more ``options``); yields their base
+    URLs, and puts the processes in ``started`` (to kill one)."""
     with ExitStack() as stack:
         urls = []
         for n in range(count):
@@ -26,11 +34,13 @@ def servers(db: Path, count: int, logs: Path) -> Iterator[list[str]]:
             log = logs / f"server-{n}.log"
             out = stack.enter_context(log.open("wb"))
             process = subprocess.Popen(
-                command("sandbox", "--port", str(port), "--db", str(db)),
+                command("sandbox", "--port", str(port), "--db", str(db), *options),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
             stack.callback(_stop, process)
+            if started is not None:
+                started.append(process)
             wait_until_listening(port, process, log)
             urls.append(f"http://127.0.0.1:{port}")
         yield urls
