@@ -163,7 +163,7 @@ sandbox: $(STAMP)
 # as JSON to benchmarks/results/. Loopback only; bounded in count and time (a few minutes).
 # Pass options through BENCH_ARGS, for example: make bench BENCH_ARGS="--duration 20 --profile"
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # The long reliability tests (tests/soak/, skipped by make test): at most 5 minutes.

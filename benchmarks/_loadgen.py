@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +103,7 @@ async def _connection(
 
 
 def load(
-    port: int,
+    port: int | Sequence[int],
     path: str,
     headers: dict[str, str],
     body: bytes,
@@ -111,7 +112,9 @@ def load(
     seconds: float,
     prefix: str,
 ) -> LoadResult:
-    """Send creates for ``seconds`` over ``concurrency`` connections; bounded in time."""
+    """Send creates for ``seconds`` over ``concurrency`` connections (spread over the
+    servers of ``port`` when it lists several); bounded in time."""
+    ports = [port] if isinstance(port, int) else list(port)
 
     async def run() -> LoadResult:
         result = LoadResult()
@@ -120,7 +123,15 @@ def load(
         stop_at = started + seconds
         await asyncio.gather(
             *(
-                _connection(port, path, headers, body, f"{prefix}-{index}", stop_at, result)
+                _connection(
+                    ports[index % len(ports)],
+                    path,
+                    headers,
+                    body,
+                    f"{prefix}-{index}",
+                    stop_at,
+                    result,
+                )
                 for index in range(concurrency)
             )
         )

@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark, print the table of ratios, write it as JSON.
 
     python -m benchmarks.run [--duration 10] [--batches 30] [--sessions 100000]
-                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5]
+                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5,6]
                              [--profile]
                              [--quick] [--strict]
 
@@ -31,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import client, memory, notebooks, serialize, server
+from . import client, memory, notebooks, serialize, server, shared_db
 from ._report import ROOT, Row, machine, table
 
 RESULTS = ROOT / "benchmarks" / "results"
-ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5")
+ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5", "6")
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -46,7 +46,8 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         "--duration",
         type=float,
         default=10.0,
-        help="seconds of load on each server in benchmark 3 (at most 20; default 10)",
+        help="seconds of load on each server in benchmark 3, and on each database per "
+        "process count in 6 (at most 20; default 10)",
     )
     parser.add_argument(
         "--batches",
@@ -101,6 +102,7 @@ def _benchmarks(options: argparse.Namespace) -> list[tuple[str, Callable[[], lis
         "3": lambda: server.run(duration=options.duration),
         "4": lambda: memory.run(sessions=options.sessions),
         "5": lambda: notebooks.run(rounds=options.notebook_rounds),
+        "6": lambda: shared_db.run(duration=options.duration),
     }
     return [(bench_id, steps[bench_id]) for bench_id in ALL if bench_id in options.only]
 
