@@ -90,6 +90,21 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
+_COMPLETE: Final = (
+    "INSERT INTO leanrails_idempotency AS i (api_key, key, fingerprint, created, status,"
+    " headers, body, request_id, owner, lease_until) VALUES (%(api_key)s, %(key)s,"
+    " %(fingerprint)s, %(record_created)s, %(record_status)s, %(headers)s::json, %(body)s,"
+    " %(request_id)s, NULL, NULL) ON CONFLICT (api_key, key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, created = excluded.created, status = excluded.status,"
+    " headers = excluded.headers, body = excluded.body, request_id = excluded.request_id,"
+    " owner = NULL, lease_until = NULL WHERE i.status = 0 AND i.owner = %(owner)s RETURNING 1"
+)
+_STORE_SESSION: Final = (
+    "INSERT INTO leanrails_sessions (id, account, created, status, data) SELECT %(id)s,"
+    " %(account)s, %(created)s::bigint, %(status)s, %(data)s::json {condition}"
+    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data RETURNING 1"
+)
+
 _T = TypeVar("_T")
 
 
@@ -119,7 +134,6 @@ class PostgresStore:
             max_size=POOL_SIZE,
             kwargs={"autocommit": True},
             configure=_configure,
-            check=ConnectionPool.check_connection,
             timeout=BUSY_TIMEOUT_MS / 1000,
             open=False,
             name="leanrails-sandbox",
@@ -215,60 +229,34 @@ class PostgresStore:
         )
 
     def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
-        data = None if session is None else to_json(session).decode()
-        headers = None if record is None else json.dumps(record.headers)
-
-        def write(conn: psycopg.Connection) -> None:
-            with conn.transaction():
-                if session is not None:
-                    conn.execute(
-                        "INSERT INTO leanrails_sessions (id, account, created, status, data)"
-                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE"
-                        " SET status = excluded.status, data = excluded.data",
-                        (
-                            session["session"]["id"],
-                            session["account"],
-                            session["session"]["created"],
-                            session["session"]["status"],
-                            data,
-                        ),
-                    )
-                if record is not None:
-                    # Completes this store's reservation (or a key never reserved); a
-                    # completed row, or another store's reservation, is never overwritten.
-                    done = conn.execute(
-                        "INSERT INTO leanrails_idempotency AS i (api_key, key, fingerprint,"
-                        " created, status, headers, body, request_id, owner, lease_until)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, NULL)"
-                        " ON CONFLICT (api_key, key) DO UPDATE SET"
-                        " fingerprint = excluded.fingerprint, created = excluded.created,"
-                        " status = excluded.status, headers = excluded.headers,"
-                        " body = excluded.body, request_id = excluded.request_id,"
-                        " owner = NULL, lease_until = NULL"
-                        " WHERE i.status = 0 AND i.owner = %s RETURNING true",
-                        (
-                            record.api_key,
-                            record.key,
-                            record.fingerprint,
-                            record.created,
-                            record.status,
-                            headers,
-                            record.body,
-                            record.request_id,
-                            self.owner,
-                        ),
-                    ).fetchone()
-                    if done is None:
-                        raise ReservationLost(
-                            f"the Idempotency-Key {record.key!r} was taken over after its lease"
-                        )
-
+        """One statement: the session is stored only if the record completes this store's
+        reservation (or a key never reserved); a completed row, or another store's
+        reservation, is never overwritten."""
+        params: dict[str, Any] = {"owner": self.owner}
+        if session is not None:
+            public = session["session"]
+            params |= {"id": public["id"], "account": session["account"]}
+            params |= {"created": public["created"], "status": public["status"]}
+            params["data"] = to_json(session).decode()
+        if record is not None:
+            params |= {"api_key": record.api_key, "key": record.key, "body": record.body}
+            params |= {"fingerprint": record.fingerprint, "request_id": record.request_id}
+            params |= {"record_created": record.created, "record_status": record.status}
+            params["headers"] = json.dumps(record.headers)
+        if record is None:
+            query = _STORE_SESSION.format(condition="")
+        else:
+            stored = _STORE_SESSION.format(condition="WHERE EXISTS (SELECT 1 FROM done)")
+            stored = "" if session is None else f", stored AS ({stored})"
+            query = f"WITH done AS ({_COMPLETE}){stored} SELECT EXISTS (SELECT 1 FROM done)"
         try:
-            self._run(write)
+            row = self._one(query, params)
         finally:
             if record is not None:
                 with self._held_lock:
                     self._held.discard((record.api_key, record.key))
+        if record is not None and not (row and row[0]):
+            raise ReservationLost(f"the Idempotency-Key {record.key!r} was taken over")
 
     # -- session changes and retention ------------------------------------------------------
 
