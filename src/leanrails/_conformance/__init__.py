@@ -104,7 +104,11 @@ def run(options: Options) -> Report:
             elif not options.guide:
                 counts["Guide"] = "skipped (--no-guide)"
             elif not notebooks:
-                counts["Guide"] = "skipped: the kit's guide is not beside the package (--notebooks)"
+                counts["Guide"] = (
+                    f"skipped: no notebooks in {options.notebooks}"
+                    if options.notebooks is not None
+                    else "skipped: the kit's guide is not beside the package (--notebooks)"
+                )
             else:
                 counts["Guide"] = f"not run: {budget.exhausted}"
         except httpx2.TransportError as exc:
