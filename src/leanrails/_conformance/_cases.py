@@ -93,10 +93,16 @@ def entry_of(param: object) -> str:
 def source(node: Mapping[str, Any], keyword: str | None = None) -> Source:
     """Where the contract says ``node``'s entry (or one of its keywords) comes from.
 
-    The contract's markers: ``x-leanrails-convention`` (the whole entry is the kit's),
+    The contract's markers: ``x-leanrails-source`` (``field``, and each keyword's own); or,
+    in the contract before it, ``x-leanrails-convention`` (the whole entry is the kit's),
     ``x-leanrails-conventions`` (the keywords the kit adds), ``x-leanrails-inferred`` (known
     only from the reference's example).
     """
+    marks = node.get("x-leanrails-source")
+    if isinstance(marks, Mapping):
+        field = marks.get("field", "reference")
+        found: Source = field if keyword is None else marks.get(keyword, field)
+        return found
     if node.get("x-leanrails-convention"):
         return "convention"
     if keyword is not None and keyword in node.get("x-leanrails-conventions", ()):
@@ -124,6 +130,14 @@ def json_type(schema: Mapping[str, Any]) -> str:
     if isinstance(declared, list):
         return str(next(t for t in declared if t != "null"))
     return str(declared)
+
+
+_STRENGTH: dict[Source, int] = {"reference": 0, "inferred": 1, "convention": 2}
+
+
+def strongest(*sources: Source) -> Source:
+    """The source of a rule made of several keywords: a convention if any part is one."""
+    return max(sources, key=_STRENGTH.__getitem__)
 
 
 def all_cases(samples: int, seed: int) -> list[Case]:
@@ -382,8 +396,16 @@ def _walk(
     # accepted only if the server's catalogue has it.
     accept_ok = not under_recurring and entry != "line_items[].price"
 
-    def case(name: str, value: Any, expect: Expect, keyword: str, **kw: Any) -> Case:
-        rule = source(schema, keyword)
+    def case(
+        name: str,
+        value: Any,
+        expect: Expect,
+        keyword: str,
+        inner: tuple[Mapping[str, Any], str] | None = None,
+        **kw: Any,
+    ) -> Case:
+        """``keyword`` of this schema; ``inner``: a keyword of a schema inside it too."""
+        rule = strongest(source(schema, keyword), *([source(*inner)] if inner else []))
         param = kw.pop("param", path if expect == "refuse" else None)
         return Case(
             name=f"{entry}: {name}",
@@ -502,7 +524,14 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
             yield case(f"{most} keys are accepted", full, "accept", "maxProperties")
     names = schema.get("propertyNames", {})
     if names.get("minLength"):
-        yield case("keys are not empty", {"": "v"}, "refuse", "propertyNames", param_prefix=True)
+        yield case(
+            "keys are not empty",
+            {"": "v"},
+            "refuse",
+            "propertyNames",
+            (names, "minLength"),
+            param_prefix=True,
+        )
     if names.get("maxLength"):
         high = names["maxLength"]
         yield case(
@@ -510,15 +539,27 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
             {"k" * (high + 1): "v"},
             "refuse",
             "propertyNames",
+            (names, "maxLength"),
             param_prefix=True,
         )
         if accept_ok:
             full = {"k" * high: "v"}
-            yield case(f"keys of {high} characters are accepted", full, "accept", "propertyNames")
+            yield case(
+                f"keys of {high} characters are accepted",
+                full,
+                "accept",
+                "propertyNames",
+                (names, "maxLength"),
+            )
     values = schema.get("additionalProperties")
     if isinstance(values, dict):
         yield case(
-            "values are strings", {"key": 1}, "refuse", "additionalProperties", param_prefix=True
+            "values are strings",
+            {"key": 1},
+            "refuse",
+            "additionalProperties",
+            (values, "type"),
+            param_prefix=True,
         )
         if values.get("maxLength"):
             high = values["maxLength"]
@@ -527,6 +568,7 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
                 {"key": "v" * (high + 1)},
                 "refuse",
                 "additionalProperties",
+                (values, "maxLength"),
                 param_prefix=True,
             )
             if accept_ok:
@@ -535,6 +577,7 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
                     {"key": "v" * high},
                     "accept",
                     "additionalProperties",
+                    (values, "maxLength"),
                 )
 
 
