@@ -1,51 +1,105 @@
-"""Credentials in ``base_url`` (a gateway's ``user:password``) are masked wherever the key is."""
+"""Credentials have one way in: the API key, as the key. A ``base_url`` carrying userinfo
+would have httpx2 send it as the Authorization header in place of the key, so it is refused
+when the client is built, before anything can be sent, and the refusal names no credential."""
 
 from __future__ import annotations
 
+import base64
 import logging
-from typing import Any
+import traceback
+from urllib.parse import quote
 
 import pytest
 
-from leanrails import APIConnectionError, LeanRails, to_curl
+from leanrails import AsyncLeanRails, ConfigurationError, LeanRails, LeanRailsError
 
-from _support.sandbox import free_port
+from _support.hostile import fixed, hostile_server
 
-PASSWORD = "gateway-password-123"
-BODY: dict[str, Any] = {
-    "mode": "payment",
-    "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
-    "success_url": "https://example.com/success",
-}
+KEY = "sk_test_credentialsKey0123456789"
+PASSWORDS = ["GatewayPw77", "p@ss word", "pässwört€", "sk_live_REALSECRET99"]
 
 
-@pytest.fixture
-def client() -> LeanRails:
-    # A closed loopback port: the create fails with no response, and nothing leaves the machine.
-    return LeanRails(
-        api_key="sk_test_credentials", base_url=f"http://gateway:{PASSWORD}@127.0.0.1:{free_port()}"
-    )
+def _forms(secret: str) -> list[str]:
+    """The credential as written, percent-encoded (as httpx2 re-encodes it) and in Basic."""
+    return [
+        secret,
+        quote(secret, safe=""),
+        quote(secret, safe="!$&'()*+,;=:"),
+        base64.b64encode(f"gw:{secret}".encode()).decode(),
+        base64.b64encode(f"{secret}:".encode()).decode(),
+    ]
 
 
-def test_the_clients_repr_masks_the_credentials(client: LeanRails) -> None:
-    assert PASSWORD not in repr(client)
-    assert "http://****@127.0.0.1:" in repr(client)
+def _userinfo_urls(host: str) -> list[str]:
+    urls = [f"http://gw:{quote(p, safe='')}@{host}" for p in PASSWORDS]
+    urls += [f"http://gw:{p}@{host}" for p in PASSWORDS if "/" not in p]
+    urls += [f"http://sk_test_other:@{host}", f"http://sk_live_REALSECRET99:@{host}"]
+    return urls
 
 
-def test_curl_masks_the_credentials_unless_the_key_is_revealed(client: LeanRails) -> None:
-    request = client.checkout_sessions.build(**BODY)
-    assert PASSWORD not in to_curl(request)
-    assert "--url 'http://****@127.0.0.1:" in to_curl(request)
-    assert f"gateway:{PASSWORD}@" in to_curl(request, reveal_key=True)
-
-
-def test_errors_and_debug_logs_mask_the_credentials(
-    client: LeanRails, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("cls", [LeanRails, AsyncLeanRails])
+def test_a_base_url_with_credentials_is_refused_before_anything_is_sent(
+    cls: type[LeanRails] | type[AsyncLeanRails], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="leanrails")
-    with pytest.raises(APIConnectionError) as raised:
-        client.checkout_sessions.create(**BODY, max_retries=0)
-    assert PASSWORD not in str(raised.value)
-    assert "http://****@127.0.0.1:" in str(raised.value)
-    assert caplog.messages
-    assert all(PASSWORD not in message for message in caplog.messages)
+    with hostile_server(fixed(200, b"{}")) as server:
+        host = server.url.removeprefix("http://")
+        for url in _userinfo_urls(host):
+            with pytest.raises(ConfigurationError) as refused:
+                cls(api_key=KEY, base_url=url)
+            error = refused.value
+            assert isinstance(error, LeanRailsError)
+            assert isinstance(error, ValueError)
+            text = str(error) + repr(error) + "".join(traceback.format_exception(error))
+            assert "default_headers" in text
+            assert "http_client" in text
+            assert host in text  # which URL, without its credentials
+            for password in [*PASSWORDS, "sk_test_other"]:
+                for form in _forms(password):
+                    assert form not in text, (url, form)
+    assert server.connections == 0
+    assert all(KEY not in message for message in caplog.messages)
+
+
+def test_the_environment_base_url_and_with_options_are_refused_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEANRAILS_BASE_URL", "http://sk_live_REALSECRET99:@127.0.0.1:9")
+    with pytest.raises(ConfigurationError) as refused:
+        LeanRails(api_key=KEY)
+    assert "REALSECRET99" not in str(refused.value)
+    monkeypatch.delenv("LEANRAILS_BASE_URL")
+    with LeanRails(api_key=KEY, base_url="http://127.0.0.1:9") as client:
+        with pytest.raises(ConfigurationError):
+            client.with_options(base_url="http://gw:GatewayPw77@127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    "api_key", ["sk_test_x:sk_live_REALSECRET99", "sk_test_ key", "sk_test_\nkey", "sk_test_é"]
+)
+def test_an_api_key_is_only_ever_one_key(api_key: str) -> None:
+    # A key with a colon would put a second credential in the Basic password.
+    with pytest.raises(ConfigurationError) as refused:
+        LeanRails(api_key=api_key, base_url="http://127.0.0.1:9")
+    assert api_key not in str(refused.value)
+    assert "REALSECRET99" not in str(refused.value)
+
+
+def test_a_gateways_credentials_go_in_a_header_and_the_key_stays_the_key() -> None:
+    # What the refusal advises: the key in Authorization, the gateway's in its own header.
+    with hostile_server(fixed(404, b'{"error": {"message": "no"}}')) as server:
+        gateway = "Basic " + base64.b64encode(b"gw:GatewayPw77").decode()
+        with LeanRails(
+            api_key=KEY,
+            base_url=server.url,
+            max_retries=0,
+            default_headers={"Proxy-Authorization": gateway},
+        ) as client:
+            with pytest.raises(LeanRailsError) as failed:
+                client.checkout_sessions.retrieve("cs_test_x")
+    (received,) = server.received
+    assert received.header("authorization") == "Basic " + base64.b64encode(
+        f"{KEY}:".encode()
+    ).decode("ascii")
+    assert received.header("proxy-authorization") == gateway
+    assert "GatewayPw77" not in str(failed.value)

@@ -9,22 +9,30 @@ idempotency key).
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 import os
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import httpx2
 
-from ._call import Call, TimeoutTypes, check_api_version, merge_headers
-from ._errors import APIConnectionError, APITimeoutError, LeanRailsError, make_status_error
+from ._call import Call, TimeoutTypes, check_api_version, check_headers, merge_headers
+from ._errors import (
+    APIConnectionError,
+    APIResponseTooLargeError,
+    APITimeoutError,
+    ConfigurationError,
+    UsageError,
+    make_status_error,
+)
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES
+from ._params import ValidationError
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
 from ._retry import retry_delay
+from ._secrets import MASK, Secrets, basic_token, mask_key
 from ._testing import RetryRecord, retry_pause
 from ._version import __version__
 
@@ -55,16 +63,44 @@ class ClientOptions(TypedDict, Generic[_HttpClient], total=False):
     api_version: str | None
     timeout: TimeoutTypes
     max_retries: int
+    max_response_bytes: int
     http_client: _HttpClient
     default_headers: Mapping[str, str] | None
 
 
-def mask_key(key: str) -> str:
-    """``sk_test_****``: says which kind of key without revealing any of it."""
-    prefix = re.match(r"[a-z]{2,4}_(?:test|live)_", key)
-    if prefix and len(key) >= len(prefix.group()) + 8:
-        return prefix.group() + "****"
-    return "****"
+def _check_api_key(api_key: object) -> str:
+    """The key, if it is one key: what the Basic header's username can carry whole."""
+    if not isinstance(api_key, str):
+        raise ConfigurationError(f"api_key must be a string, got {type(api_key).__name__}")
+    if not (api_key.isascii() and api_key.isprintable()) or any(c in api_key for c in " :"):
+        raise ConfigurationError(
+            f"api_key ({mask_key(api_key)}, {len(api_key)} characters) is not one API key: a "
+            "key is printable ASCII with no space or ':'. It is the only credential the "
+            "client sends; give a gateway's own credentials in default_headers"
+        )
+    return api_key
+
+
+def _check_base_url(base_url: str) -> None:
+    """An absolute http(s) URL, with no credentials: those would replace the API key."""
+    parts = urlsplit(base_url)
+    host = parts.netloc.rpartition("@")[2]
+    if parts.scheme not in ("http", "https") or not host:
+        shown = MASK if "@" in base_url else base_url
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {shown!r}")
+    try:
+        userinfo = _parse_url(base_url).userinfo
+    except httpx2.InvalidURL as exc:
+        raise ConfigurationError(f"base_url {parts.scheme}://{host} is not a URL: {exc}") from None
+    if "@" in parts.netloc or userinfo:
+        raise ConfigurationError(
+            f"base_url must not carry credentials ({parts.scheme}://{MASK}@{host}): httpx2 "
+            "would send them as the Authorization header, in place of the API key, which is "
+            "the only credential the client sends there. To reach the API through a gateway "
+            "that wants credentials of its own, send them in another header: "
+            "default_headers={'Proxy-Authorization': ...} (or the gateway's own header), or "
+            "an http_client whose auth adds that header"
+        )
 
 
 class BaseClient(Generic[_HttpClient]):
@@ -87,43 +123,46 @@ class BaseClient(Generic[_HttpClient]):
         api_version: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("LEANRAILS_API_KEY")
         if not api_key:
-            raise LeanRailsError(
+            raise ConfigurationError(
                 "no API key: pass api_key=... or set the LEANRAILS_API_KEY environment "
                 f"variable. To try the kit without an account, use {type(self).__name__}"
                 ".sandbox(), which needs no key and no network."
             )
+        api_key = _check_api_key(api_key)
         base_url = base_url or os.environ.get("LEANRAILS_BASE_URL") or DEFAULT_BASE_URL
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+        _check_base_url(base_url)
         if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+            raise ConfigurationError(f"max_retries must be 0 or more, got {max_retries}")
+        if max_response_bytes < 1:
+            raise ConfigurationError(
+                f"max_response_bytes must be 1 or more, got {max_response_bytes}"
+            )
         check_api_version(api_version)
         if http_client is not None and not isinstance(http_client, self._http_client_type):
-            raise TypeError(
+            raise UsageError(
                 f"http_client must be an httpx2.{self._http_client_type.__name__}, got "
                 f"{type(http_client).__name__}"
             )
+        check_headers(default_headers or {}, "default_headers")
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
         self.max_retries = max_retries
+        self.max_response_bytes = max_response_bytes
         self.default_headers = dict(default_headers or {})
         self._owns_http_client = http_client is None
         self._http_client: _HttpClient = (
-            self._http_client_type(timeout=timeout) if http_client is None else http_client
+            self._new_http_client(timeout) if http_client is None else http_client
         )
-        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
-        self._authorization = f"Basic {token}"
-        self._secrets = (api_key, token)
-        # Credentials in base_url (a gateway's user:password) are masked wherever the key is.
-        self._userinfo = parts.netloc.rpartition("@")[0]
+        self._authorization = f"Basic {basic_token(api_key)}"
+        self._secrets = Secrets(api_key).with_headers(self.default_headers)
         self.checkout_sessions = CheckoutSessions(
             self._request_parsed, self._request, self._build_request
         )
@@ -178,12 +217,17 @@ class BaseClient(Generic[_HttpClient]):
             "api_version": self.api_version,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
+            "max_response_bytes": self.max_response_bytes,
             "http_client": self._http_client,
         }
         return type(self)(**settings | changes | {"default_headers": default_headers})
 
     @staticmethod
     def _sandbox_http_client(sandbox: Sandbox) -> _HttpClient:
+        raise NotImplementedError
+
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> _HttpClient:
         raise NotImplementedError
 
     def _request(self, call: Call) -> Any:
@@ -195,16 +239,9 @@ class BaseClient(Generic[_HttpClient]):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(api_key={mask_key(self.api_key)!r}, "
-            f"base_url={self._redact(self.base_url)!r}, api_version={self.api_version!r}, "
+            f"base_url={self._secrets.text(self.base_url)!r}, api_version={self.api_version!r}, "
             f"max_retries={self.max_retries})"
         )
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, mask_key(self.api_key))
-        if self._userinfo:
-            text = text.replace(f"{self._userinfo}@", f"{mask_key(self._userinfo)}@")
-        return text
 
     def _build_request(self, call: Call) -> httpx2.Request:
         # Insertion order is the reference's order, which to_curl() preserves.
@@ -222,14 +259,27 @@ class BaseClient(Generic[_HttpClient]):
             merge_headers(headers, self.default_headers)
         if call.extra_headers:
             merge_headers(headers, call.extra_headers)
-        return self._http_client.build_request(
-            call.method,
-            _parse_url(self.base_url + call.path),
-            params=call.extra_query,
-            content=content,
-            headers=headers,
-            timeout=self.timeout if call.timeout is None else call.timeout,
-        )
+        try:
+            url = _parse_url(self.base_url + call.path)
+            return self._http_client.build_request(
+                call.method,
+                url,
+                params=call.extra_query,
+                content=content,
+                headers=headers,
+                timeout=self.timeout if call.timeout is None else call.timeout,
+            )
+        except httpx2.InvalidURL as exc:
+            # A session id or extra_query too long for a URL (httpx2 takes 65,536 characters).
+            length = len(self.base_url + call.path)
+            raise ValidationError.one(
+                "request URL",
+                None,
+                "parameter_invalid",
+                f"the request cannot be sent: {exc} ({length:,} characters before the query); "
+                "a session id or extra_query too long?",
+                length,
+            ) from None
 
     def _max_retries(self, call: Call) -> int:
         return self.max_retries if call.max_retries is None else call.max_retries
@@ -242,6 +292,7 @@ class BaseClient(Generic[_HttpClient]):
         pause = self._attempted(request, type(exc).__name__, None, retries, max_retries, delay)
         if pause is not None:
             return pause
+        secrets = self._secrets.with_headers(request.headers)
         if isinstance(exc, httpx2.TimeoutException):
             error: type[APIConnectionError] = APITimeoutError
             text = f"{request.method} {request.url} timed out ({exc!r})"
@@ -250,7 +301,20 @@ class BaseClient(Generic[_HttpClient]):
                 APIConnectionError,
                 f"{request.method} {request.url}: no response ({exc!r})",
             )
-        raise error(self._redact(text), request=request) from exc
+        cause: BaseException | None = exc
+        if secrets.text(str(exc)) != str(exc):  # a server's bytes quoted in a protocol error
+            cause = type(exc)(secrets.text(str(exc)))
+        raise error(secrets.text(text), request=secrets.request(request)) from cause
+
+    def _too_large(self, response: httpx2.Response, size: int) -> APIResponseTooLargeError:
+        """A body past ``max_response_bytes``, dropped unread: its error (never retried)."""
+        request = self._secrets.with_headers(response.request.headers).request(response.request)
+        return APIResponseTooLargeError(
+            f"{request.method} {request.url}: the {response.status_code} response is more than "
+            f"max_response_bytes={self.max_response_bytes:,} bytes (read {size:,} of it), so "
+            "it was dropped; raise max_response_bytes if the server is right",
+            request=request,
+        )
 
     def _after_response(
         self, response: httpx2.Response, retries: int, max_retries: int
@@ -269,8 +333,9 @@ class BaseClient(Generic[_HttpClient]):
     def _finish(self, response: httpx2.Response, retries: int) -> APIResponse:
         """The final response: wrapped when 2xx, else its typed error."""
         if response.is_success:
-            return APIResponse(response, retries_taken=retries)
-        raise make_status_error(response, redact=self._redact)
+            return APIResponse(response, retries_taken=retries, secrets=self._secrets)
+        secrets = self._secrets.with_headers(response.request.headers)
+        raise make_status_error(secrets.response(response), redact=secrets.text)
 
     def _attempted(
         self,
@@ -287,7 +352,7 @@ class BaseClient(Generic[_HttpClient]):
             logger.debug(
                 "%s %s -> %s (request_id=%s, idempotency_key=%s, retry %d of %d)%s",
                 request.method,
-                self._redact(str(request.url)),
+                self._secrets.text(str(request.url)),
                 outcome,
                 request_id,
                 request.headers.get("idempotency-key"),

@@ -17,7 +17,8 @@ import anyio
 import httpx2
 
 from ._base_client import BaseClient
-from ._call import Call
+from ._call import Call, TimeoutTypes
+from ._limits import aread_body, attempt_seconds, deadline, deadline_transport, read_body
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
 from ._session import CheckoutSession
@@ -32,10 +33,14 @@ class LeanRails(BaseClient[httpx2.Client]):
     """The synchronous LeanRails client.
 
     ``api_key`` falls back to ``LEANRAILS_API_KEY`` and ``base_url`` to
-    ``LEANRAILS_BASE_URL``, then ``https://api.leanrails.com``. ``timeout`` applies to every
-    request, also through an injected ``http_client``; ``max_retries`` counts retries after
-    the first attempt. ``http_client`` is an ``httpx2.Client`` of your own (a proxy, a
-    transport, a test's ``httpx2.MockTransport``); this client never closes it. For tests,
+    ``LEANRAILS_BASE_URL``, then ``https://api.leanrails.com``; it may not carry credentials
+    (a gateway's go in ``default_headers``). ``timeout`` applies to every request, also
+    through an injected ``http_client``, and bounds each attempt as a whole (connect, send,
+    read), however slowly a server answers; ``max_retries`` counts retries after the first
+    attempt; a response over ``max_response_bytes`` (10 MiB) raises
+    ``APIResponseTooLargeError``. ``http_client`` is an ``httpx2.Client`` of your own (a
+    proxy, a transport, a test's ``httpx2.MockTransport``); this client never closes it, and
+    through it the attempt's deadline is checked between the body's chunks only. For tests,
     ``leanrails.testing`` makes retries instantaneous and records them.
     """
 
@@ -49,13 +54,29 @@ class LeanRails(BaseClient[httpx2.Client]):
 
         return httpx2.Client(transport=SandboxTransport(sandbox))
 
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> httpx2.Client:
+        return httpx2.Client(timeout=timeout, transport=deadline_transport())
+
+    def _send(self, request: httpx2.Request) -> httpx2.Response:
+        """One attempt, by its deadline, its body read up to ``max_response_bytes``."""
+        with deadline(attempt_seconds(request)) as at:
+            response = self._http_client.send(request, stream=True)
+            try:
+                over = read_body(response, self.max_response_bytes, at)
+            finally:
+                response.close()
+        if over is not None:
+            raise self._too_large(response, over)
+        return response
+
     def _request(self, call: Call) -> APIResponse:
         request = self._build_request(call)
         max_retries = self._max_retries(call)
         retries = 0
         while True:
             try:
-                response = self._http_client.send(request)
+                response = self._send(request)
             except httpx2.TransportError as exc:
                 delay = self._after_error(request, exc, retries, max_retries)
             else:
@@ -105,13 +126,35 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
 
         return httpx2.AsyncClient(transport=AsyncSandboxTransport(sandbox))
 
+    @staticmethod
+    def _new_http_client(timeout: TimeoutTypes) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(timeout=timeout)
+
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
+        """One attempt, cancelled at its deadline, its body read up to ``max_response_bytes``."""
+        seconds = attempt_seconds(request)
+        try:
+            with anyio.fail_after(seconds):
+                response = await self._http_client.send(request, stream=True)
+                try:
+                    over = await aread_body(response, self.max_response_bytes)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise httpx2.ReadTimeout(
+                f"no complete response within {seconds} s", request=request
+            ) from None
+        if over is not None:
+            raise self._too_large(response, over)
+        return response
+
     async def _request(self, call: Call) -> APIResponse:
         request = self._build_request(call)
         max_retries = self._max_retries(call)
         retries = 0
         while True:
             try:
-                response = await self._http_client.send(request)
+                response = await self._send(request)
             except httpx2.TransportError as exc:
                 delay = self._after_error(request, exc, retries, max_retries)
             else:

@@ -2,7 +2,11 @@
 
 The hierarchy::
 
-    LeanRailsError                      everything this package raises (a missing key, too)
+    LeanRailsError                      everything this package raises on purpose
+    ├── ConfigurationError              a setting the client cannot use (also a ValueError)
+    ├── UsageError                      a call of the wrong shape (also a TypeError)
+    ├── ValidationError                 a request refused before sending (pydantic's, and a
+    │                                   ValueError; defined with the request models)
     └── APIError                        about one request: request, body, message, type,
         │                               code, param, request_id
         ├── APIConnectionError          no HTTP response: connect, read or protocol failure
@@ -15,20 +19,23 @@ The hierarchy::
         │   ├── IdempotencyError        409, or any status with error.type "idempotency_error"
         │   ├── RateLimitError          429
         │   └── APIServerError          5xx
-        └── APIResponseValidationError  a 2xx body that is not a CheckoutSession
+        ├── APIResponseValidationError  a 2xx body that is not a CheckoutSession
+        └── APIResponseTooLargeError    a response over max_response_bytes (not read further)
 
 ``APIStatusError`` and ``APIResponseValidationError`` also carry the ``response`` and its
 ``status_code``. Every ``APIError`` pickles with its fields (``__cause__`` and the traceback
 stay behind, as for any exception), so it can cross a process pool.
 
-Mistakes caught before anything is sent are ``ValueError``s instead:
+Mistakes caught before anything is sent are the caller's to fix, not the API's to report:
 ``leanrails.ValidationError`` (pydantic's, with the ``param`` and ``code`` the API would
-answer) for the request body, an Idempotency-Key or a body over 1 MiB, a plain
-``ValueError`` for a session id, and ``TypeError`` for a wrong call shape. They are the
-caller's to fix, not the API's to report.
+answer) for the request body, ``extra_body``, an Idempotency-Key, a session id or a body
+over 1 MiB; ``UsageError`` for a wrong call shape. Both are ``LeanRailsError``s, and
+still the ``ValueError`` and ``TypeError`` they were.
 
-Exception text never contains the API key: every message built from a response is passed
-through the client's redaction, in case a proxy echoes the Authorization header back.
+No form of an error holds the API key or another credential: the client builds every
+``APIError`` from a redacted copy of the request and response (``_secrets.py``), so its
+text, ``body``, ``request``, ``response`` and pickle are all masked, in case a proxy or a
+hostile server echoes the Authorization header back.
 """
 
 from __future__ import annotations
@@ -42,17 +49,20 @@ import httpx2
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIServerError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "ConfigurationError",
     "IdempotencyError",
     "InvalidRequestError",
     "LeanRailsError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "UsageError",
     "make_status_error",
 ]
 
@@ -60,7 +70,18 @@ _SNIPPET_CHARS = 200
 
 
 class LeanRailsError(Exception):
-    """The base of every error this package raises about the API or its configuration."""
+    """The base of every error this package raises on purpose: ``except LeanRailsError``
+    catches them all, validation included."""
+
+
+class ConfigurationError(LeanRailsError, ValueError):
+    """A client setting the client cannot use: no key, a key that is not one, a ``base_url``
+    that is not an absolute http(s) URL or that carries credentials, a negative retry count."""
+
+
+class UsageError(LeanRailsError, TypeError):
+    """A call of the wrong shape, such as an argument of the wrong type: a bug to fix in the
+    calling code."""
 
 
 class APIError(LeanRailsError):
@@ -160,6 +181,11 @@ class APIResponseValidationError(APIError):
     status_code: int
 
 
+class APIResponseTooLargeError(APIError):
+    """A response larger than the client's ``max_response_bytes``: reading stopped there, so
+    a server can never make the client hold more. Not retried."""
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: InvalidRequestError,
     401: AuthenticationError,
@@ -171,10 +197,11 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 
 def decode_body(response: httpx2.Response) -> object:
-    """The body as JSON when it is JSON, else as text (never raises)."""
+    """The body as JSON when it is JSON, else as text (never raises, even for JSON nested
+    deeper than Python's recursion limit)."""
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return response.text
 
 

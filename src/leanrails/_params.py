@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from ._errors import LeanRailsError
 from ._rules import MAX_BODY_BYTES
 from ._types import (
     MAX_LINE_ITEMS,
@@ -82,8 +83,9 @@ def error_code(error_type: str) -> str:
     return _CODES.get(error_type, "parameter_invalid")
 
 
-class ValidationError(pydantic.ValidationError):
-    """pydantic's ``ValidationError``, raised by the client before anything is sent.
+class ValidationError(pydantic.ValidationError, LeanRailsError):
+    """pydantic's ``ValidationError``, raised by the client before anything is sent; a
+    ``LeanRailsError`` too, so ``except leanrails.LeanRailsError`` catches it.
 
     ``param`` and ``code`` are what the API answers for the same request (its first
     problem's API path, such as ``line_items[0].price_data.currency``, and code, such as

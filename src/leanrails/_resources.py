@@ -19,9 +19,9 @@ import httpx2
 import pydantic
 from pydantic_core import to_json
 
-from ._call import Body, Call, Headers, Query, RequestOptions, TimeoutTypes
+from ._call import Body, Call, Headers, Query, RequestOptions, TimeoutTypes, check_idempotency_key
+from ._errors import UsageError
 from ._params import CheckoutSessionCreateParams, ValidationError, check_body_size
-from ._rules import MAX_IDEMPOTENCY_KEY_LENGTH, idempotency_key_fault
 from ._session import CustomerDetails
 from ._typeddicts import (
     BillingAddressCollection,
@@ -44,30 +44,21 @@ def _idempotency_key(key: str | None) -> str:
     ``Idempotency-Key``, ``parameter_invalid``), or a new UUID4."""
     if key is None:
         return str(uuid.uuid4())
-    fault = idempotency_key_fault(key)
-    if fault == "length":
-        problem = (
-            f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters, got {len(key)}; leave it "
-            "out and the client generates one"
-        )
-    elif fault == "characters":
-        problem = "must be printable ASCII, as it is sent as a header"
-    elif fault == "whitespace":
-        problem = "must not start or end with a space, which an HTTP server would trim"
-    else:
-        return key
-    raise ValidationError.one(
-        "Idempotency-Key",
-        "Idempotency-Key",
-        "idempotency_key",
-        f"idempotency_key (the Idempotency-Key header) {problem}",
-        key,
-    )
+    check_idempotency_key(key)
+    return key
 
 
 def _session_path(session_id: str, action: str = "", *, base: str = SESSIONS_PATH) -> str:
+    if not isinstance(session_id, str):
+        raise UsageError(f"a checkout session id is a string, got {type(session_id).__name__}")
     if not session_id:
-        raise ValueError("a checkout session id is required, such as 'cs_test_...'")
+        raise ValidationError.one(
+            "session id",
+            "id",
+            "parameter_missing",
+            "a checkout session id is required, such as 'cs_test_...'",
+            session_id,
+        )
     # Quoted whole, so an id can never walk to another path ("../", "?", "#").
     return f"{base}/{quote(session_id, safe='')}{action}"
 
@@ -100,12 +91,12 @@ def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, A
             check_body_size(len(to_json(given, fallback=str)))
             raise ValidationError.of(exc) from None
     elif given:
-        raise TypeError(
+        raise UsageError(
             "create() takes a CheckoutSessionCreateParams or keyword fields, not both; "
             f"got params and {', '.join(sorted(given))}"
         )
     elif not isinstance(params, CheckoutSessionCreateParams):
-        raise TypeError(
+        raise UsageError(
             "params must be a CheckoutSessionCreateParams, got "
             f"{type(params).__name__}; pass a dict's fields as keywords: create(**body)"
         )

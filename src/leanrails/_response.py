@@ -6,24 +6,38 @@ import httpx2
 from pydantic import ValidationError
 
 from ._errors import APIResponseValidationError, decode_body
+from ._secrets import Secrets
 from ._session import CheckoutSession
 
 
-def parse_session(response: httpx2.Response) -> CheckoutSession:
-    """A 2xx body as a CheckoutSession, validated once, straight from the bytes."""
+def parse_session(response: httpx2.Response, secrets: Secrets | None = None) -> CheckoutSession:
+    """A 2xx body as a CheckoutSession, validated once, straight from the bytes.
+
+    A body that is not one raises ``APIResponseValidationError``, built from the response
+    with ``secrets`` masked (its cause too: the problems are found again in the masked body).
+    """
     try:
         return CheckoutSession.model_validate_json(response.content)
     except ValidationError as exc:
+        cause = exc
+        if secrets is not None:
+            secrets = secrets.with_headers(response.request.headers)
+            response = secrets.response(response)
+            try:
+                CheckoutSession.model_validate_json(response.content)
+            except ValidationError as masked:
+                cause = masked
         problems = "; ".join(
             f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['msg']}"
-            for error in exc.errors(include_url=False)
+            for error in cause.errors(include_url=False)
         )
+        text = f"{response.status_code} response is not a CheckoutSession: {problems}"
         raise APIResponseValidationError(
-            f"{response.status_code} response is not a CheckoutSession: {problems}",
+            text if secrets is None else secrets.text(text),
             request=response.request,
             response=response,
             body=decode_body(response),
-        ) from exc
+        ) from cause
 
 
 class APIResponse:
@@ -33,11 +47,14 @@ class APIResponse:
     successful response; ``parse()`` validates it into a CheckoutSession on first use.
     """
 
-    __slots__ = ("_parsed", "http_response", "retries_taken")
+    __slots__ = ("_parsed", "_secrets", "http_response", "retries_taken")
 
-    def __init__(self, http_response: httpx2.Response, *, retries_taken: int) -> None:
+    def __init__(
+        self, http_response: httpx2.Response, *, retries_taken: int, secrets: Secrets | None = None
+    ) -> None:
         self.http_response = http_response
         self.retries_taken = retries_taken  # attempts before this one that were retried
+        self._secrets = secrets
         self._parsed: CheckoutSession | None = None
 
     @property
@@ -61,7 +78,7 @@ class APIResponse:
     def parse(self) -> CheckoutSession:
         """The body as a CheckoutSession; raises APIResponseValidationError if it is not one."""
         if self._parsed is None:
-            self._parsed = parse_session(self.http_response)
+            self._parsed = parse_session(self.http_response, self._secrets)
         return self._parsed
 
     def __repr__(self) -> str:

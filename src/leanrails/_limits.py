@@ -1,0 +1,162 @@
+"""The limits an attempt runs under, so that no server can exhaust or hold the client.
+
+- **One deadline per attempt.** httpx2's timeouts bound each read, so a server trickling a
+  byte at a time could hold a call forever. The attempt as a whole (connect, send, read the
+  answer) gets the timeout's longest part: the async client cancels it with
+  ``anyio.fail_after``; the sync client gives every socket operation of its own transport
+  only the time left (``deadline_transport``), and checks the clock between body chunks,
+  which is all it can do through an ``http_client`` of yours.
+- **A cap on the answer's size.** The body is read as a stream and dropped once it passes
+  ``max_response_bytes`` (decoded bytes, so a compressed bomb is caught too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import httpcore2
+import httpx2
+
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""10 MiB: a Checkout Session is a few kilobytes, its largest possible one under 1 MiB."""
+
+_DEADLINE: ContextVar[float | None] = ContextVar("leanrails_attempt_deadline", default=None)
+
+
+def attempt_seconds(request: httpx2.Request) -> float | None:
+    """The time one attempt may take: the longest part of its timeout (None: no limit)."""
+    timeouts: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    if timeouts.get("read") is None:
+        return None
+    return max(value for value in timeouts.values() if value is not None)
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[float | None]:
+    """The attempt's deadline (``time.monotonic()``), set for the deadline transport."""
+    at = None if seconds is None else time.monotonic() + seconds
+    token = _DEADLINE.set(at)
+    try:
+        yield at
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    at = _DEADLINE.get()
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise httpcore2.ReadTimeout("the attempt's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore2.NetworkStream):
+    """A socket whose every read and write gets at most the attempt's time left."""
+
+    def __init__(self, stream: httpcore2.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore2.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore2.NetworkBackend):
+    def __init__(self, backend: httpcore2.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, _bounded(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore2.NetworkStream:
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _bounded(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def deadline_transport() -> httpx2.HTTPTransport:
+    """httpx2's default transport, its sockets bounded by the attempt's deadline.
+
+    httpx2 takes no network backend, so it is set on the transport's connection pool.
+    """
+    transport = httpx2.HTTPTransport()
+    pool = transport._pool  # noqa: SLF001
+    pool._network_backend = _DeadlineBackend(pool._network_backend)  # noqa: SLF001
+    return transport
+
+
+def _too_large(response: httpx2.Response, limit: int) -> int | None:
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit and "content-encoding" not in response.headers:
+        return int(length)
+    return None
+
+
+def read_body(response: httpx2.Response, limit: int, at: float | None) -> int | None:
+    """Read a streamed body of at most ``limit`` bytes by the deadline ``at``.
+
+    Returns None once read, or the bytes seen when it was dropped for being larger.
+    """
+    over = _too_large(response, limit)
+    if over is not None:
+        return over
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return size
+        if at is not None and time.monotonic() > at:
+            raise httpx2.ReadTimeout("the attempt's deadline passed", request=response.request)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # noqa: SLF001 (what Response.read() sets)
+    return None
+
+
+async def aread_body(response: httpx2.Response, limit: int) -> int | None:
+    """``read_body`` for the async client, whose deadline is a cancel scope around it."""
+    over = _too_large(response, limit)
+    if over is not None:
+        return over
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return size
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # noqa: SLF001 (what Response.aread() sets)
+    return None
