@@ -14,10 +14,18 @@ from typing import Any
 
 import pytest
 
-from leanrails import CheckoutSession, InvalidRequestError, LeanRails, explore
+from leanrails import (
+    APIResponseValidationError,
+    CheckoutSession,
+    InvalidRequestError,
+    LeanRails,
+    explore,
+)
 from leanrails._contract import component
 from leanrails._explore import INSTALL_HINT
 from leanrails._explore_form import EXAMPLE, Explorer
+
+from _support.hostile import fixed, hostile_server
 
 
 @pytest.fixture
@@ -158,6 +166,21 @@ def test_send_shows_the_api_error(builder: Explorer) -> None:
     assert isinstance(error, InvalidRequestError)
     assert "resource_missing" in builder.response_view.value
     assert "line_items[0].price" in builder.response_view.value
+
+
+def test_send_shows_every_kit_error_in_the_pane_even_a_response_that_is_no_session() -> None:
+    # A server answering 200 with something that is not a session: the error is shown.
+    with (
+        hostile_server(fixed(200, b'{"not": "a session"}')) as server,
+        LeanRails(api_key="sk_test_sandbox", base_url=server.url, max_retries=0) as client,
+    ):
+        builder = explore(client)
+        before = builder.response_view.value
+        error = builder.send()
+    assert isinstance(error, APIResponseValidationError)
+    assert builder.response_view.value != before
+    assert "APIResponseValidationError" in builder.response_view.value
+    assert "not a CheckoutSession" in builder.response_view.value
 
 
 def test_explore_fills_the_form_from_a_body(client: LeanRails) -> None:

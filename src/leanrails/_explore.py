@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import LeanRails
+from ._errors import UsageError
 
 if TYPE_CHECKING:
     from ._explore_form import Explorer
@@ -30,7 +31,7 @@ def explore(client: LeanRails | None = None, **body: Any) -> Explorer:
     instead of the example request.
     """
     if not isinstance(client, LeanRails | None):
-        raise TypeError(f"explore() sends with a LeanRails client, got {type(client).__name__}")
+        raise UsageError(f"explore() sends with a LeanRails client, got {type(client).__name__}")
     try:
         from ._explore_form import Explorer
     except ImportError as exc:

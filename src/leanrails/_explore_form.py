@@ -28,7 +28,7 @@ from ._client import LeanRails
 from ._contract import component
 from ._curl import to_curl
 from ._display import request_html, validation_error_html
-from ._errors import APIConnectionError, APIStatusError
+from ._errors import APIConnectionError, LeanRailsError
 from ._jupyter import display_bundle
 
 __all__ = ["Explorer"]
@@ -334,12 +334,12 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.send_button.disabled = False
 
     def send(self) -> object:
-        """Create the session the form describes; show it (or the error) as IPython would."""
+        """Create the session the form describes; show it (or any kit error) as IPython would."""
         try:
             self.result = self.client.checkout_sessions.create(
                 idempotency_key=self.idempotency_key, **self.body
             )
-        except (ValidationError, APIStatusError, APIConnectionError) as exc:
+        except LeanRailsError as exc:  # every kit error: none may leave the pane unchanged
             self.result = exc
         self.response_view.value = display_bundle(self.result)["text/html"]
         if not isinstance(self.result, APIConnectionError):

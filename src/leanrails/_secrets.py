@@ -154,5 +154,5 @@ class Secrets:
             headers=headers,
             content=secrets.content(response.content),
             request=secrets.request(response.request),
-            extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
+            extensions={"reason_phrase": secrets.text(response.reason_phrase).encode("latin-1")},
         )

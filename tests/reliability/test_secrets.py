@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 
@@ -25,6 +26,7 @@ from _support.reliability.leaks import (
     expect_error,
     secret_forms,
     sweep_client,
+    sweep_hostile,
 )
 from _support.sandbox import BASIC, FakeClock, LiveServer, free_port
 
@@ -104,6 +106,32 @@ def test_the_api_key_appears_on_no_surface(
     with LeanRails.sandbox(api_key=live_key) as c:  # the sweep would have seen a leak:
         revealed = to_curl(c.checkout_sessions.build(**BASIC), reveal_key=True)
     assert Surfaces([("curl reveal", revealed)]).leaks(secret_forms(live_key)) != []
+
+
+def test_no_credential_survives_into_an_error_from_a_server_that_echoes_it(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LEANRAILS_LOG=debug's handler is the "leanrails" logger's: caplog reads the same records.
+    monkeypatch.setenv("LEANRAILS_LOG", "debug")
+    caplog.set_level(logging.DEBUG, logger="leanrails")
+    key = "sk_live_" + secrets.token_hex(16)
+    # A gateway's credentials, in the header the kit advises, with characters that change
+    # when encoded: "@" (%40), a space (%20 or +), and non-ASCII (UTF-8, then percent-encoded).
+    password = "p@ss w\u00f6rd-" + secrets.token_hex(4)
+    gateway = "Basic " + base64.b64encode(f"gw:{password}".encode()).decode()
+    surfaces = Surfaces()
+
+    with set_testing():
+        sweep_hostile(surfaces, key, default_headers={"Proxy-Authorization": gateway})
+
+    for record in caplog.records:
+        surfaces.add(f"log {record.name}", record.getMessage(), repr(record.args))
+    assert any(record.levelno == logging.DEBUG for record in caplog.records)
+    forms = secret_forms(key) + secret_forms(password, basic_user="gw") + [gateway]
+    assert surfaces.leaks(forms) == []
+    assert len(surfaces.texts) > 150
+    # The sweep would see a leak: the echoing servers did receive both credentials.
+    assert Surfaces([("sent", gateway)]).leaks(secret_forms(password, basic_user="gw"))
 
 
 def test_committed_notebooks_show_no_key_shaped_string_but_the_sandbox_test_key() -> None:

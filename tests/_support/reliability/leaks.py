@@ -1,27 +1,37 @@
 """The API key on every surface a user or a log could see: it must appear on none.
 
 ``sweep_client`` drives every call, success and failure, of a client and gathers what each
-leaves behind (reprs, errors, tracebacks, curl, HTML displays); ``Surfaces.leaks`` looks for
-the key in all its forms (``secret_forms``).
+leaves behind (reprs, errors, tracebacks, pickles, curl, HTML displays); ``sweep_hostile``
+does the same against servers that echo every request header back (in the body, a header,
+the reason phrase, a malformed status line). ``Surfaces.leaks`` looks for each credential in
+all its forms (``secret_forms``): as written, percent-encoded, JSON-escaped, base64.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import pickle
 import re
+import socket
 import subprocess
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from pydantic import ValidationError
 
 from leanrails import (
     APIConnectionError,
+    APIResponseTooLargeError,
+    APIResponseValidationError,
     APIServerError,
+    APITimeoutError,
+    AuthenticationError,
     IdempotencyError,
     InvalidRequestError,
     LeanRails,
@@ -33,6 +43,7 @@ from leanrails import (
 from leanrails._display import request_html, session_html, validation_error_html
 from leanrails.sandbox import TEST_API_KEY, Sandbox
 
+from _support.hostile import HostileServer, Received, echo, endless, hostile_server, send, trickle
 from _support.sandbox import BASIC
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,9 +62,18 @@ class Surfaces:
     def add_error(self, where: str, exc: BaseException) -> None:
         self.add(where, str(exc), repr(exc), repr(exc.args))
         self.add(where, "".join(traceback.format_exception(exc)))
+        self.add(f"{where} pickle", pickle.dumps(exc).decode("latin-1"))
         for name in ("message", "body", "param", "code", "type", "request_id"):
             if hasattr(exc, name):
                 self.add(f"{where}.{name}", getattr(exc, name))
+        request, response = getattr(exc, "request", None), getattr(exc, "response", None)
+        if request is not None:
+            self.add(f"{where}.request", str(request.url), repr(request.headers.raw))
+            self.add(f"{where}.request", request.content.decode("latin-1"))
+        if response is not None:
+            self.add(f"{where}.response", response.text, response.content.decode("latin-1"))
+            self.add(f"{where}.response", repr(response.headers.raw), response.reason_phrase)
+            self.add(f"{where}.response.request", repr(response.request.headers.raw))
         if isinstance(exc, ValidationError):
             self.add(where, json.dumps(exc.errors(include_url=False), default=repr))
             self.add(f"{where} html", validation_error_html(exc))
@@ -62,10 +82,18 @@ class Surfaces:
         return [(where, s) for where, text in self.texts for s in secret_values if s in text]
 
 
-def secret_forms(key: str) -> list[str]:
-    """The key, its random part, and the Basic token made from it."""
-    token = base64.b64encode(f"{key}:".encode()).decode()
-    return [key, key.split("_", 2)[-1], token, token.rstrip("=")]
+def secret_forms(key: str, *, basic_user: str | None = None) -> list[str]:
+    """A credential as written, percent-encoded, JSON-escaped, and in the Basic token made
+    from it (standard and URL-safe, padded or not); a key's random part too. ``basic_user``:
+    the credential is the password of that Basic user, not a key."""
+    token = base64.b64encode(
+        (f"{key}:" if basic_user is None else f"{basic_user}:{key}").encode()
+    ).decode()
+    forms = [key, quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1]]
+    forms += [token, token.rstrip("="), token.replace("+", "-").replace("/", "_")]
+    if basic_user is None:
+        forms.append(key.split("_", 2)[-1])
+    return list(dict.fromkeys(forms))
 
 
 def expect_error(
@@ -172,3 +200,43 @@ def committed_keys() -> dict[str, set[str]]:
 def _is_example_key(key: str, file_name: str) -> bool:
     """Keys the test suites use on purpose, as test input (never a real account's)."""
     return file_name.startswith("tests/")
+
+
+def _status_line_echo(conn: socket.socket, received: Received, server: HostileServer) -> None:
+    """Not HTTP: a status line quoting the Authorization header (h11 quotes it back)."""
+    authorization = received.header("authorization") or ""
+    send(conn, server, f"HTTP/1.1 2{authorization}\r\n\r\n".encode("latin-1"))
+
+
+def sweep_hostile(surfaces: Surfaces, api_key: str, **client_options: Any) -> None:
+    """Every error a server echoing the request's credentials back can provoke."""
+    attacks: list[tuple[str, Callable[..., Any], type[BaseException], int]] = [
+        ("echo 400", echo(400), InvalidRequestError, 0),
+        ("echo 401", echo(401), AuthenticationError, 0),
+        ("echo 503", echo(503), APIServerError, 1),
+        ("echo 200", echo(200), APIResponseValidationError, 0),
+        ("status line", _status_line_echo, APIConnectionError, 1),
+        ("endless", endless(), APIResponseTooLargeError, 0),
+        ("trickle", trickle(0.05, whole=True), APITimeoutError, 0),
+    ]
+    for where, answer, error, retries in attacks:
+        with hostile_server(answer) as server:
+            with LeanRails(
+                api_key=api_key,
+                base_url=server.url,
+                max_retries=retries,
+                max_response_bytes=1024 * 1024,
+                timeout=0.5,
+                **client_options,
+            ) as client:
+                surfaces.add(f"{where} client", repr(client))
+                expect_error(
+                    surfaces, where, error, lambda: client.checkout_sessions.create(**BASIC)
+                )
+                expect_error(
+                    surfaces,
+                    f"{where} retrieve",
+                    error,
+                    lambda: client.checkout_sessions.retrieve("cs_test_x"),
+                )
+            assert server.received, where
