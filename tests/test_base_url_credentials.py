@@ -69,9 +69,9 @@ def test_the_environment_base_url_and_with_options_are_refused_too(
         LeanRails(api_key=KEY)
     assert "REALSECRET99" not in str(refused.value)
     monkeypatch.delenv("LEANRAILS_BASE_URL")
-    with LeanRails(api_key=KEY, base_url="http://127.0.0.1:9") as client:
-        with pytest.raises(ConfigurationError):
-            client.with_options(base_url="http://gw:GatewayPw77@127.0.0.1:9")
+    client = LeanRails(api_key=KEY, base_url="http://127.0.0.1:9")
+    with client, pytest.raises(ConfigurationError):
+        client.with_options(base_url="http://gw:GatewayPw77@127.0.0.1:9")
 
 
 @pytest.mark.parametrize(
@@ -89,14 +89,16 @@ def test_a_gateways_credentials_go_in_a_header_and_the_key_stays_the_key() -> No
     # What the refusal advises: the key in Authorization, the gateway's in its own header.
     with hostile_server(fixed(404, b'{"error": {"message": "no"}}')) as server:
         gateway = "Basic " + base64.b64encode(b"gw:GatewayPw77").decode()
-        with LeanRails(
-            api_key=KEY,
-            base_url=server.url,
-            max_retries=0,
-            default_headers={"Proxy-Authorization": gateway},
-        ) as client:
-            with pytest.raises(LeanRailsError) as failed:
-                client.checkout_sessions.retrieve("cs_test_x")
+        with (
+            LeanRails(
+                api_key=KEY,
+                base_url=server.url,
+                max_retries=0,
+                default_headers={"Proxy-Authorization": gateway},
+            ) as client,
+            pytest.raises(LeanRailsError) as failed,
+        ):
+            client.checkout_sessions.retrieve("cs_test_x")
     (received,) = server.received
     assert received.header("authorization") == "Basic " + base64.b64encode(
         f"{KEY}:".encode()

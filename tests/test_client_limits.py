@@ -82,9 +82,8 @@ async def test_the_default_cap_is_10_mib_and_a_declared_length_over_it_is_not_re
         conn.sendall(huge)
         server.stop.wait(10)  # the body never comes: the client must not wait for it
 
-    with hostile_server(answer) as server:
-        with pytest.raises(APIResponseTooLargeError):
-            await _retrieve(is_async, base_url=server.url)
+    with hostile_server(answer) as server, pytest.raises(APIResponseTooLargeError):
+        await _retrieve(is_async, base_url=server.url)
 
 
 async def test_a_response_under_the_cap_is_read_whole(is_async: bool) -> None:

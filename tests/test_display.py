@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -32,6 +33,8 @@ from leanrails._display import (
     session_text,
     validation_error_html,
 )
+
+from _support.hostile import fixed, retrieve_from
 
 KEY = "sk_test_display0123456789abcdef"
 BASIC = base64.b64encode(f"{KEY}:".encode()).decode()
@@ -398,3 +401,23 @@ def test_a_kernel_renders_a_built_request_as_html_after_import_leanrails() -> No
     assert "leanrails-request" in output["data"]["text/html"]
     assert "key masked" in output["data"]["text/html"]
     assert "sk_test_" not in json.dumps(output)
+
+
+def test_rich_displays_cut_a_huge_value_a_server_sent() -> None:
+    # A 5 MB field, from a real server through the real client: 5 MB of HTML before.
+    huge = "x" * 5_000_000
+    session_body = json.dumps({**SESSION, "client_reference_id": huge}).encode()
+    error_body = json.dumps({"error": {"type": "api_error", "message": huge}}).encode()
+    session = retrieve_from(fixed(200, session_body))
+    with pytest.raises(APIStatusError) as caught:
+        retrieve_from(fixed(400, error_body))
+    assert session.client_reference_id == huge  # the data itself is whole
+    for shown in (
+        session_html(session),
+        session_text(session),
+        api_error_html(caught.value),
+        api_error_text(caught.value),
+    ):
+        assert len(shown) < 20_000
+        assert re.search(r"… \(5,000,00[02] characters\)", shown)
+    assert json.loads(session_text(session))["id"] == session.id  # still JSON

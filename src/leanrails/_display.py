@@ -16,8 +16,10 @@ formatter (``for_type``) rather than as ``_repr_html_`` methods. Registration ha
 Each display also has a plain-text form, the one nbval compares and a terminal shows: a
 session is its JSON, as the API sent it (``model_dump_json(indent=2)``), and an API error
 is one ``name: value`` line per field. Requests and validation errors keep their own reprs.
-Every value is HTML-escaped, and the API key never appears: the Authorization header is
-masked, and so is any other occurrence of the key it carries (in the URL or the body).
+Every value is HTML-escaped and cut at ``VALUE_LIMIT`` characters (a server's 5 MB field
+would otherwise go whole into the notebook), and the API key never appears: the
+Authorization header is masked, and so is any other occurrence of the key it carries (in
+the URL or the body).
 """
 
 from __future__ import annotations
@@ -53,12 +55,31 @@ MASK = "********"
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _INPUT_LIMIT = 120
+VALUE_LIMIT = 2_000
+"""The most characters of one value a display shows; the length of the rest is said."""
 _MIN_SECRET = 8
 _LEFT = ' style="text-align: left; vertical-align: top"'
 
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _clip(text: str) -> str:
+    if len(text) <= VALUE_LIMIT:
+        return text
+    return f"{text[:VALUE_LIMIT]}… ({len(text):,} characters)"
+
+
+def _clipped(value: Any) -> Any:
+    """``value`` with every long string clipped, at any depth."""
+    if isinstance(value, str):
+        return _clip(value)
+    if isinstance(value, dict):
+        return {key: _clipped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clipped(item) for item in value]
+    return value
 
 
 def _secrets(request: httpx2.Request) -> list[str]:
@@ -128,7 +149,7 @@ def request_html(request: httpx2.Request) -> str:
     body_html = (
         "<p><em>No body.</em></p>"
         if body is None
-        else f"<pre><code>{_e(_redact(body, secrets))}</code></pre>"
+        else f"<pre><code>{_e(_clip(_redact(body, secrets)))}</code></pre>"
     )
     url = _redact(_masked_url(request.url), secrets)
     return (
@@ -164,7 +185,7 @@ def session_html(session: CheckoutSession) -> str:
     data = session.model_dump(mode="json", exclude_unset=True)
     rows = "".join(
         f"<tr><th{_LEFT}><code>{_e(path)}</code></th>"
-        f"<td{_LEFT}><code>{_e(_json(value))}</code></td></tr>"
+        f"<td{_LEFT}><code>{_e(_clip(_json(value)))}</code></td></tr>"
         for path, value in _flatten("", data)
     )
     return (
@@ -177,8 +198,11 @@ def session_html(session: CheckoutSession) -> str:
 
 
 def session_text(session: CheckoutSession) -> str:
-    """The plain-text form of a session: its JSON, as the API sent it."""
-    return session.model_dump_json(indent=2)
+    """The plain-text form of a session: its JSON, as the API sent it (long strings clipped)."""
+    text = session.model_dump_json(indent=2)
+    if len(text) <= VALUE_LIMIT:
+        return text
+    return json.dumps(_clipped(session.model_dump(mode="json")), indent=2, ensure_ascii=False)
 
 
 def _short(value: Any) -> str:
@@ -222,7 +246,7 @@ def _api_error_fields(error: APIStatusError) -> list[tuple[str, object]]:
 def api_error_text(error: APIStatusError) -> str:
     """The plain-text form of an API error: its class, then one line per field."""
     lines = [type(error).__name__]
-    lines += [f"{name}: {value}" for name, value in _api_error_fields(error)]
+    lines += [f"{name}: {_clip(str(value))}" for name, value in _api_error_fields(error)]
     return "\n".join(lines)
 
 
@@ -230,7 +254,8 @@ def api_error_html(error: APIStatusError) -> str:
     """HTML for an API error: what the server said, field by field, as a table."""
     rows = "".join(
         f"<tr><th{_LEFT}>{_e(name)}</th>"
-        f"<td{_LEFT}>{'<em>null</em>' if value is None else f'<code>{_e(value)}</code>'}</td></tr>"
+        f"<td{_LEFT}>"
+        f"{'<em>null</em>' if value is None else f'<code>{_e(_clip(str(value)))}</code>'}</td></tr>"
         for name, value in _api_error_fields(error)
     )
     return (

@@ -115,8 +115,8 @@ def deadline_transport() -> httpx2.HTTPTransport:
     httpx2 takes no network backend, so it is set on the transport's connection pool.
     """
     transport = httpx2.HTTPTransport()
-    pool = transport._pool  # noqa: SLF001
-    pool._network_backend = _DeadlineBackend(pool._network_backend)  # noqa: SLF001
+    pool = transport._pool
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
     return transport
 
 
@@ -143,7 +143,7 @@ def read_body(response: httpx2.Response, limit: int, at: float | None) -> int | 
         if at is not None and time.monotonic() > at:
             raise httpx2.ReadTimeout("the attempt's deadline passed", request=response.request)
         chunks.append(chunk)
-    response._content = b"".join(chunks)  # noqa: SLF001 (what Response.read() sets)
+    response._content = b"".join(chunks)
     return None
 
 
@@ -158,5 +158,5 @@ async def aread_body(response: httpx2.Response, limit: int) -> int | None:
         if size > limit:
             return size
         chunks.append(chunk)
-    response._content = b"".join(chunks)  # noqa: SLF001 (what Response.aread() sets)
+    response._content = b"".join(chunks)
     return None

@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from _support.client import SESSION
+from leanrails import LeanRails
+
+from _support.client import KEY, SESSION
 
 
 @dataclass
@@ -181,6 +184,15 @@ def fixed(status: int, body: bytes) -> Answer:
         send(conn, server, response_bytes(status, body, {"Content-Type": "application/json"}))
 
     return answer
+
+
+def retrieve_from(answer: Answer, **options: Any) -> Any:
+    """``retrieve`` with a client of its own (closed after) from a server giving ``answer``."""
+    with (
+        hostile_server(answer) as server,
+        LeanRails(api_key=KEY, base_url=server.url, max_retries=0, **options) as client,
+    ):
+        return client.checkout_sessions.retrieve("cs_test_a1b2c3")
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
