@@ -154,7 +154,7 @@ def _misuses(client: LeanRails) -> list[Callable[[], object]]:
         lambda: LeanRails(api_key=KEY, max_retries=-1),
         lambda: LeanRails(api_key=KEY, http_client=httpx2.AsyncClient()),  # type: ignore[arg-type]
         lambda: LeanRails(api_key=KEY, api_version="2026\n"),
-        lambda: LeanRails(api_key=""),
+        lambda: LeanRails(api_key="sk_test_two:keys"),
         lambda: calls.create(params, mode="payment"),
         lambda: calls.create({"mode": "payment"}),  # type: ignore[arg-type]
         lambda: calls.create(**BODY, extra_body=[("a", 1)]),  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from ._errors import (
     APIResponseTooLargeError,
     APITimeoutError,
     ConfigurationError,
+    LeanRailsError,
     UsageError,
     make_status_error,
 )
@@ -128,8 +129,8 @@ class BaseClient(Generic[_HttpClient]):
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("LEANRAILS_API_KEY")
-        if not api_key:
-            raise ConfigurationError(
+        if not api_key:  # a LeanRailsError as such: guide 02 shows it by that name
+            raise LeanRailsError(
                 "no API key: pass api_key=... or set the LEANRAILS_API_KEY environment "
                 f"variable. To try the kit without an account, use {type(self).__name__}"
                 ".sandbox(), which needs no key and no network."

@@ -75,7 +75,7 @@ class LeanRailsError(Exception):
 
 
 class ConfigurationError(LeanRailsError, ValueError):
-    """A client setting the client cannot use: no key, a key that is not one, a ``base_url``
+    """A client setting the client cannot use: a key that is not one key, a ``base_url``
     that is not an absolute http(s) URL or that carries credentials, a negative retry count."""
 
 
