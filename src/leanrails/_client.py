@@ -18,7 +18,14 @@ import httpx2
 
 from ._base_client import BaseClient
 from ._call import Call, TimeoutTypes
-from ._limits import aread_body, attempt_seconds, deadline, deadline_transport, read_body
+from ._limits import (
+    aread_body,
+    attempt_seconds,
+    deadline_transport,
+    read_body,
+    reset_deadline,
+    set_deadline,
+)
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
 from ._session import CheckoutSession
@@ -60,12 +67,15 @@ class LeanRails(BaseClient[httpx2.Client]):
 
     def _send(self, request: httpx2.Request) -> httpx2.Response:
         """One attempt, by its deadline, its body read up to ``max_response_bytes``."""
-        with deadline(attempt_seconds(request)) as at:
+        at, token = set_deadline(attempt_seconds(request))
+        try:
             response = self._http_client.send(request, stream=True)
             try:
                 over = read_body(response, self.max_response_bytes, at)
             finally:
                 response.close()
+        finally:
+            reset_deadline(token)
         if over is not None:
             raise self._too_large(response, over)
         return response

@@ -13,9 +13,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
 from typing import Any
 
 import httpcore2
@@ -30,20 +29,23 @@ _DEADLINE: ContextVar[float | None] = ContextVar("leanrails_attempt_deadline", d
 def attempt_seconds(request: httpx2.Request) -> float | None:
     """The time one attempt may take: the longest part of its timeout (None: no limit)."""
     timeouts: Mapping[str, float | None] = request.extensions.get("timeout", {})
-    if timeouts.get("read") is None:
+    read = timeouts.get("read")
+    if read is None:
         return None
-    return max(value for value in timeouts.values() if value is not None)
+    return max(
+        read, timeouts.get("connect") or 0, timeouts.get("write") or 0, timeouts.get("pool") or 0
+    )
 
 
-@contextmanager
-def deadline(seconds: float | None) -> Iterator[float | None]:
-    """The attempt's deadline (``time.monotonic()``), set for the deadline transport."""
+def set_deadline(seconds: float | None) -> tuple[float | None, Token[float | None]]:
+    """Set the attempt's deadline (``time.monotonic()``) for the deadline transport; reset
+    it with the token."""
     at = None if seconds is None else time.monotonic() + seconds
-    token = _DEADLINE.set(at)
-    try:
-        yield at
-    finally:
-        _DEADLINE.reset(token)
+    return at, _DEADLINE.set(at)
+
+
+def reset_deadline(token: Token[float | None]) -> None:
+    _DEADLINE.reset(token)
 
 
 def _bounded(timeout: float | None) -> float | None:
@@ -132,6 +134,10 @@ def read_body(response: httpx2.Response, limit: int, at: float | None) -> int | 
 
     Returns None once read, or the bytes seen when it was dropped for being larger.
     """
+    try:  # already read: a transport in memory (the sandbox's, a MockTransport)
+        return len(response.content) if len(response.content) > limit else None
+    except httpx2.ResponseNotRead:
+        pass
     over = _too_large(response, limit)
     if over is not None:
         return over
