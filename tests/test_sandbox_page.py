@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 import pytest
 
-from leanrails.sandbox import TEST_API_KEY, Sandbox
+from leanrails.sandbox import CANCEL_PAGE, SUCCESS_PAGE, TEST_API_KEY, Sandbox
 from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
 from leanrails.sandbox._hosted import COOKIE
 from leanrails.sandbox._html import format_amount
@@ -626,6 +626,94 @@ def test_a_post_without_the_cookie_and_token_pair_is_shown_the_form_again(
     assert page.submit(FORM).status_code == 303
 
 
+# -- the sandbox's own success and cancel pages ----------------------------------------------
+
+
+def test_paying_lands_on_the_sandboxs_own_success_page_which_shows_the_outcome(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page(success_url=api.sandbox.success_url)
+    session_id = page.session["id"]
+
+    paid = page.submit(FORM)
+    location = paid.headers["location"]
+    assert location == f"{api.base_url.rstrip('/')}/checkout/success?session_id={session_id}"
+    landed = page.client.get(location)
+
+    assert landed.status_code == 200
+    assert landed.headers["content-type"] == "text/html; charset=utf-8"
+    for header, value in SECURITY_HEADERS.items():
+        assert landed.headers.get(header) == value, header
+    assert landed.headers["content-security-policy"].startswith("default-src 'none';")
+    assert "<h1>Payment complete</h1>" in landed.text
+    assert f"<code>{session_id}</code>" in landed.text
+    assert '<span data-field="status">complete</span>' in landed.text
+    assert '<span data-field="payment_status">paid</span>' in landed.text
+    assert '<span data-field="amount_total">USD 52.00</span>' in landed.text
+
+
+def test_the_success_page_of_an_unpaid_session_says_so_and_links_back_to_the_checkout(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page(success_url=api.sandbox.success_url)
+
+    landed = page.client.get(f"/checkout/success?session_id={page.session['id']}")
+
+    assert landed.status_code == 200
+    assert "<h1>Not paid yet</h1>" in landed.text
+    assert '<span data-field="payment_status">unpaid</span>' in landed.text
+    assert f'<a href="{page.session["url"]}">Return to the checkout</a>' in landed.text
+
+
+def test_the_cancel_link_lands_on_the_sandboxs_own_cancel_page_with_the_session(
+    api: Any, open_page: Any
+) -> None:
+    page = open_page(cancel_url=api.sandbox.cancel_url)
+    session_id = page.session["id"]
+    cancel = f"{api.base_url.rstrip('/')}/checkout/cancel?session_id={session_id}"
+
+    checkout = page.get().text
+    landed = page.client.get(cancel)
+
+    assert f'<a href="{cancel}">Cancel and return</a>' in checkout
+    assert landed.status_code == 200
+    assert "<h1>Checkout cancelled</h1>" in landed.text
+    assert '<span data-field="status">open</span>' in landed.text
+    assert page.status(api) == ("open", "unpaid")
+
+
+@pytest.mark.parametrize("query", ["", "?session_id=", "?session_id=cs_test_nope"])
+@pytest.mark.parametrize("path", ["/checkout/success", "/checkout/cancel"])
+def test_the_landing_pages_without_a_known_session_answer_404_with_the_headers(
+    api: Any, path: str, query: str
+) -> None:
+    with api.anonymous() as client:
+        response = client.get(path + query)
+
+    assert response.status_code == 404
+    assert "Checkout session not found" in response.text
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_sandboxs_landing_urls_are_its_base_url_and_the_documented_paths(
+    sandbox: Sandbox,
+) -> None:
+    assert SUCCESS_PAGE == "/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+    assert CANCEL_PAGE == "/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
+    assert sandbox.success_url == sandbox.base_url + SUCCESS_PAGE
+    assert sandbox.cancel_url == sandbox.base_url + CANCEL_PAGE
+
+
+def test_example_com_urls_keep_working_with_the_landing_pages_there(open_page: Any) -> None:
+    page = open_page(success_url="https://example.com/success?session_id={CHECKOUT_SESSION_ID}")
+
+    paid = page.submit(FORM)
+
+    assert (
+        paid.headers["location"] == f"https://example.com/success?session_id={page.session['id']}"
+    )
+
+
 # -- the page trusts only its own origin -----------------------------------------------------
 
 
@@ -794,7 +882,7 @@ def create(api: httpx2.Client, live_server: LiveServer, **changes: Any) -> dict[
     success = f"{live_server.url}{SUCCESS_PATH}?session_id={{CHECKOUT_SESSION_ID}}"
     response = api.post(
         "/v1/checkout_sessions",
-        json=body(success_url=success, **changes),
+        json=body(**{"success_url": success, **changes}),
         headers={"Idempotency-Key": f"browser-{next(_KEYS)}"},
     )
     assert response.status_code == 200, response.text
@@ -840,6 +928,29 @@ def test_a_customer_pays_on_the_hosted_page_in_chromium(
     assert (session["status"], session["payment_status"]) == ("complete", "paid")
     assert session["customer_details"]["name"] == "Jane Smith"
     assert session["customer_details"]["address"]["country"] == "US"
+
+
+@pytest.mark.browser
+def test_a_customer_pays_with_4242_and_lands_on_the_sandboxs_own_success_page_in_chromium(
+    live_server: LiveServer, browser_sandbox: Sandbox, served: httpx2.Client, chromium: Browser
+) -> None:
+    from playwright.sync_api import expect
+
+    created = create(served, live_server, success_url=browser_sandbox.success_url)
+    page = chromium.new_page()
+    page.goto(created["url"])
+    fill_checkout(page, "4242 4242 4242 4242")
+    page.get_by_label("Email").fill("jsmith@example.com")
+    page.get_by_role("button", name="Pay USD 52.00").click()
+    page.wait_for_url(re.compile(re.escape("/checkout/success?")))
+
+    assert page.url == f"{live_server.url}/checkout/success?session_id={created['id']}"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment complete")
+    expect(page.locator("[data-field=status]")).to_have_text("complete")
+    expect(page.locator("[data-field=payment_status]")).to_have_text("paid")
+    expect(page.locator("[data-field=amount_total]")).to_have_text("USD 52.00")
+    expect(page.get_by_text(created["id"])).to_be_visible()
+    assert state(served, created["id"]) == ("complete", "paid")
 
 
 @pytest.mark.browser

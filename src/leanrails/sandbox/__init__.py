@@ -18,6 +18,9 @@ Routes (sandbox conventions beyond the reference are marked *):
   ``{"clear": true}``
 - ``GET /openapi.yaml``: the contract
 - ``GET /pay/{id}`` and its form ``POST``: the hosted checkout page *
+- ``GET /checkout/success?session_id=…`` and ``GET /checkout/cancel?session_id=…``: the
+  sandbox's own success and cancel pages, showing the session's outcome *
+  (:data:`SUCCESS_PAGE`, :data:`CANCEL_PAGE`; ``Sandbox.success_url``, ``.cancel_url``)
 
 Every POST under ``/v1`` needs an ``Idempotency-Key`` and every ``/v1`` request the test
 key as HTTP Basic username (:data:`TEST_API_KEY`, or any ``sk_test_…`` key).
@@ -28,6 +31,7 @@ from ._auth import TEST_API_KEY
 from ._catalog import DEFAULT_PRICES, Price
 from ._engine import IN_PROCESS_BASE_URL, Sandbox
 from ._errors import SandboxError
+from ._hosted import CANCEL_PAGE, SUCCESS_PAGE
 from ._idempotency import IDEMPOTENCY_RETENTION_SECONDS
 from ._serve import ServedSandbox, serve_sandbox
 from ._sessions import SESSION_LIFETIME_SECONDS
@@ -35,11 +39,13 @@ from ._transport import AsyncSandboxTransport, SandboxTransport
 from ._wire import MAX_BODY_BYTES, SandboxRequest, SandboxResponse
 
 __all__ = [
+    "CANCEL_PAGE",
     "DEFAULT_PRICES",
     "IDEMPOTENCY_RETENTION_SECONDS",
     "IN_PROCESS_BASE_URL",
     "MAX_BODY_BYTES",
     "SESSION_LIFETIME_SECONDS",
+    "SUCCESS_PAGE",
     "TEST_API_KEY",
     "AsyncSandboxTransport",
     "Price",

@@ -30,6 +30,7 @@ from ._catalog import DEFAULT_PRICES, Price
 from ._errors import from_validation_error
 from ._faults import FaultBook, Faults, Hold
 from ._helper_bodies import CompleteParams
+from ._hosted import CANCEL_PAGE, SUCCESS_PAGE
 from ._idempotency import Idempotency
 from ._routes import Router
 from ._sessions import Sessions
@@ -118,6 +119,17 @@ class Sandbox:
         self._router = Router(
             self._sessions, self._idempotency, self._faults, self._lock, accept_unknown_params
         )
+
+    @property
+    def success_url(self) -> str:
+        """The sandbox's own success page, as a ``success_url``: after paying, the browser
+        lands there and sees the session's outcome (sandbox convention)."""
+        return self.base_url + SUCCESS_PAGE
+
+    @property
+    def cancel_url(self) -> str:
+        """The sandbox's own cancel page, as a ``cancel_url`` (sandbox convention)."""
+        return self.base_url + CANCEL_PAGE
 
     @property
     def prices(self) -> Mapping[str, Price]:

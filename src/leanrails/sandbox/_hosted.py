@@ -7,7 +7,10 @@ re-render the form (400) with a message per field; a declined card re-renders it
 with the reason and leaves the session ``open`` and ``unpaid``; a card that asks for
 confirmation answers the bank's step, whose own form then pays or fails; a payment
 completes the session through :meth:`Sessions.complete` and answers ``303`` to
-``success_url``. Rendering is :mod:`._page`'s.
+``success_url``. Its cancel link goes to ``cancel_url``, where ``{CHECKOUT_SESSION_ID}`` is
+replaced as in ``success_url``. The sandbox's own success and cancel pages
+(:data:`SUCCESS_PAGE`, :data:`CANCEL_PAGE`) show a session's outcome. Rendering is
+:mod:`._page`'s.
 
 Like a real checkout URL, the page needs no key; only its own form can pay (kit
 conventions, the usual defences of a payment form):
@@ -46,6 +49,12 @@ from ._record import SessionRecord
 from ._sessions import Sessions
 from ._wire import SandboxRequest, SandboxResponse
 
+SUCCESS_PAGE: Final = "/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+"""The sandbox's own success page, relative to its base URL: a ``success_url`` that lands
+somewhere offline (``Sandbox.success_url`` is the absolute URL)."""
+CANCEL_PAGE: Final = "/checkout/cancel?session_id={CHECKOUT_SESSION_ID}"
+"""The sandbox's own cancel page, relative to its base URL (``Sandbox.cancel_url``)."""
+LANDINGS: Final = {"/checkout/success": "success", "/checkout/cancel": "cancel"}
 COOKIE: Final = "leanrails_checkout"
 """The cookie holding the browser's half of the CSRF pair."""
 _COOKIE_VALUE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -90,6 +99,19 @@ class HostedPage:
         if not self._own.serves(request):
             return self._misdirected()
         return secured(200, _page.render_index(test_key), None)
+
+    def landing(self, request: SandboxRequest, kind: str) -> SandboxResponse:
+        """``GET /checkout/success`` or ``/checkout/cancel`` (``kind``): the outcome of the
+        session its ``session_id`` names, where :data:`SUCCESS_PAGE` and
+        :data:`CANCEL_PAGE` land (kit convention; any session: like ``/pay/{id}``, the
+        page needs no key)."""
+        if not self._own.serves(request):
+            return self._misdirected()
+        session_id = parse_qs(request.query).get("session_id", [""])[0][:255]
+        with self._lock:
+            record = self._sessions.find(session_id) if session_id else None
+            session = None if record is None else self._sessions.present(record)
+        return secured(200 if session else 404, _page.render_landing(kind, session), None)
 
     def answer(self, request: SandboxRequest, method: str, session_id: str) -> SandboxResponse:
         if not self._own.serves(request):

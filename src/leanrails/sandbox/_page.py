@@ -263,7 +263,8 @@ def render_checkout(
     form.append("</form>")
     parts.append("\n".join(form))
     if session["cancel_url"]:
-        parts.append(f'<p><a href="{escape(session["cancel_url"])}">Cancel and return</a></p>')
+        cancel = fill_session_id(session["cancel_url"], session["id"])
+        parts.append(f'<p><a href="{escape(cancel)}">Cancel and return</a></p>')
     return document(f"Pay {total} - LeanRails sandbox checkout", "\n".join(parts))
 
 
@@ -326,9 +327,48 @@ def render_closed(session: Session) -> str:
         return document("Payment complete - LeanRails sandbox checkout", body)
     link = ""
     if session["cancel_url"]:
-        link = f'<p><a href="{escape(session["cancel_url"])}">Return</a></p>'
+        cancel = fill_session_id(session["cancel_url"], session["id"])
+        link = f'<p><a href="{escape(cancel)}">Return</a></p>'
     body = f"<h1>This checkout has expired</h1>\n<p>Start again to pay.</p>\n{link}"
     return document("Checkout expired - LeanRails sandbox checkout", body)
+
+
+_OUTCOMES: Final = {
+    ("success", "complete"): "Payment complete",
+    ("success", "open"): "Not paid yet",
+    ("success", "expired"): "This checkout has expired",
+    ("cancel", "complete"): "Already paid",
+    ("cancel", "open"): "Checkout cancelled",
+    ("cancel", "expired"): "Checkout cancelled",
+}
+
+
+def render_landing(kind: str, session: Session | None) -> str:
+    """The sandbox's own success or cancel page (``kind``): the session's outcome."""
+    page = "Success page" if kind == "success" else "Cancel page"
+    if session is None:
+        body = (
+            f"{_test_mode_note(False)}\n<h1>Checkout session not found</h1>\n"
+            "<p>This page shows a session's outcome: open it as "
+            "<code>?session_id=cs_test_…</code>, as success_url and cancel_url do.</p>"
+        )
+        return document(f"{page}: not found - LeanRails sandbox", body)
+    heading = _OUTCOMES[kind, session["status"]]
+    total = format_amount(session["amount_total"], session["currency"])
+    rows = [
+        ("Session", f"<code>{escape(session['id'])}</code>"),
+        ("Status", f'<span data-field="status">{escape(session["status"])}</span>'),
+        (
+            "Payment",
+            f'<span data-field="payment_status">{escape(session["payment_status"])}</span>',
+        ),
+        ("Amount", f'<span data-field="amount_total">{escape(total)}</span>'),
+    ]
+    items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    parts = [_test_mode_note(False), f"<h1>{escape(heading)}</h1>", f"<dl>{items}</dl>"]
+    if session["status"] == "open" and session["url"]:
+        parts.append(f'<p><a href="{escape(session["url"])}">Return to the checkout</a></p>')
+    return document(f"{page}: {heading} - LeanRails sandbox", "\n".join(parts))
 
 
 def render_not_found() -> str:

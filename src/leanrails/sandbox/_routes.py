@@ -24,7 +24,7 @@ from ._checks import JSON, json_object, read_params
 from ._errors import SandboxError, injected, not_found
 from ._faults import FaultBook
 from ._helper_bodies import CompleteParams, EmptyParams, FaultParams
-from ._hosted import HostedPage
+from ._hosted import LANDINGS, HostedPage
 from ._idempotency import Idempotency, Receipt
 from ._record import new_id
 from ._sessions import Sessions
@@ -94,6 +94,8 @@ class Router:
             return self._page.answer(request, method, parts[1])
         if method == "GET" and path == "/":
             return self._page.index(request, TEST_API_KEY)
+        if method == "GET" and path in LANDINGS:
+            return self._page.landing(request, LANDINGS[path])
         raise _unrecognized(method, path)
 
     def _route_api(
