@@ -9,7 +9,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from leanrails.sandbox._faults import Faults
+from leanrails.sandbox import SandboxTransport
+from leanrails.sandbox._faults import MAX_DELAY_SECONDS, Faults
+from leanrails.sandbox._shares import MAX_REQUESTS_PER_ACCOUNT
 
 from _support.sandbox import BASIC, Api, assert_error
 
@@ -155,10 +157,10 @@ def test_a_short_delay_holds_one_response_for_its_duration(api: Api) -> None:
             id="seconds-as-string",
         ),
         pytest.param(
-            {"delay": {"seconds": 601}},
+            {"delay": {"seconds": MAX_DELAY_SECONDS + 0.5}},
             "parameter_invalid",
             "delay.seconds",
-            id="delay-over-10-minutes",
+            id="delay-over-the-maximum",
         ),
         pytest.param({"explode": True}, "parameter_unknown", "explode", id="unknown-fault"),
     ],
@@ -216,3 +218,55 @@ def test_a_counted_delay_is_used_up() -> None:
     holds = [faults.take_delay() for _ in range(3)]
 
     assert [h is not None for h in holds] == [True, True, False]
+
+
+def test_a_delay_longer_than_the_maximum_is_refused_from_python(api: Api) -> None:
+    with pytest.raises(ValueError, match=f"seconds must be 0 to {MAX_DELAY_SECONDS}"):
+        api.sandbox.delay_responses(MAX_DELAY_SECONDS + 1)
+
+    api.sandbox.delay_responses(MAX_DELAY_SECONDS, count=1)
+    assert api.get(FAULTS).status_code == 200  # the fault helpers are never delayed
+
+
+def _client(api: Api, key: str) -> httpx2.Client:
+    """A client of ``key`` with room for more requests at once than an account's share."""
+    if api.mode == "http":
+        limits = httpx2.Limits(max_connections=MAX_REQUESTS_PER_ACCOUNT + 10)
+        return httpx2.Client(base_url=api.base_url, auth=(key, ""), timeout=60, limits=limits)
+    transport = SandboxTransport(api.sandbox)
+    return httpx2.Client(transport=transport, base_url=api.base_url, auth=(key, ""))
+
+
+def test_a_key_holding_its_whole_share_disturbs_no_other_key_and_can_still_clear(
+    api: Api,
+) -> None:
+    attacker = "sk_test_attacker"
+    api.sandbox.delay_responses(MAX_DELAY_SECONDS, api_key=attacker)
+    answers: list[int] = []
+    with _client(api, attacker) as bad:
+
+        def held() -> None:
+            answers.append(bad.get("/v1/checkout_sessions/cs_test_held").status_code)
+
+        threads = [threading.Thread(target=held) for _ in range(MAX_REQUESTS_PER_ACCOUNT)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30  # a hang guard, not a timing assertion
+        while api.sandbox.held < MAX_REQUESTS_PER_ACCOUNT and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert api.sandbox.held == MAX_REQUESTS_PER_ACCOUNT
+
+        over_share = bad.get("/v1/checkout_sessions/cs_test_held")
+        others_create = api.create(BASIC)
+        others_read = api.get(f"/v1/checkout_sessions/{others_create.json()['id']}")
+        clear = bad.post(FAULTS, json={"clear": True}, headers={"Idempotency-Key": "clear"})
+        for thread in threads:
+            thread.join(30)
+
+    assert_error(over_share, 429, "rate_limit_error", "account_busy")
+    assert over_share.headers["retry-after"] == "1"
+    assert others_create.status_code == 200
+    assert others_read.status_code == 200
+    assert clear.status_code == 200
+    assert answers == [404] * MAX_REQUESTS_PER_ACCOUNT  # released by the clear
+    assert api.sandbox.held == 0

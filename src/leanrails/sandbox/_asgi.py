@@ -11,7 +11,8 @@ At most :data:`MAX_REQUESTS` requests are answered at once (a kit convention); m
 once its body has arrived: a client that sends its body slowly, or never, holds a
 connection (bounded by the server's body deadline and connection cap), not one of these.
 Only requests held by a delay fault or waiting for the database take time, so the cap is
-reached only when they pile up.
+reached only when they pile up. A request a delay fault holds is left out: it counts against
+its own account's share (:mod:`._shares`), so one key's delays never fill the cap.
 
 A request that carries both ``Transfer-Encoding`` and ``Content-Length`` is refused with
 ``400`` and its connection closed (RFC 9112 §6.1): a proxy in front may have framed it
@@ -61,7 +62,7 @@ class _SandboxApp:
         if smuggling is not None:
             await _send_error(send, smuggling)
             return
-        if self._answering >= MAX_REQUESTS:
+        if self._answering - self.sandbox.held >= MAX_REQUESTS:
             await _send_error(send, _too_busy())
             return
         self._answering += 1

@@ -200,6 +200,11 @@ class Sandbox:
             return self._sessions.count()
 
     @property
+    def held(self) -> int:
+        """How many responses delay faults are holding now (of every account)."""
+        return self._faults.holding
+
+    @property
     def in_flight(self) -> int:
         """How many POSTs are being processed now (held by a delay, for example)."""
         return self._idempotency.in_flight

@@ -9,17 +9,20 @@ Three faults, set from Python (``sandbox.fail_next(...)`` and friends) or over H
   answered with ``status`` and an error body, before anything is processed (no session is
   created, no idempotency record stored), optionally with ``Retry-After``.
 - ``delay(seconds, count=None)``: the next ``count`` API responses (all of them when
-  ``count`` is None) are held for ``seconds``. A POST is held *while its Idempotency-Key is
-  in flight*, so a second request with the same key meanwhile gets 409.
-  ``clear_faults()`` releases every held response at once.
+  ``count`` is None) are held for ``seconds``, at most :data:`MAX_DELAY_SECONDS`. A POST is
+  held *while its Idempotency-Key is in flight*, so a second request with the same key
+  meanwhile gets 409. ``clear_faults()`` releases every held response at once.
 - ``drop_after_commit(count=1)``: the next ``count`` creates are committed (the session and
   its idempotency record are stored) and then the connection is dropped, so the client
   sees a network error and must retry with the same key to learn the outcome.
 
-Faults belong to an account (one per test key, see :mod:`._auth`): a fault set with one
-key never fires for another. The Python helpers act on the documented key's account unless
-given another key. Faults live in memory only; they are not stored in ``--db``, and with
-several processes on one database each process has its own.
+Faults belong to an account (one per test key, see :mod:`._auth`): a fault set with one key
+never fires for another. A held response counts against its own account's share of the
+server (:mod:`._shares`), never against the server's cap on requests answered at once (the
+:class:`FaultBook` counts the holds, so the server can leave them out). The Python helpers
+act on the documented key's account unless given another key. Faults live in memory only;
+they are not stored in ``--db``, and with several processes on one database each process has
+its own.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+MAX_DELAY_SECONDS: Final = 60
+"""The longest a delay fault may hold a response (a kit convention): longer than the
+client's default 30 s timeout, so a timeout can be tested, and short enough that a held
+request always ends."""
 
 
 @dataclass(slots=True)
@@ -43,10 +51,23 @@ class _Delay:
     count: int | None
 
 
-class Faults:
-    """The fault state of one sandbox. Thread-safe."""
+class _Holding:
+    """How many responses are being held now, over every account of one sandbox."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self, change: int) -> None:
+        with self._lock:
+            self.count += change
+
+
+class Faults:
+    """The fault state of one account. Thread-safe."""
+
+    def __init__(self, holding: _Holding | None = None) -> None:
+        self._holding = _Holding() if holding is None else holding
         self._lock = threading.Lock()
         self._fail: _FailNext | None = None
         self._delay: _Delay | None = None
@@ -66,8 +87,8 @@ class Faults:
             self._fail = _FailNext(count, status, retry_after) if count else None
 
     def delay(self, seconds: float, *, count: int | None = None) -> None:
-        if not seconds >= 0:
-            raise ValueError("seconds must be >= 0")
+        if not 0 <= seconds <= MAX_DELAY_SECONDS:
+            raise ValueError(f"seconds must be 0 to {MAX_DELAY_SECONDS}")
         if count is not None and count < 0:
             raise ValueError("count must be >= 0 or None")
         with self._lock:
@@ -130,7 +151,7 @@ class Faults:
                     self._delay = None
             # The release event is taken now, so a clear() that comes before the wait
             # starts still releases it.
-            return Hold(delay.seconds, self._release)
+            return Hold(delay.seconds, self._release, self._holding)
 
     def take_drop(self) -> bool:
         with self._lock:
@@ -146,13 +167,19 @@ class FaultBook:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_account: dict[str, Faults] = {}
+        self._holding = _Holding()
+
+    @property
+    def holding(self) -> int:
+        """How many responses delays hold now, whatever their account."""
+        return self._holding.count
 
     def of(self, account: str) -> Faults:
         """The account's faults, to set or take."""
         with self._lock:
             faults = self._by_account.get(account)
             if faults is None:
-                faults = self._by_account[account] = Faults()
+                faults = self._by_account[account] = Faults(self._holding)
             return faults
 
     def peek(self, account: str) -> Faults:
@@ -177,18 +204,27 @@ class Hold:
 
     seconds: float
     release: threading.Event
+    holding: _Holding
 
     def wait(self) -> None:
         """Block the calling thread."""
-        self.release.wait(self.seconds)
+        self.holding.add(1)
+        try:
+            self.release.wait(self.seconds)
+        finally:
+            self.holding.add(-1)
 
     async def wait_async(self) -> None:
         """Sleep without blocking the event loop (the release is checked every 10 ms)."""
         import anyio
 
         deadline = time.monotonic() + self.seconds
-        while not self.release.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            await anyio.sleep(min(remaining, 0.01))
+        self.holding.add(1)
+        try:
+            while not self.release.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                await anyio.sleep(min(remaining, 0.01))
+        finally:
+            self.holding.add(-1)

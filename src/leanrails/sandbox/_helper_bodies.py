@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ._customer import CustomerDetailsParams, Strict
-from ._faults import Faults
+from ._faults import MAX_DELAY_SECONDS, Faults
 
 
 class CompleteParams(Strict):
@@ -26,7 +26,7 @@ class _FailNextParams(Strict):
 
 
 class _DelayParams(Strict):
-    seconds: float = Field(ge=0, le=600)
+    seconds: float = Field(ge=0, le=MAX_DELAY_SECONDS)
     count: int | None = Field(default=None, ge=0, le=10_000)
 
 

@@ -1,11 +1,12 @@
 """Routing: which handler answers a request, and the headers every answer carries.
 
 API routes (under ``/v1``, authenticated; see :mod:`leanrails.sandbox` for the list) run
-their POSTs through :class:`Idempotency`; the caller's account's faults reach them as
-hooks. Faults apply to
-``/v1/checkout_sessions`` routes only, never to the test helpers, the hosted page or
-``/openapi.yaml``, so a test can always inspect and reset the sandbox. Every answer
-carries a ``Request-Id`` and echoes a header-safe ``X-API-Version``.
+their POSTs through :class:`Idempotency`; the caller's account's faults reach them as hooks.
+Faults apply to ``/v1/checkout_sessions`` routes only, never to the test helpers, the hosted
+page or ``/openapi.yaml``, so a test can always inspect and reset the sandbox. Every API
+request but the fault helpers' takes one of its account's slots (:mod:`._shares`) until it
+is answered. Every answer carries a ``Request-Id`` and echoes a header-safe
+``X-API-Version``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._hosted import LANDINGS, HostedPage
 from ._idempotency import Idempotency, Receipt
 from ._record import new_id
 from ._sessions import Sessions
+from ._shares import Shares
 from ._store import StoreBusy
 from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
 
@@ -51,6 +53,7 @@ class Router:
         self._faults = faults
         self._lock = lock
         self._page = HostedPage(sessions, lock)
+        self._shares = Shares()
 
     def process(self, request: SandboxRequest) -> Step:
         """The answer to ``request``, as a generator that yields the holds to wait out."""
@@ -87,7 +90,10 @@ class Router:
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["v1"]:
             caller = authenticate(request)
-            return (yield from self._route_api(request, method, parts[1:], caller, request_id))
+            if parts[1:3] == ["test_helpers", "faults"]:  # outside the share: clear gets through
+                return (yield from self._route_api(request, method, parts[1:], caller, request_id))
+            with self._shares.take(caller.account):
+                return (yield from self._route_api(request, method, parts[1:], caller, request_id))
         if method == "GET" and path == "/openapi.yaml":
             return response(200, _openapi(), "application/yaml; charset=utf-8")
         if len(parts) == 2 and parts[0] == "pay" and method in ("GET", "POST"):

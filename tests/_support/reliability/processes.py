@@ -19,14 +19,14 @@ from _support.sandbox import BASIC, command, free_port, wait_until_listening
 
 @contextmanager
 def servers(
-    db: str | Path,
+    db: str | Path | None,
     count: int,
     logs: Path,
     *options: str,
     started: list[subprocess.Popen[bytes]] | None = None,
 ) -> Iterator[list[str]]:
-    """``count`` sandbox processes sharing ``db`` (with more ``options``); yields their base
-    URLs, and puts the processes in ``started`` (to kill one)."""
+    """``count`` sandbox processes sharing ``db`` (each in memory when None), with more
+    ``options``; yields their base URLs, and puts the processes in ``started`` (to kill one)."""
     with ExitStack() as stack:
         urls = []
         for n in range(count):
@@ -34,7 +34,7 @@ def servers(
             log = logs / f"server-{n}.log"
             out = stack.enter_context(log.open("wb"))
             process = subprocess.Popen(
-                command("sandbox", "--port", str(port), "--db", str(db), *options),
+                command("sandbox", "--port", str(port), *_db(db), *options),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -44,6 +44,10 @@ def servers(
             wait_until_listening(port, process, log)
             urls.append(f"http://127.0.0.1:{port}")
         yield urls
+
+
+def _db(db: str | Path | None) -> tuple[str, ...]:
+    return () if db is None else ("--db", str(db))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
