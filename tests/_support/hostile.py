@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from leanrails import LeanRails
 
@@ -163,14 +164,17 @@ def endless(status: int = 200) -> Answer:
 
 def echo(status: int) -> Answer:
     """An answer quoting every request header back: in the body (JSON error, or a "session"
-    for a 2xx), in a response header and in the reason phrase, as a careless proxy might."""
+    for a 2xx; the Authorization header percent-encoded too), in a response header and in the
+    reason phrase, as a careless proxy might."""
 
     def answer(conn: socket.socket, received: Received, server: HostileServer) -> None:
         authorization = received.header("authorization") or ""
         if status < 300:
             body = json.dumps({**SESSION, "id": 1, "echo": received.head}).encode()
         else:
-            error = {"message": f"you sent {received.head}", "param": authorization}
+            # Quoted back as a URL would carry it too (%20, %3D): a form masking must know.
+            message = f"you sent {received.head}; in a URL: {quote(authorization)}"
+            error = {"message": message, "param": authorization}
             body = json.dumps({"error": error, "raw": received.head}).encode()
         headers = {"Content-Type": "application/json", "X-Echo": authorization}
         data = response_bytes(status, body, headers)

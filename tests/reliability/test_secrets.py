@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
 
@@ -20,6 +23,7 @@ from leanrails._display import request_html
 from leanrails.sandbox import Sandbox
 from leanrails.testing import set_testing
 
+from _support.hostile import echo, hostile_server
 from _support.reliability.leaks import (
     Surfaces,
     committed_keys,
@@ -132,6 +136,32 @@ def test_no_credential_survives_into_an_error_from_a_server_that_echoes_it(
     assert len(surfaces.texts) > 150
     # The sweep would see a leak: the echoing servers did receive both credentials.
     assert Surfaces([("sent", gateway)]).leaks(secret_forms(password, basic_user="gw"))
+
+
+def test_an_uncaught_error_and_the_debug_log_print_no_credential() -> None:
+    # As a user runs it: LEANRAILS_LOG=debug, the error uncaught, Python printing its traceback.
+    key = "sk_live_" + secrets.token_hex(16)
+    script = (
+        "import leanrails\n"
+        "client = leanrails.LeanRails(base_url=sys.argv[1], max_retries=1)\n"
+        "client.checkout_sessions.retrieve('cs_test_x')\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEANRAILS_")}
+    environment |= {"LEANRAILS_LOG": "debug", "LEANRAILS_API_KEY": key}
+    with hostile_server(echo(503)) as server:
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys\n" + script, server.url],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "APIServerError: 503" in result.stderr  # the traceback, printed
+    assert "leanrails DEBUG" in result.stderr  # the debug log, printed
+    assert len(server.received) == 2  # the key went out (and came back) on both attempts
+    assert Surfaces([("stderr", result.stderr)]).leaks(secret_forms(key)) == []
 
 
 def test_committed_notebooks_show_no_key_shaped_string_but_the_sandbox_test_key() -> None:
