@@ -55,8 +55,11 @@ def kill_one_host_mid_burst(db: str, hosts: int, logs: Path, lease: float) -> Ho
         victim, survivor = started[0], urls[1]
         holder = threading.Thread(target=_held_create, args=(urls[0],), daemon=True)
         with httpx2.Client(base_url=urls[0], auth=(HOLDER_KEY, ""), timeout=10) as client:
-            fault = {"delay": {"seconds": 600, "count": 1}}
-            client.post("/v1/test_helpers/faults", json=fault, headers={"Idempotency-Key": "f"})
+            fault = {"delay": {"seconds": 60, "count": 1}}  # the longest a delay may hold
+            answer = client.post(
+                "/v1/test_helpers/faults", json=fault, headers={"Idempotency-Key": "f"}
+            )
+            assert answer.status_code == 200, answer.text
         holder.start()
         _wait_until_in_flight(survivor)
 

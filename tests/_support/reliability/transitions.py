@@ -56,11 +56,14 @@ class Outcome:
         return [session_id for session_id, won in self.wins.items() if won > 1]
 
 
-def race(folder: Path, sessions: int, actions: tuple[str, ...]) -> Outcome:
-    """``sessions`` new sessions, each changed by 4 processes on one ``--db`` at once:
-    paid through the hosted page (``("pay",)``) or with the API ``actions`` spread over
-    the processes. Every session is changed by someone."""
-    with servers(folder / "shared.db", 4, folder) as urls:
+def race(
+    folder: Path, sessions: int, actions: tuple[str, ...], db: str | Path | None = None
+) -> Outcome:
+    """``sessions`` new sessions, each changed by 4 processes on one ``--db`` at once (a
+    SQLite file in ``folder``, or ``db``): paid through the hosted page (``("pay",)``) or
+    with the API ``actions`` spread over the processes. Every session is changed by
+    someone."""
+    with servers(db or folder / "shared.db", 4, folder) as urls:
         ids = asyncio.run(create_sessions(urls[0], sessions))
         if actions == ("pay",):
             outcome = asyncio.run(pay_everywhere(urls, ids))
