@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark, print the table of ratios, write it as JSON.
 
     python -m benchmarks.run [--duration 10] [--batches 30] [--sessions 100000]
-                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5,6]
+                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5,6,7]
                              [--profile]
                              [--quick] [--strict]
 
@@ -31,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import client, memory, notebooks, serialize, server, shared_db
+from . import client, imports, memory, notebooks, serialize, server, shared_db
 from ._report import ROOT, Row, machine, table
 
 RESULTS = ROOT / "benchmarks" / "results"
-ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5", "6")
+ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5", "6", "7")
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -103,6 +103,7 @@ def _benchmarks(options: argparse.Namespace) -> list[tuple[str, Callable[[], lis
         "4": lambda: memory.run(sessions=options.sessions),
         "5": lambda: notebooks.run(rounds=options.notebook_rounds),
         "6": lambda: shared_db.run(duration=options.duration),
+        "7": lambda: imports.run(rounds=5 if options.quick else imports.ROUNDS),
     }
     return [(bench_id, steps[bench_id]) for bench_id in ALL if bench_id in options.only]
 

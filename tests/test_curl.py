@@ -33,10 +33,10 @@ def test_renders_the_reference_layout_with_the_key_masked(client: LeanRails) -> 
     request = client.checkout_sessions.build(**BODY, idempotency_key="order-6735")
     assert to_curl(request) == (
         "curl --request POST \\\n"
-        "  --url https://api.leanrails.com/v1/checkout_sessions \\\n"
+        '  --url "${LEANRAILS_BASE_URL:-https://api.leanrails.com}/v1/checkout_sessions" \\\n'
         '  --user "$LEANRAILS_API_KEY:" \\\n'
         "  --header 'Content-Type: application/json' \\\n"
-        "  --header 'Idempotency-Key: order-6735' \\\n"
+        "  --header \"Idempotency-Key: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')\" \\\n"
         "  --data '\n"
         "{\n"
         '  "mode": "payment",\n'
@@ -73,13 +73,52 @@ def test_api_version_header_is_shown_when_set(client: LeanRails) -> None:
 def test_a_request_without_a_body_has_no_data() -> None:
     request = httpx2.Request("GET", "https://api.leanrails.com/v1/checkout_sessions/cs_1")
     assert to_curl(request) == (
-        "curl --request GET \\\n  --url https://api.leanrails.com/v1/checkout_sessions/cs_1"
+        "curl --request GET \\\n"
+        '  --url "${LEANRAILS_BASE_URL:-https://api.leanrails.com}/v1/checkout_sessions/cs_1"'
     )
 
 
-def test_a_url_with_shell_characters_is_quoted() -> None:
-    request = httpx2.Request("GET", "https://example.com/x?a=1&b=2")
-    assert "--url 'https://example.com/x?a=1&b=2'" in to_curl(request)
+def test_replay_keeps_the_requests_own_idempotency_key(client: LeanRails) -> None:
+    request = client.checkout_sessions.build(**BODY, idempotency_key="order-6735")
+    assert "  --header 'Idempotency-Key: order-6735' \\\n" in to_curl(request, replay=True)
+
+
+def test_the_in_process_sandbox_says_how_to_reach_it() -> None:
+    request = LeanRails.sandbox().checkout_sessions.build(**BODY)
+    comment, _, url, *_ = to_curl(request).splitlines()
+    assert comment.startswith("# LeanRails.sandbox() has no address")
+    assert "leanrails sandbox" in comment
+    assert url == '  --url "${LEANRAILS_BASE_URL:-http://127.0.0.1:12111}/v1/checkout_sessions" \\'
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://api.leanrails.com/v1/checkout_sessions/cs_1?a=1&b=$x",
+            "\"${LEANRAILS_BASE_URL:-https://api.leanrails.com}\"'/v1/checkout_sessions/cs_1?a=1&b=$x'",
+        ),
+        (
+            "https://gw.example/leanrails/v1/checkout_sessions",
+            '"${LEANRAILS_BASE_URL:-https://gw.example/leanrails}/v1/checkout_sessions"',
+        ),
+        ("https://example.com/x?a=1&b=2", "'https://example.com/x?a=1&b=2'"),
+        (
+            "https://example.com/v1/a?$(id)",
+            "\"${LEANRAILS_BASE_URL:-https://example.com}\"'/v1/a?$(id)'",
+        ),
+    ],
+    ids=[
+        "query-with-shell-characters",
+        "base-with-a-path",
+        "not-an-api-path",
+        "command-substitution",
+    ],
+)
+def test_the_base_url_comes_from_the_environment_and_the_rest_stays_literal(
+    url: str, shown: str
+) -> None:
+    assert f"--url {shown}" in to_curl(httpx2.Request("GET", url))
 
 
 def test_a_body_that_is_not_json_is_sent_raw() -> None:

@@ -23,20 +23,30 @@ from leanrails import (
     InvalidRequestError,
     LeanRails,
 )
+from leanrails import ValidationError as KitValidationError
 from leanrails._display import (
     MASK,
+    _code,
     api_error_html,
     api_error_text,
     register,
     request_html,
     session_html,
     session_text,
+    unregister,
     validation_error_html,
 )
 
 from _support.hostile import fixed, retrieve_from
 
 KEY = "sk_test_display0123456789abcdef"
+
+
+def _unwrapped(page: str) -> str:
+    """The HTML without the line-break opportunities (``<wbr>``) inside identifiers."""
+    return page.replace("<wbr>", "")
+
+
 BASIC = base64.b64encode(f"{KEY}:".encode()).decode()
 
 SESSION: dict[str, Any] = {
@@ -101,7 +111,9 @@ def _assert_no_key(text: str) -> None:
 
 
 def test_request_html_shows_method_url_headers_and_pretty_json_body() -> None:
-    html = request_html(_request(json={"mode": "payment", "line_items": [{"quantity": 2}]}))
+    html = _unwrapped(
+        request_html(_request(json={"mode": "payment", "line_items": [{"quantity": 2}]}))
+    )
 
     assert "<strong>POST</strong>" in html
     assert "https://api.leanrails.com/v1/checkout_sessions" in html
@@ -113,7 +125,7 @@ def test_request_html_shows_method_url_headers_and_pretty_json_body() -> None:
 
 
 def test_request_html_masks_the_authorization_header_and_keeps_its_scheme() -> None:
-    html = request_html(_request(json={}))
+    html = _unwrapped(request_html(_request(json={})))
 
     assert f"Basic {MASK} (key masked)" in html
     _assert_no_key(html)
@@ -126,7 +138,7 @@ def test_request_html_masks_the_key_wherever_else_it_appears() -> None:
         headers={"X-Debug": KEY},
     )
 
-    html = request_html(request)
+    html = _unwrapped(request_html(request))
 
     _assert_no_key(html)
     assert html.count(MASK) >= 4
@@ -135,7 +147,7 @@ def test_request_html_masks_the_key_wherever_else_it_appears() -> None:
 def test_request_html_escapes_every_value() -> None:
     request = _request(json={"metadata": {"<b>": "</code><script>alert(1)</script>"}})
 
-    html = request_html(request)
+    html = _unwrapped(request_html(request))
 
     assert "<script>" not in html
     assert "<b>" not in html
@@ -151,7 +163,7 @@ def test_request_html_says_when_there_is_no_body_or_it_was_not_read() -> None:
 
 
 def test_request_html_shows_a_non_json_body_as_text() -> None:
-    html = request_html(_request(content=b"mode=payment&x=<y>"))
+    html = _unwrapped(request_html(_request(content=b"mode=payment&x=<y>")))
 
     assert "mode=payment&amp;x=&lt;y&gt;" in html
 
@@ -166,7 +178,7 @@ def test_request_html_of_a_request_built_by_the_client_hides_the_sandbox_key() -
             success_url="https://example.com/ok",
         )
 
-    html = request_html(request)
+    html = _unwrapped(request_html(request))
 
     assert TEST_API_KEY not in html
     assert base64.b64encode(f"{TEST_API_KEY}:".encode()).decode() not in html
@@ -177,7 +189,7 @@ def test_request_html_of_a_request_built_by_the_client_hides_the_sandbox_key() -
 
 
 def test_session_html_has_one_row_per_field_with_nested_fields_in_path_form() -> None:
-    html = session_html(CheckoutSession.model_validate(SESSION))
+    html = _unwrapped(session_html(CheckoutSession.model_validate(SESSION)))
 
     for path in (
         "id",
@@ -196,7 +208,7 @@ def test_session_html_has_one_row_per_field_with_nested_fields_in_path_form() ->
 
 
 def test_session_html_shows_values_as_json_and_escapes_them() -> None:
-    html = session_html(CheckoutSession.model_validate(SESSION))
+    html = _unwrapped(session_html(CheckoutSession.model_validate(SESSION)))
 
     assert "&quot;J &lt;Smith&gt;&quot;" in html
     assert "{&quot;order&quot;: &quot;&lt;42&gt;&quot;}" in html
@@ -205,14 +217,18 @@ def test_session_html_shows_values_as_json_and_escapes_them() -> None:
 
 
 def test_session_html_keeps_fields_the_reference_does_not_list() -> None:
-    html = session_html(CheckoutSession.model_validate({**SESSION, "shipping_cost": 500}))
+    html = _unwrapped(
+        session_html(CheckoutSession.model_validate({**SESSION, "shipping_cost": 500}))
+    )
 
     assert "<code>shipping_cost</code>" in html
     assert "<code>500</code>" in html
 
 
 def test_session_html_shows_null_customer_details_as_one_null_row() -> None:
-    html = session_html(CheckoutSession.model_validate({**SESSION, "customer_details": None}))
+    html = _unwrapped(
+        session_html(CheckoutSession.model_validate({**SESSION, "customer_details": None}))
+    )
 
     assert "<code>customer_details</code></th><td" in html
     assert "customer_details.email" not in html
@@ -240,7 +256,7 @@ def test_validation_error_html_lists_api_path_message_and_input() -> None:
         ]
     )
 
-    html = validation_error_html(error)
+    html = _unwrapped(validation_error_html(error))
 
     assert "<code>line_items[0].price_data.currency</code>" in html
     assert "at least 3 characters" in html
@@ -251,7 +267,7 @@ def test_validation_error_html_lists_api_path_message_and_input() -> None:
 def test_validation_error_html_has_a_row_per_problem() -> None:
     error = _validation_error(quantity_typo=1, customer="bob")
 
-    html = validation_error_html(error)
+    html = _unwrapped(validation_error_html(error))
 
     assert f"{error.error_count()} problems" in html
     assert html.count("<tr>") == error.error_count() + 1  # and the header row
@@ -260,7 +276,7 @@ def test_validation_error_html_has_a_row_per_problem() -> None:
 def test_validation_error_html_truncates_a_huge_input() -> None:
     error = _validation_error(metadata={"big": "x" * 10_000_000})
 
-    html = validation_error_html(error)
+    html = _unwrapped(validation_error_html(error))
 
     assert len(html) < 5_000
     assert "characters)" in html
@@ -269,7 +285,7 @@ def test_validation_error_html_truncates_a_huge_input() -> None:
 def test_validation_error_html_escapes_the_input() -> None:
     error = _validation_error(customer="<script>alert(1)</script>")
 
-    html = validation_error_html(error)
+    html = _unwrapped(validation_error_html(error))
 
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
@@ -313,7 +329,7 @@ def test_api_error_text_names_the_class_then_each_field_on_its_own_line() -> Non
 def test_api_error_html_is_a_table_of_the_fields_with_values_escaped() -> None:
     error = _api_error()
 
-    html = api_error_html(error)
+    html = _unwrapped(api_error_html(error))
 
     assert '<div class="leanrails-api-error">' in html
     assert "<strong>InvalidRequestError</strong>" in html
@@ -332,7 +348,6 @@ def test_session_text_is_the_sessions_json() -> None:
 @pytest.mark.parametrize(
     ("make", "marker", "text"),
     [
-        pytest.param(lambda: _request(json={"a": 1}), "leanrails-request", repr, id="request"),
         pytest.param(
             lambda: CheckoutSession.model_validate(SESSION),
             "leanrails-session",
@@ -340,7 +355,7 @@ def test_session_text_is_the_sessions_json() -> None:
             id="session",
         ),
         pytest.param(
-            lambda: _validation_error(customer="bob"),
+            lambda: KitValidationError.of(_validation_error(customer="bob")),
             "leanrails-validation-error",
             repr,
             id="validation-error",
@@ -348,46 +363,109 @@ def test_session_text_is_the_sessions_json() -> None:
         pytest.param(_api_error, "leanrails-api-error", api_error_text, id="api-error"),
     ],
 )
-def test_register_gives_ipython_html_and_a_plain_text_form(
+def test_the_kits_own_objects_show_as_html_and_plain_text_with_no_registration(
     make: Any, marker: str, text: Any
 ) -> None:
-    shell = _shell()
     obj = make()
 
-    assert register(shell) is True
-    data, _ = shell.display_formatter.format(obj)
+    data, _ = _shell().display_formatter.format(obj)
 
     assert marker in data["text/html"]
     assert data["text/plain"] == text(obj)
 
 
-def test_register_reports_false_when_ipython_is_not_running() -> None:
-    script = textwrap.dedent(
-        """
-        import sys
-        import leanrails
-        from leanrails import _display
-        assert "IPython" not in sys.modules, "importing leanrails imported IPython"
-        import IPython  # imported, but no shell is running
-        print(_display.register())
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
+def test_register_gives_a_built_request_html_and_unregister_takes_it_back() -> None:
+    shell = _shell()
+    request = _request(json={"a": 1})
 
+    register(shell)
+    data, _ = shell.display_formatter.format(request)
+    unregister(shell)
+    after, _ = shell.display_formatter.format(request)
+
+    assert "leanrails-request" in data["text/html"]
+    assert data["text/plain"] == repr(request)
+    assert "text/html" not in after
+
+
+# What a user's own objects look like in IPython: a pydantic model's ValidationError, a
+# request, the exception handler. Run in a fresh IPython, once without the kit and once after
+# ``import leanrails``; then after ``%load_ext leanrails``, which is the opt-in.
+LOOKS = textwrap.dedent(
+    """
+    import json, sys
+    from IPython.testing.globalipapp import start_ipython
+    shell = start_ipython()
+    shell.display_formatter.active_types = ["text/plain", "text/html"]
+    shell.run_cell(
+        "import httpx2, pydantic\\n"
+        "class Mine(pydantic.BaseModel):\\n"
+        "    quantity: int\\n"
+        "try:\\n"
+        "    Mine(quantity='two')\\n"
+        "except pydantic.ValidationError as exc:\\n"
+        "    error = exc\\n"
+        "request = httpx2.Request('POST', 'https://example.com/', json={'a': 1})\\n"
+    )
+    def looks():
+        return {
+            "error": shell.display_formatter.format(shell.user_ns["error"])[0],
+            "request": shell.display_formatter.format(shell.user_ns["request"])[0],
+            "handler": [c.__name__ for c in shell.custom_exceptions],
+        }
+    before = looks()
+    shell.run_cell(sys.argv[1])
+    after = looks()
+    shell.run_cell("raise ValueError('mine')")
+    print(json.dumps({
+        "before": before,
+        "after": after,
+        "modules": sorted(m for m in sys.modules if m.startswith(("leanrails.", "email_"))),
+    }))
+    """
+)
+
+
+def _looks(cell: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOOKS, cell], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    looks: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return looks
 
 
 @pytest.mark.timeout(120)
-def test_a_kernel_renders_a_built_request_as_html_after_import_leanrails() -> None:
+def test_import_leanrails_leaves_a_users_own_objects_looking_as_before() -> None:
+    looks = _looks("import leanrails")
+
+    assert looks["after"] == looks["before"]
+    assert looks["before"]["handler"] == []
+    assert "leanrails-validation-error" not in json.dumps(looks["after"])
+    # Display, the IPython extension and email validation load on first use.
+    assert not {"leanrails._display", "leanrails._jupyter", "email_validator"} & set(
+        looks["modules"]
+    )
+
+
+@pytest.mark.timeout(120)
+def test_load_ext_leanrails_is_the_opt_in_for_requests_and_kit_errors_only() -> None:
+    looks = _looks("%load_ext leanrails")
+
+    assert looks["after"]["error"] == looks["before"]["error"]  # not the kit's: untouched
+    assert "leanrails-request" in looks["after"]["request"]["text/html"]
+    assert looks["after"]["handler"] == ["ValidationError", "LeanRailsError"]
+
+
+@pytest.mark.timeout(120)
+def test_a_kernel_renders_a_built_request_as_html_after_load_ext_leanrails() -> None:
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_code_cell(
+            "%load_ext leanrails\n"
             "from leanrails import LeanRails\n"
             "client = LeanRails.sandbox()\n"
             "client.checkout_sessions.build(mode='payment', "
@@ -421,3 +499,23 @@ def test_rich_displays_cut_a_huge_value_a_server_sent() -> None:
         assert len(shown) < 20_000
         assert re.search(r"… \(5,000,00[02] characters\)", shown)
     assert json.loads(session_text(session))["id"] == session.id  # still JSON
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("line_items[0].quantity", "line_<wbr>items[<wbr>0].<wbr>quantity"),
+        ("authentication_error", "authentication_<wbr>error"),
+        ("https://example.com/a", "https://<wbr>example.<wbr>com/<wbr>a"),
+        ("ReadTimeout", "ReadTimeout"),
+        ("a. b", "a. b"),
+    ],
+)
+def test_identifiers_may_wrap_only_after_underscore_dot_bracket_or_slash(
+    value: str, shown: str
+) -> None:
+    assert _code(value) == f"<code>{shown}</code>"
+
+
+def test_an_api_errors_param_wraps_at_its_separators() -> None:
+    assert "<code>line_<wbr>items[<wbr>0].<wbr>price</code>" in api_error_html(_api_error())

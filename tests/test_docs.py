@@ -26,6 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
 
 from _support.browser import launch
+from _support.wrapping import mid_word_breaks
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT = 600
@@ -386,3 +387,24 @@ def test_browser_site_search_finds_idempotency(served_site: str, browser: Any) -
     assert results.count() >= 1
     assert "dempoten" in page.locator(".md-search-result").inner_text().lower()
     page.close()
+
+
+IDENTIFIERS = ".md-content code, .md-content pre, .md-content td, .md-content th, .md-content h2"
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+@pytest.mark.parametrize("width", [1440, 390], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    "url", ["guide/09_errors/", "guide/10_error_body/", "guide/01_quickstart/", "field-reference/"]
+)
+def test_browser_identifiers_wrap_only_at_their_separators_never_mid_word(
+    served_site: str, browser: Any, url: str, width: int
+) -> None:
+    page = _open(browser, served_site + url, width)
+    try:
+        breaks = mid_word_breaks(page, IDENTIFIERS)
+    finally:
+        page.close()
+
+    assert breaks == []

@@ -256,7 +256,7 @@ def test_the_request_example_runs_and_its_curl_and_response_are_the_same_call() 
     )
 
     assert {k.arg for k in create.keywords} == set(sent)
-    assert "--url https://api.leanrails.com/v1/checkout_sessions" in example.curl
+    assert '--url "${LEANRAILS_BASE_URL:-https://api.leanrails.com}/v1/' in example.curl
     assert '"$LEANRAILS_API_KEY:"' in example.curl
     assert response["object"] == "checkout.session"
     assert response["metadata"] == sent["metadata"]
@@ -434,3 +434,29 @@ def test_body_parameters_list_every_request_field_nested_and_linked() -> None:
     )
     success = next(line for line in listing if "#success_url)" in line)
     assert "required when `ui_mode` is `hosted` (the default)" in success
+
+
+def _outputs(*children: str) -> str:
+    inner = "".join(f'<div class="jp-OutputArea-child">{child}</div>' for child in children)
+    return f'<div class="jp-OutputArea">{inner}</div>'
+
+
+ERROR_LINE = (
+    '<div class="jp-RenderedText jp-OutputArea-output" '
+    'data-mime-type="application/vnd.jupyter.stderr"><pre>InvalidRequestError: 400</pre></div>'
+)
+
+
+def test_an_uncaught_kit_error_shows_once_its_table_without_the_closing_error_line() -> None:
+    table = '<div class="leanrails-uncaught"><table></table><details>Traceback</details></div>'
+
+    html = notebook_pages.fix_html(_outputs(table, ERROR_LINE))
+
+    assert "leanrails-uncaught" in html
+    assert "InvalidRequestError: 400" not in html
+
+
+def test_an_error_that_is_not_the_kits_keeps_its_traceback() -> None:
+    html = notebook_pages.fix_html(_outputs("<pre>some print</pre>", ERROR_LINE))
+
+    assert "InvalidRequestError: 400" in html

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-SETUP = "from leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
+SETUP = "%load_ext leanrails\nfrom leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
 CREATE = (
     "client.checkout_sessions.create(mode='payment', "
     "line_items=[{{'price': {price!r}, 'quantity': 1}}]{rest})"
@@ -80,14 +80,41 @@ def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collaps
 @pytest.mark.timeout(120)
 def test_another_librarys_exception_handler_is_kept() -> None:
     (outputs,) = _run(
-        "from leanrails import _jupyter\n"
         "get_ipython().set_custom_exc((KeyError,), lambda *args, **kwargs: None)\n"
-        "print(_jupyter.register(), get_ipython().custom_exceptions)"
+        "%load_ext leanrails\n"
+        "print(get_ipython().custom_exceptions)"
     )
-    assert outputs[0]["text"] == "False (<class 'KeyError'>,)\n"
+    assert outputs[0]["text"] == "(<class 'KeyError'>,)\n"
 
 
-def test_without_ipython_nothing_is_registered() -> None:
-    from leanrails import _jupyter
+@pytest.mark.timeout(120)
+def test_unload_ext_gives_ipython_its_own_tracebacks_back() -> None:
+    outputs = _run(SETUP, "%unload_ext leanrails", CREATE.format(price="price_nope", rest=""))
 
-    assert _jupyter.register() is False
+    (error,) = outputs[2]
+    assert error["output_type"] == "error"
+    assert len(error["traceback"]) > 1
+
+
+@pytest.mark.timeout(120)
+def test_the_collapsed_traceback_folds_other_packages_frames_into_one_line() -> None:
+    from _support.sandbox import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: the connection is refused
+    outputs = _run(
+        "%load_ext leanrails\nfrom leanrails import LeanRails\n"
+        f"client = LeanRails(api_key='sk_test_sandbox', base_url={closed!r}, max_retries=0)\n",
+        CREATE.format(price="price_test_tshirt", rest=", success_url='https://example.com/ok'"),
+        "%tb",
+    )
+
+    display, error = outputs[1]
+    page = display["data"]["text/html"]
+    assert error["ename"] == "APIConnectionError"
+    assert "leanrails/_client.py" in page  # the kit's own frames stay
+    assert "httpcore2/" not in page  # httpx2's and httpcore's internals are folded ...
+    assert "httpx2/_transports" not in page
+    assert "(%tb shows them)" in page  # ... into a line saying how many, and where
+    assert "httpcore2" in page
+    tb_text = "".join(out.get("text", "") + "".join(out.get("traceback", [])) for out in outputs[2])
+    assert "httpcore2/_sync" in tb_text  # %tb still has everything

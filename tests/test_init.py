@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import leanrails
 import leanrails.sandbox
 import leanrails.testing
@@ -79,3 +82,18 @@ def test_the_sandbox_package_declares_its_own_public_api() -> None:
     )
     for name in leanrails.sandbox.__all__:
         assert hasattr(leanrails.sandbox, name), name
+
+
+def test_import_leanrails_loads_no_display_jupyter_or_email_machinery() -> None:
+    # Loaded on first use: a display in Jupyter, %load_ext leanrails, a customer_email.
+    script = (
+        "import sys, leanrails\n"
+        "print(sorted(m for m in ('IPython', 'leanrails._display', 'leanrails._jupyter',"
+        " 'leanrails._explore_form', 'email_validator', 'ipywidgets') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -565,6 +565,11 @@ def test_sanitize_file_is_read_by_nbval_as_regex_replace_pairs() -> None:
         ),
         ("http://127.0.0.1:54321/pay/cs_test_ab", "http://127.0.0.1:<PORT>/pay/cs_test_<ID>"),
         ("<Foo object at 0x7f3a2b1c0d90>", "<Foo object at 0x<ADDRESS>>"),
+        ("<code>cs_test_<wbr>8f3a9c</code>", "<code>cs_test_<ID></code>"),
+        (
+            "<code>127.<wbr>0.<wbr>0.<wbr>1:48937/<wbr>pay</code>",
+            "<code>127.0.0.1:<PORT>/pay</code>",
+        ),
         (
             '<details class="leanrails-traceback"><summary>Traceback (42 lines)</summary>'
             "<pre>Cell In[4], line 3\nFile /work/main/src/leanrails/_client.py:70</pre></details>",

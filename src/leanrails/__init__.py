@@ -1,11 +1,9 @@
 """LeanRails Checkout kit: validate, preview and send Create-a-Checkout-Session requests."""
 
-from typing import is_typeddict
+from typing import Any, is_typeddict
 
 from pydantic import BaseModel
 
-from . import _display as _display  # registers HTML display when IPython runs
-from . import _jupyter as _jupyter  # uncaught kit errors as tables when IPython runs
 from ._client import AsyncLeanRails, LeanRails
 from ._curl import to_curl
 from ._errors import (
@@ -96,3 +94,18 @@ for _name in __all__:
         _public.__module__ = __name__
 
 _setup_logging()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext leanrails``: built requests as tables, uncaught kit errors as the kit's table
+    with the traceback collapsed. ``import leanrails`` alone changes nothing in IPython."""
+    from ._jupyter import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext leanrails``: IPython's own display and tracebacks again."""
+    from ._jupyter import unload
+
+    unload(ipython)

@@ -9,9 +9,11 @@ Four kinds of object render as readable HTML in a notebook:
 - a pydantic ``ValidationError``: a table of (API path, message, input);
 - an :class:`~leanrails.APIStatusError`: status, type, code, param, message, request id.
 
-Two of these classes are not ours, so the HTML is registered with IPython's display
-formatter (``for_type``) rather than as ``_repr_html_`` methods. Registration happens on
-``import leanrails`` when IPython is running, and never imports IPython otherwise.
+The kit's own classes carry a ``_repr_mimebundle_`` that loads this module on first
+display, so ``import leanrails`` alone neither imports it nor changes how anything else
+looks. ``httpx2.Request`` and pydantic's ``ValidationError`` are not ours: a request gets
+its HTML only through ``%load_ext leanrails`` (:func:`register`), and a ``ValidationError``
+that is not ``leanrails.ValidationError`` keeps pydantic's own display.
 
 Each display also has a plain-text form, the one nbval compares and a terminal shows: a
 session is its JSON, as the API sent it (``model_dump_json(indent=2)``), and an API error
@@ -28,7 +30,7 @@ import base64
 import binascii
 import html
 import json
-import sys
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -43,10 +45,12 @@ __all__ = [
     "MASK",
     "api_error_html",
     "api_error_text",
+    "bundle",
     "register",
     "request_html",
     "session_html",
     "session_text",
+    "unregister",
     "validation_error_html",
 ]
 
@@ -80,6 +84,16 @@ def _clipped(value: Any) -> Any:
     if isinstance(value, list):
         return [_clipped(item) for item in value]
     return value
+
+
+_BREAK_AFTER = re.compile(r"([_.\[/])(?=[^\s/])")
+
+
+def _code(value: object) -> str:
+    """``value`` as inline code that a narrow column wraps only after ``_``, ``.``, ``[`` or
+    ``/`` (``line_items[0].<wbr>quantity``), never inside a word."""
+    breakable = _BREAK_AFTER.sub(r"\1<wbr>", _e(value))
+    return f"<code>{breakable}</code>"
 
 
 def _secrets(request: httpx2.Request) -> list[str]:
@@ -142,8 +156,7 @@ def request_html(request: httpx2.Request) -> str:
             scheme = value.partition(" ")[0] if " " in value else ""
             value = f"{scheme} {MASK}".strip() + " (key masked)"
         rows.append(
-            f"<tr><th{_LEFT}>{_e(name)}</th>"
-            f"<td{_LEFT}><code>{_e(_redact(value, secrets))}</code></td></tr>"
+            f"<tr><th{_LEFT}>{_e(name)}</th><td{_LEFT}>{_code(_redact(value, secrets))}</td></tr>"
         )
     body = _body(request)
     body_html = (
@@ -154,7 +167,7 @@ def request_html(request: httpx2.Request) -> str:
     url = _redact(_masked_url(request.url), secrets)
     return (
         '<div class="leanrails-request">'
-        f"<p><strong>{_e(request.method)}</strong> <code>{_e(url)}</code></p>"
+        f"<p><strong>{_e(request.method)}</strong> {_code(url)}</p>"
         f"<table><thead><tr><th{_LEFT}>Header</th><th{_LEFT}>Value</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"{body_html}"
@@ -184,13 +197,12 @@ def session_html(session: CheckoutSession) -> str:
     """HTML for a Checkout Session: one row per field, as the server sent it."""
     data = session.model_dump(mode="json", exclude_unset=True)
     rows = "".join(
-        f"<tr><th{_LEFT}><code>{_e(path)}</code></th>"
-        f"<td{_LEFT}><code>{_e(_clip(_json(value)))}</code></td></tr>"
+        f"<tr><th{_LEFT}>{_code(path)}</th><td{_LEFT}>{_code(_clip(_json(value)))}</td></tr>"
         for path, value in _flatten("", data)
     )
     return (
         '<div class="leanrails-session">'
-        f"<p><strong>CheckoutSession</strong> <code>{_e(session.id)}</code></p>"
+        f"<p><strong>CheckoutSession</strong> {_code(session.id)}</p>"
         f"<table><thead><tr><th{_LEFT}>Field</th><th{_LEFT}>Value</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         "</div>"
@@ -216,16 +228,16 @@ def validation_error_html(error: ValidationError) -> str:
     """HTML for a validation error: one row per problem, at the API path it concerns."""
     problems = error.errors(include_url=False)
     rows = "".join(
-        f"<tr><td{_LEFT}><code>{_e(api_path(problem['loc']) or '(the request)')}</code></td>"
+        f"<tr><td{_LEFT}>{_code(api_path(problem['loc']) or '(the request)')}</td>"
         f"<td{_LEFT}>{_e(problem['msg'])}</td>"
-        f"<td{_LEFT}><code>{_e(_short(problem['input']))}</code></td></tr>"
+        f"<td{_LEFT}>{_code(_short(problem['input']))}</td></tr>"
         for problem in problems
     )
     count = len(problems)
     return (
         '<div class="leanrails-validation-error">'
         f"<p><strong>ValidationError</strong>: {count} problem{'s' if count != 1 else ''} "
-        f"in <code>{_e(error.title)}</code></p>"
+        f"in {_code(error.title)}</p>"
         f"<table><thead><tr><th{_LEFT}>API path</th><th{_LEFT}>Message</th>"
         f"<th{_LEFT}>Input</th></tr></thead><tbody>{rows}</tbody></table>"
         "</div>"
@@ -254,8 +266,7 @@ def api_error_html(error: APIStatusError) -> str:
     """HTML for an API error: what the server said, field by field, as a table."""
     rows = "".join(
         f"<tr><th{_LEFT}>{_e(name)}</th>"
-        f"<td{_LEFT}>"
-        f"{'<em>null</em>' if value is None else f'<code>{_e(_clip(str(value)))}</code>'}</td></tr>"
+        f"<td{_LEFT}>{'<em>null</em>' if value is None else _code(_clip(str(value)))}</td></tr>"
         for name, value in _api_error_fields(error)
     )
     return (
@@ -266,36 +277,23 @@ def api_error_html(error: APIStatusError) -> str:
     )
 
 
-def _text(render: Any) -> Any:
-    """An IPython plain-text printer from a function of the object."""
+def bundle(obj: CheckoutSession | APIStatusError | ValidationError) -> dict[str, str]:
+    """The display of one of the kit's objects: its HTML, and its plain text."""
+    if isinstance(obj, CheckoutSession):
+        return {"text/html": session_html(obj), "text/plain": session_text(obj)}
+    if isinstance(obj, APIStatusError):
+        return {"text/html": api_error_html(obj), "text/plain": api_error_text(obj)}
+    return {"text/html": validation_error_html(obj), "text/plain": repr(obj)}
 
-    def printer(obj: Any, p: Any, cycle: bool) -> None:
-        p.text(render(obj))
 
-    return printer
+def register(shell: Any) -> None:
+    """Show ``httpx2.Request`` (what ``build()`` returns) as HTML in ``shell``.
 
-
-def register(shell: Any = None) -> bool:
-    """Register the HTML formatters with IPython; ``False`` when IPython is not running.
-
-    Called on ``import leanrails``. IPython is only looked up in ``sys.modules``, so a
-    program that does not use IPython never imports it.
+    It is httpx2's class, not the kit's, so only ``%load_ext leanrails`` does this;
+    :func:`unregister` (``%unload_ext``) undoes it.
     """
-    if shell is None:
-        ipython = sys.modules.get("IPython")
-        get_ipython = getattr(ipython, "get_ipython", None)
-        shell = get_ipython() if callable(get_ipython) else None
-        if shell is None:
-            return False
-    formatters = shell.display_formatter.formatters
-    html_formatter, text_formatter = formatters["text/html"], formatters["text/plain"]
-    html_formatter.for_type(httpx2.Request, request_html)
-    html_formatter.for_type(CheckoutSession, session_html)
-    html_formatter.for_type(ValidationError, validation_error_html)
-    html_formatter.for_type(APIStatusError, api_error_html)
-    text_formatter.for_type(CheckoutSession, _text(session_text))
-    text_formatter.for_type(APIStatusError, _text(api_error_text))
-    return True
+    shell.display_formatter.formatters["text/html"].for_type(httpx2.Request, request_html)
 
 
-register()
+def unregister(shell: Any) -> None:
+    shell.display_formatter.formatters["text/html"].pop(httpx2.Request, None)

@@ -145,6 +145,18 @@ class APIStatusError(APIError):
     response: httpx2.Response
     status_code: int
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter, a table of what the server said (``_display`` loads then)."""
+        from ._display import bundle
+
+        return bundle(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's printer for exceptions would replace the bundle's plain text.
+        from ._display import api_error_text
+
+        printer.text(api_error_text(self))
+
 
 class InvalidRequestError(APIStatusError):
     """400: the API rejected the request; ``param`` names the field in API path form."""

@@ -25,10 +25,11 @@ def explore(client: LeanRails | None = None, **body: Any) -> Explorer:
     Every parameter is a field (line items are added and removed with buttons). As you
     type, the body is validated with the same model as ``create`` and the problems are
     shown as a table; the request is shown live as the ``create(...)`` call and as curl
-    (key masked). Send creates the session with ``client``, by default an in-process
-    sandbox (``LeanRails.sandbox()``; pass ``LeanRails.sandbox(serve=True)`` for URLs and
-    curl that run), and shows the session or the API error. ``body`` fills the form
-    instead of the example request.
+    (key masked). Send creates the session with ``client``, and shows the session or the
+    API error. By default ``client`` is a sandbox of its own, served on a free 127.0.0.1
+    port (``LeanRails.sandbox(serve=True)``), so a session's URL opens in the browser; without
+    the ``server`` extra it is in-process, and the form says that its URLs open nowhere.
+    ``body`` fills the form instead of the example request.
     """
     if not isinstance(client, LeanRails | None):
         raise UsageError(f"explore() sends with a LeanRails client, got {type(client).__name__}")
@@ -38,4 +39,9 @@ def explore(client: LeanRails | None = None, **body: Any) -> Explorer:
         if exc.name not in ("ipywidgets", "yaml"):
             raise
         raise ImportError(INSTALL_HINT, name=exc.name) from None
-    return Explorer(LeanRails.sandbox() if client is None else client, body or None)
+    if client is None:
+        try:
+            client = LeanRails.sandbox(serve=True)
+        except ImportError:  # no uvicorn: the server extra is not installed
+            client = LeanRails.sandbox()
+    return Explorer(client, body or None)

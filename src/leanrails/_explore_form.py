@@ -30,6 +30,7 @@ from ._curl import to_curl
 from ._display import request_html, validation_error_html
 from ._errors import APIConnectionError, LeanRailsError
 from ._jupyter import display_bundle
+from .sandbox import IN_PROCESS_BASE_URL
 
 __all__ = ["Explorer"]
 
@@ -287,9 +288,16 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.send_button.on_click(lambda _: self.send())
         self.response_view = view("lr-response")
         where = html.escape(client.base_url)
+        unreachable = (
+            " This sandbox runs in-process, with no address: its sessions' URLs open nowhere. "
+            "<code>explore(LeanRails.sandbox(serve=True))</code> serves one that opens."
+            if client.base_url == IN_PROCESS_BASE_URL
+            else ""
+        )
         header = w.HTML(
             "<b>LeanRails request builder</b>: <code>POST /v1/checkout_sessions</code> "
             f"to <code>{where}</code>. Hover a field for its description from the contract."
+            + unreachable
         )
         form_box = w.VBox([self.form.widget], layout=w.Layout(width="48%", min_width="380px"))
         outputs = w.VBox(

@@ -1,20 +1,21 @@
-"""Uncaught validation and API errors in IPython: the kit's table, the traceback one step away.
+"""``%load_ext leanrails``: the kit in IPython, on request only.
 
-A ``create`` that fails in a notebook raises from deep inside the client and pydantic; the
-standard traceback is some sixty lines, and what the learner needs (which parameter, why,
-what the server said) is at its very end. When IPython runs, ``import leanrails``
-installs a handler (:func:`register`) for the kit's own errors (every ``LeanRailsError``,
-``leanrails.ValidationError``, a ``ValidationError`` of a request model) that shows instead:
+``import leanrails`` changes nothing in IPython: the kit's own objects (a session, an API
+error, ``leanrails.ValidationError``) carry their rich display (``_repr_mimebundle_``), and
+everything else looks as it did. Loading the extension (:func:`load`, as the guide does)
+adds two things, and ``%unload_ext leanrails`` removes them:
 
-- the error's rich display from ``_display``: (API path, message, input) for a validation
-  error; status, type, code, param, message and request id for an API error; the name and
-  text of any other;
-- the full traceback under a collapsed "Traceback" (HTML), and through ``%tb`` as usual;
-  in the HTML, files of the kit and of installed packages are named from ``leanrails/``
-  and ``site-packages/``, so a saved notebook (and the guide built from it) names no
-  machine's folders;
-- one error line, so the cell still fails (nbval, "Run All" and ``raises-exception`` see
-  an error, with the real exception name and text).
+- ``httpx2.Request`` (what ``client.checkout_sessions.build()`` returns) shows as a table,
+  the key masked (``_display.register``);
+- an uncaught error of the kit's own (every ``LeanRailsError``, ``leanrails.ValidationError``,
+  a ``ValidationError`` of a request model) shows as the kit's table instead of some sixty
+  lines of traceback, whose end is what the learner needs (which parameter, why, what the
+  server said). Beneath the table, the traceback is collapsed: frames inside installed
+  packages and the standard library (httpx2, httpcore, contextlib) are folded into one line
+  each run, the full one stays a ``%tb`` away, and files are named from ``leanrails/`` and
+  ``site-packages/``, so a saved notebook (and the guide built from it) names no machine's
+  folders. One error line follows, so the cell still fails (nbval, "Run All" and
+  ``raises-exception`` see an error, with the real exception name and text).
 
 The plain-text form (a terminal, nbval) is the error's text and the same one line. Other
 exceptions, and another library's custom handler, are left alone.
@@ -33,29 +34,75 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import _display as display
 from ._display import session_html, validation_error_html
 from ._errors import LeanRailsError
 from ._params import RequestModel
 from ._params import ValidationError as KitValidationError
 from ._session import CheckoutSession
 
-__all__ = ["display_bundle", "error_bundle", "register"]
+__all__ = ["display_bundle", "error_bundle", "load", "register", "unload"]
 
 HANDLED = (ValidationError, LeanRailsError)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_SHORT_PREFIXES = (
-    (str(Path(__file__).resolve().parent) + os.sep, "leanrails/"),
-    *(
-        (path + os.sep, "site-packages/")
-        for path in sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
-    ),
+_KIT = str(Path(__file__).resolve().parent) + os.sep
+_PACKAGES = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+_SHORT_PREFIXES = ((_KIT, "leanrails/"), *((path + os.sep, "site-packages/") for path in _PACKAGES))
+# Where a frame is another package's internals: installed packages, the standard library.
+# Longest first: site-packages may sit inside the standard library's folder.
+_INTERNAL = tuple(
+    sorted(
+        {str(Path(path).resolve()) + os.sep for path in (*_PACKAGES, sysconfig.get_path("stdlib"))},
+        key=len,
+        reverse=True,
+    )
 )
+_FRAME_FILE = re.compile(r"\AFile (.+?):\d+(?:, in |$)", re.M)
 
 
 def _short_paths(text: str) -> str:
     for prefix, short in _SHORT_PREFIXES:
         text = text.replace(prefix, short)
     return text
+
+
+def _package(frame: str) -> str | None:
+    """The installed package (or ``stdlib``) a traceback frame is in; None for the kit's own
+    frames, a notebook cell's and a user's module's."""
+    match = _FRAME_FILE.match(frame)
+    if match is None:
+        return None
+    path = os.path.realpath(os.path.expanduser(match.group(1)))
+    if path.startswith(_KIT):
+        return None
+    for prefix in _INTERNAL:
+        if path.startswith(prefix):
+            rest = path.removeprefix(prefix)
+            return rest.split(os.sep, 1)[0] if "-packages" in prefix else "the standard library"
+    return None
+
+
+def trimmed(frames: list[str]) -> list[str]:
+    """A structured traceback with each run of other packages' frames folded into one line."""
+    kept: list[str] = []
+    folded: list[str] = []
+
+    def fold() -> None:
+        if folded:
+            names = ", ".join(sorted(set(folded)))
+            count = len(folded)
+            kept.append(f"... {count} frame{'s' if count != 1 else ''} in {names} (%tb shows them)")
+            folded.clear()
+
+    for frame in frames:
+        package = _package(_ANSI.sub("", frame))
+        if package is None:
+            fold()
+            kept.append(frame)
+        else:
+            folded.append(package)
+    fold()
+    return kept
 
 
 def _request_models() -> set[str]:
@@ -143,7 +190,7 @@ def _handler(
     if sys.version_info >= (3, 12):
         sys.last_exc = value
     full = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    traceback_text = _ANSI.sub("", shell.InteractiveTB.stb2text(full))
+    traceback_text = _ANSI.sub("", shell.InteractiveTB.stb2text(trimmed(full)))
     shell.display_pub.publish(data=error_bundle(value, traceback_text), metadata={})
     line = summary(value)
     stb = [f"\x1b[0;31m{line}\x1b[0m"]
@@ -151,19 +198,25 @@ def _handler(
     return stb
 
 
-def register(shell: Any = None) -> bool:
-    """Install the handler in IPython; ``False`` when IPython is not running or is taken.
+def register(shell: Any) -> bool:
+    """Install the error handler in ``shell``; ``False`` when another one is installed there.
 
-    IPython is only looked up in ``sys.modules``, as in ``_display``. A custom exception
-    handler that someone else installed is kept.
+    A custom exception handler that someone else installed is kept.
     """
-    shell = shell or _shell()
-    if shell is None:
-        return False
     if shell.custom_exceptions not in ((), HANDLED):
         return False
     shell.set_custom_exc(HANDLED, _handler)
     return True
 
 
-register()
+def load(shell: Any) -> None:
+    """``%load_ext leanrails``: requests as tables, kit errors as the kit's table."""
+    display.register(shell)
+    register(shell)
+
+
+def unload(shell: Any) -> None:
+    """``%unload_ext leanrails``: IPython's own display and tracebacks again."""
+    display.unregister(shell)
+    if shell.custom_exceptions == HANDLED:
+        shell.set_custom_exc((), None)

@@ -102,6 +102,12 @@ class ValidationError(pydantic.ValidationError, LeanRailsError):
         errors = self.errors()
         return error_code(errors[0]["type"]) if errors else None
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter, a table of (API path, message, input) (``_display`` loads then)."""
+        from ._display import bundle
+
+        return bundle(self)
+
     @classmethod
     def of(cls, exc: pydantic.ValidationError) -> ValidationError:
         """``exc`` as this class (the same title and problems)."""

@@ -98,3 +98,9 @@ class CheckoutSession(ResponseModel):
     amount_total: int | None = None
     total_details: MaybeAbsent[TotalDetails] = None
     client_reference_id: str | None = None
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In Jupyter, a table of its fields, and its JSON as text (``_display`` loads then)."""
+        from ._display import bundle
+
+        return bundle(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, TypeAlias, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     Field,
@@ -104,11 +103,16 @@ def _check_email(value: str) -> None:
     # A pure function of the string that costs ~40 µs: the addresses a shop sends repeat.
     # test_environment: addresses at the special-use .test domain (RFC 6761) are what a
     # sandbox and a test suite use, and a live server decides deliverability anyway.
+    # email_validator loads on the first address checked, not on import leanrails.
+    from email_validator import validate_email
+
     validate_email(value, check_deliverability=False, test_environment=True)
 
 
 def _email(value: str) -> str:
     # Validated but not normalized: what the caller wrote is what is sent.
+    from email_validator import EmailNotValidError
+
     try:
         _check_email(value)
     except EmailNotValidError as exc:

@@ -62,6 +62,7 @@ def open_builder(page: Page, url: str) -> Locator:
 
 
 UNCAUGHT = (
+    "%load_ext leanrails\n"
     "from leanrails import LeanRails\n\n"
     "client = LeanRails.sandbox()\n"
     "client.checkout_sessions.create(\n"

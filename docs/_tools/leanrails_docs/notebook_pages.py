@@ -13,7 +13,8 @@ Markdown stage (the notebook converted to the page's Markdown):
 
 HTML stage: a blockquote opening with a bold label (``> **Kit convention:** ...``) becomes an
 admonition; cell tags and mkdocs-jupyter's own copy button go (material's copy button comes
-with ``<pre><code>``, for inputs and text outputs alike); a cell tagged ``setup`` collapses.
+with ``<pre><code>``, for inputs and text outputs alike); a cell tagged ``setup`` collapses;
+an uncaught kit error's closing one-line error output goes, under its table.
 Prompts are off (``no_prompt``), and the MathJax loader is dropped: the guide has no maths,
 and the site makes no request off the host that serves it.
 """
@@ -114,7 +115,22 @@ def fix_html(page_html: str) -> str:
         _code(pre, soup)
     for cell in soup.select(f".jp-CodeCell.celltag_{SETUP_TAG}"):
         _collapse(cell, soup)
+    for area in soup.select(".jp-OutputArea"):
+        _error_once(area)
     return str(soup)
+
+
+def _error_once(area: Tag) -> None:
+    """An uncaught kit error shows once: its table, the traceback collapsed beneath it.
+
+    ``%load_ext leanrails`` ends such a cell with the error's one line (so the cell fails, for
+    nbval and Run All); under the table, on the page, that line only repeats it.
+    """
+    children = area.find_all(class_="jp-OutputArea-child", recursive=False)
+    if len(children) < 2 or children[-2].select_one(".leanrails-uncaught") is None:
+        return
+    if children[-1].select_one('[data-mime-type="application/vnd.jupyter.stderr"]'):
+        children[-1].decompose()
 
 
 def link_back(page_html: str, links: Mapping[str, Sequence[tuple[str, str]]]) -> str:

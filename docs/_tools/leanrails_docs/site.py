@@ -5,7 +5,8 @@
   reference (a guide field with no section is a warning, so a strict build fails), and
   adds ``CHANGELOG.md`` as the Changelog page.
 - ``on_page_markdown`` / ``on_page_content`` / ``on_post_page`` make notebook pages read as
-  docs (:mod:`leanrails_docs.notebook_pages`).
+  docs (:mod:`leanrails_docs.notebook_pages`); on every page, identifiers wrap only at
+  their separators (:mod:`leanrails_docs.wrapping`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mkdocs.utils import get_relative_url
 from . import examples, notebook_pages, reference
 from .contract import contract_fields
 from .guide import coverage_problems, find_section, guide_sections, slugify
+from .wrapping import wrap_identifiers
 
 log = logging.getLogger("mkdocs.hooks.leanrails_docs")
 
@@ -96,9 +98,10 @@ def reference_links(page: Page, config: MkDocsConfig) -> dict[str, list[tuple[st
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if not _is_notebook(page):
-        return html
-    return notebook_pages.link_back(notebook_pages.fix_html(html), reference_links(page, config))
+    if _is_notebook(page):
+        html = notebook_pages.fix_html(html)
+        html = notebook_pages.link_back(html, reference_links(page, config))
+    return wrap_identifiers(html)
 
 
 @event_priority(-100)  # after mkdocs-jupyter's on_post_page, which adds the MathJax loader
