@@ -43,7 +43,7 @@ def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collaps
     assert display["output_type"] == "display_data"
     page = display["data"]["text/html"]
     assert "leanrails-validation-error" in page
-    assert "<code>success_url</code>" in page
+    assert "<code>success_<wbr>url</code>" in page
     assert '<details class="leanrails-traceback"><summary>Traceback' in page
     assert "_resources.py" in page  # the full traceback is there, one click away
     assert "success_url is required" in display["data"]["text/plain"]
