@@ -12,7 +12,9 @@ records are kept in a SQLite file, or on a PostgreSQL server for a ``postgresql:
 Hosted-page ``url`` values point at ``http://HOST:PORT`` unless ``--base-url`` says
 otherwise (for example behind a proxy, or when listening on 0.0.0.0). The server is
 bounded whatever clients do (:mod:`leanrails.sandbox._http_limits`): ``--header-timeout``,
-``--body-timeout`` and ``--max-connections``; its error log is rate-limited
+``--body-timeout`` and ``--max-connections``. ``--cors-origin URL`` (repeatable) names the
+web pages that may call its API from a browser, by default the local docs server's
+(:mod:`leanrails.sandbox._cors`); its error log is rate-limited
 (:mod:`leanrails.sandbox._log_limit`).
 """
 
@@ -80,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="open connections at most; past it the oldest one still sending a request is "
         "closed; default 4096 (less when the file-descriptor limit is lower)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="URL",
+        help="let web pages on this origin (scheme://host[:port]) call the API from a "
+        "browser, such as a docs page's Try it panel; repeatable; default the local docs "
+        "server's: http://127.0.0.1:8000, http://localhost:8000 (and DOCS_PORT's)",
     )
     serve.add_argument(
         "--log-level",
@@ -226,6 +236,13 @@ def _serve(args: argparse.Namespace) -> int:
         unusable = (DatabaseUnavailable,)
         named = masked(args.db)
         where = f"PostgreSQL {named}"
+    from .sandbox._cors import cors_origin, default_origins
+
+    try:
+        cors = [cors_origin(origin) for origin in args.cors_origin or default_origins()]
+    except ValueError as exc:
+        print(f"--cors-origin: {exc}", file=sys.stderr)
+        return 2
     host_in_url = f"[{args.host}]" if ":" in args.host else args.host
     base_url = args.base_url or f"http://{host_in_url}:{args.port}"
     try:
@@ -243,9 +260,10 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        print(f"Browsers may call the API from: {', '.join(cors)}", file=sys.stderr, flush=True)
         raise_fd_limit(args.max_connections)
         config = bounded_config(
-            create_app(sandbox),
+            create_app(sandbox, cors_origins=cors),
             host=args.host,
             port=args.port,
             log_level=args.log_level,

@@ -14,6 +14,9 @@ Only requests held by a delay fault or waiting for the database take time, so th
 reached only when they pile up. A request a delay fault holds is left out: it counts against
 its own account's share (:mod:`._shares`), so one key's delays never fill the cap.
 
+With ``cors_origins``, pages on those origins may call the API from a browser (CORS,
+preflights included; see :mod:`._cors`).
+
 A request that carries both ``Transfer-Encoding`` and ``Content-Length`` is refused with
 ``400`` and its connection closed (RFC 9112 §6.1): a proxy in front may have framed it
 differently, so what follows it on the connection cannot be trusted as a request.
@@ -21,9 +24,10 @@ differently, so what follows it on the connection cannot be trusted as a request
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
+from ._cors import Cors
 from ._engine import Sandbox
 from ._errors import SandboxError, invalid
 from ._record import new_id
@@ -42,8 +46,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _SandboxApp:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, cors: Cors) -> None:
         self.sandbox = sandbox
+        self._cors = cors
         self._answering = 0
 
     def __repr__(self) -> str:
@@ -62,6 +67,11 @@ class _SandboxApp:
         if smuggling is not None:
             await _send_error(send, smuggling)
             return
+        if self._cors and scope["method"] == "OPTIONS":
+            preflight = _header(scope, b"access-control-request-method")
+            if preflight is not None:
+                await self._preflight(scope, preflight, send)
+                return
         if self._answering - self.sandbox.held >= MAX_REQUESTS:
             await _send_error(send, _too_busy())
             return
@@ -86,9 +96,10 @@ class _SandboxApp:
             body_truncated=truncated,
         )
         answer = await self.sandbox.handle_async(request)
+        cors = self._cors.headers(request.header("origin"), path)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in answer.headers
+            for name, value in (*answer.headers, *cors)
         ]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         if answer.drop_connection:
@@ -102,6 +113,27 @@ class _SandboxApp:
             )
             return
         await send({"type": "http.response.body", "body": answer.body})
+
+    async def _preflight(self, scope: Scope, method: str, send: Send) -> None:
+        """A browser asks whether a page on another origin may send this request."""
+        origin = _header(scope, b"origin")
+        asked = _header(scope, b"access-control-request-headers") or ""
+        try:
+            allowed = self._cors.preflight(origin, scope["path"], method, asked)
+        except SandboxError as error:
+            await _send_error(send, error)
+            return
+        headers = [(b"request-id", new_id("req_").encode())]
+        headers += [(name.lower().encode(), value.encode("latin-1")) for name, value in allowed]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
@@ -177,6 +209,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(sandbox: Sandbox) -> ASGIApp:
-    """An ASGI app serving ``sandbox``: the API, the hosted page and ``/openapi.yaml``."""
-    return _SandboxApp(sandbox)
+def create_app(sandbox: Sandbox, *, cors_origins: Iterable[str] = ()) -> ASGIApp:
+    """An ASGI app serving ``sandbox``: the API, the hosted page and ``/openapi.yaml``.
+    Pages on ``cors_origins`` (``scheme://host[:port]``; ValueError for ``*`` or anything
+    else that is not an origin) may call the API from a browser."""
+    return _SandboxApp(sandbox, Cors(cors_origins))
