@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from leanrails.sandbox import TEST_API_KEY
 
-from _support.bounds import Served, sandbox
+from _support.bounds import Served, answer_and_close, sandbox
 from _support.browser import launch
 from _support.page import other_origin
 from _support.sandbox import BASIC, command, free_port
@@ -265,3 +266,20 @@ def _run_page(browser: Browser, url: str) -> Any:
         return page.evaluate("window.result")
     finally:
         page.close()
+
+
+def test_an_error_the_app_writes_before_routing_is_readable_by_the_docs_origin(
+    default: Served,
+) -> None:
+    request = (
+        b"POST /v1/checkout_sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: "
+        + DOCS.encode()
+        + b"\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", default.port), timeout=10) as sock:
+        sock.sendall(request)
+        _, received = answer_and_close(sock, 10)
+
+    head = received.partition(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 400 ")
+    assert b"access-control-allow-origin: " + DOCS.encode() in head

@@ -64,8 +64,9 @@ class _SandboxApp:
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
+        cors = self._cors.headers(_header(scope, b"origin"), scope["path"])
         if smuggling is not None:
-            await _send_error(send, smuggling)
+            await _send_error(send, smuggling, cors)
             return
         if self._cors and scope["method"] == "OPTIONS":
             preflight = _header(scope, b"access-control-request-method")
@@ -73,15 +74,22 @@ class _SandboxApp:
                 await self._preflight(scope, preflight, send)
                 return
         if self._answering - self.sandbox.held >= MAX_REQUESTS:
-            await _send_error(send, _too_busy())
+            await _send_error(send, _too_busy(), cors)
             return
         self._answering += 1
         try:
-            await self._answer(scope, body, truncated, send)
+            await self._answer(scope, body, truncated, cors, send)
         finally:
             self._answering -= 1
 
-    async def _answer(self, scope: Scope, body: bytes, truncated: bool, send: Send) -> None:
+    async def _answer(
+        self,
+        scope: Scope,
+        body: bytes,
+        truncated: bool,
+        cors: list[tuple[str, str]],
+        send: Send,
+    ) -> None:
         raw_path: bytes | None = scope.get("raw_path")
         path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
         request = SandboxRequest(
@@ -96,7 +104,6 @@ class _SandboxApp:
             body_truncated=truncated,
         )
         answer = await self.sandbox.handle_async(request)
-        cors = self._cors.headers(request.header("origin"), path)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in (*answer.headers, *cors)
@@ -193,8 +200,11 @@ def closing_error(error: SandboxError) -> tuple[list[tuple[bytes, bytes]], bytes
     return headers, body
 
 
-async def _send_error(send: Send, error: SandboxError) -> None:
+async def _send_error(
+    send: Send, error: SandboxError, extra: Iterable[tuple[str, str]] = ()
+) -> None:
     headers, body = closing_error(error)
+    headers += [(name.lower().encode(), value.encode("latin-1")) for name, value in extra]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -151,7 +151,8 @@ class BoundedH11Protocol(H11Protocol):
 
         uvicorn calls this while handling h11's error, which says which it is.
         """
-        hint = getattr(sys.exc_info()[1], "error_status_hint", 400)
+        problem = sys.exc_info()[1]
+        hint = getattr(problem, "error_status_hint", 400)
         if hint == 431:
             received, _ = self.conn.trailing_data
             if b"\n" not in received:
@@ -169,8 +170,10 @@ class BoundedH11Protocol(H11Protocol):
                     f"The request's line and headers are longer than {MAX_HEAD_BYTES} bytes.",
                 )
         else:
+            detail = (str(problem) if problem is not None else "") or msg
             error = invalid(
-                f"The request is not valid HTTP/1.1: {msg.rstrip('.')}.", code="http_invalid"
+                f"The request is not valid HTTP/1.1: {detail.rstrip('.')[:200]}.",
+                code="http_invalid",
             )
         self._refuse(error, linger=True)
 
