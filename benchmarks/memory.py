@@ -4,12 +4,15 @@ Run in a fresh subprocess (``python -m benchmarks.memory --child N``), so nothin
 the benchmark run has loaded counts. The child imports the sandbox, measures its RSS,
 creates N sessions with the typical request through the engine (``Sandbox.handle``, each
 with its own Idempotency-Key, so each stores a session and an idempotency record), collects
-garbage and measures again. Reported: RSS after (the target), and the growth per session.
+garbage and measures again. The sessions are spread over as many test keys as the
+retention's cap per account needs (10 of 10,000 for 100,000), so none is evicted.
+Reported: RSS after (the target), and the growth per session.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import json
 import subprocess
@@ -35,9 +38,14 @@ def _rss_bytes() -> int:
 def child(sessions: int) -> tuple[dict[str, Any], object]:
     """The figures, and the sandbox (kept alive by the caller until it has measured)."""
     from leanrails.sandbox import Sandbox, SandboxRequest
+    from leanrails.sandbox._store import MAX_SESSIONS_PER_ACCOUNT
 
     sandbox = Sandbox()
     headers = (("Authorization", BASIC_AUTH), ("Content-Type", "application/json"))
+    keys = [
+        ("Authorization", "Basic " + base64.b64encode(f"sk_test_memory{n}:".encode()).decode())
+        for n in range(sessions // MAX_SESSIONS_PER_ACCOUNT + 1)
+    ]
     # One warm-up create, so lazily built validators and caches count as baseline.
     warm = sandbox.handle(
         SandboxRequest(
@@ -53,7 +61,11 @@ def child(sessions: int) -> tuple[dict[str, Any], object]:
             SandboxRequest(
                 "POST",
                 "/v1/checkout_sessions",
-                (*headers, ("Idempotency-Key", f"memory-{index}")),
+                (
+                    keys[index // MAX_SESSIONS_PER_ACCOUNT],
+                    headers[1],
+                    ("Idempotency-Key", f"memory-{index}"),
+                ),
                 TYPICAL_JSON,
             )
         )
