@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 import pytest
@@ -26,6 +27,9 @@ from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, Sandbo
 from _support.postgres import Postgres, throwaway_server
 from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
 from _support.stores import database
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture
@@ -123,3 +127,18 @@ def api(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Ite
             )
             with client:
                 yield Api("in_process", sandbox, client, clock, IN_PROCESS_BASE_URL)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium (the browser tests': see _support/browser.py), closed after."""
+    from playwright.sync_api import sync_playwright
+
+    from _support.browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -21,7 +21,6 @@ import pytest
 from leanrails.sandbox import TEST_API_KEY
 
 from _support.bounds import Served, answer_and_close, sandbox
-from _support.browser import launch
 from _support.page import other_origin
 from _support.sandbox import BASIC, command, free_port
 
@@ -221,18 +220,6 @@ window.result = fetch(%(url)s + "/v1/checkout_sessions", {
                        body: await r.json()}))
   .catch((e) => ({error: String(e)}));
 </script></html>"""
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser

@@ -18,7 +18,6 @@ from leanrails.sandbox._cards import TEST_CARDS, luhn_valid
 from leanrails.sandbox._hosted import COOKIE
 from leanrails.sandbox._html import format_amount
 
-from _support.browser import launch
 from _support.page import COUNT_WRAPPED_AMOUNTS, fill_checkout, other_origin
 from _support.sandbox import (
     BASIC,
@@ -864,18 +863,6 @@ def served(live_server: LiveServer, browser_sandbox: Sandbox) -> Iterator[httpx2
     """An API client of the sandbox the browser tests' pages are served from."""
     with httpx2.Client(base_url=live_server.url, auth=(TEST_API_KEY, ""), timeout=10) as api:
         yield api
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def create(api: httpx2.Client, live_server: LiveServer, **changes: Any) -> dict[str, Any]:
