@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import logging
 import traceback
+from typing import Any
 from urllib.parse import quote
 
+import httpx2
 import pytest
 
 from leanrails import AsyncLeanRails, ConfigurationError, LeanRails, LeanRailsError
@@ -105,3 +107,13 @@ def test_a_gateways_credentials_go_in_a_header_and_the_key_stays_the_key() -> No
     ).decode("ascii")
     assert received.header("proxy-authorization") == gateway
     assert "GatewayPw77" not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "auth", [("gw", "GatewayPw77"), httpx2.DigestAuth("gw", "GatewayPw77")], ids=["basic", "digest"]
+)
+def test_an_http_client_whose_auth_would_replace_the_key_is_refused(auth: Any) -> None:
+    with httpx2.Client(auth=auth) as http_client, pytest.raises(ConfigurationError) as refused:
+        LeanRails(api_key=KEY, base_url="http://127.0.0.1:9", http_client=http_client)
+    assert "Authorization" in str(refused.value)
+    assert "GatewayPw77" not in str(refused.value)

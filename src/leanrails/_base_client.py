@@ -47,6 +47,9 @@ DEFAULT_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 USER_AGENT = f"leanrails-python/{__version__} httpx2/{httpx2.__version__}"
 
+_AUTHORIZATION_AUTHS = (httpx2.BasicAuth, httpx2.DigestAuth, httpx2.NetRCAuth)
+"""An http_client's auth that writes the Authorization header, where the API key goes."""
+
 _HttpClient = TypeVar("_HttpClient", httpx2.Client, httpx2.AsyncClient)
 
 
@@ -149,6 +152,12 @@ class BaseClient(Generic[_HttpClient]):
             raise UsageError(
                 f"http_client must be an httpx2.{self._http_client_type.__name__}, got "
                 f"{type(http_client).__name__}"
+            )
+        if http_client is not None and isinstance(http_client.auth, _AUTHORIZATION_AUTHS):
+            raise ConfigurationError(
+                f"http_client's auth ({type(http_client.auth).__name__}) sets the Authorization "
+                "header, which carries the API key, and would replace it; a gateway's "
+                "credentials go in a header of their own (default_headers)"
             )
         check_headers(default_headers or {}, "default_headers")
         self.api_key = api_key
