@@ -13,8 +13,10 @@ from urllib.parse import quote
 import httpx2
 import pytest
 
-from leanrails import AsyncLeanRails, ConfigurationError, LeanRails, LeanRailsError
+from leanrails import AsyncLeanRails, ConfigurationError, LeanRails, LeanRailsError, to_curl
+from leanrails._display import request_html
 
+from _support.client import BODY
 from _support.hostile import fixed, hostile_server
 
 KEY = "sk_test_credentialsKey0123456789"
@@ -107,6 +109,10 @@ def test_a_gateways_credentials_go_in_a_header_and_the_key_stays_the_key() -> No
     ).decode("ascii")
     assert received.header("proxy-authorization") == gateway
     assert "GatewayPw77" not in str(failed.value)
+    request = client.checkout_sessions.build(**BODY)
+    assert gateway.split()[1] not in to_curl(request) + request_html(request)
+    assert "--header 'Proxy-Authorization: Basic ****'" in to_curl(request)
+    assert gateway in to_curl(request, reveal_key=True)
 
 
 @pytest.mark.parametrize(

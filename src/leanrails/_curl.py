@@ -12,6 +12,8 @@ import shlex
 
 import httpx2
 
+from ._secrets import MASK, is_credential_header
+
 __all__ = ["BASE_URL_VARIABLE", "FRESH_IDEMPOTENCY_KEY", "to_curl"]
 
 BASE_URL_VARIABLE = "LEANRAILS_BASE_URL"
@@ -71,9 +73,10 @@ def to_curl(request: httpx2.Request, *, reveal_key: bool = False, replay: bool =
     It runs as printed: the base URL is ``$LEANRAILS_BASE_URL`` when set, the request's
     otherwise (for the in-process sandbox, where ``leanrails sandbox`` serves), and the key is
     ``$LEANRAILS_API_KEY``. The key is masked unless ``reveal_key=True``: the Authorization
-    header becomes ``--user "$LEANRAILS_API_KEY:"``, and credentials in the URL become
-    ``****``. The ``Idempotency-Key`` is a new one each time the command runs, so running
-    it twice creates twice; ``replay=True`` keeps the request's own, so running it again
+    header becomes ``--user "$LEANRAILS_API_KEY:"``, and another credential header's value
+    (a gateway's ``Proxy-Authorization``) and credentials in the URL become ``****``. The
+    ``Idempotency-Key`` is a new one each time the command runs, so running it twice creates
+    twice; ``replay=True`` keeps the request's own, so running it again
     replays that create. Every value is single-quoted for POSIX shells where needed, so
     quotes and ``$`` inside the body are sent literally. A JSON body is pretty-printed
     (same JSON, different whitespace), as in the reference.
@@ -90,6 +93,9 @@ def to_curl(request: httpx2.Request, *, reveal_key: bool = False, replay: bool =
             continue
         if lowered == "authorization" and not reveal_key:
             lines.append(MASKED_USER)
+        elif is_credential_header(name) and not reveal_key:  # a gateway's, say
+            scheme = value.partition(" ")[0]
+            lines.append(f"--header {shlex.quote(f'{name}: {scheme} {MASK}')}")
         elif lowered == "idempotency-key" and not replay:
             lines.append(f'--header "{name}: {FRESH_IDEMPOTENCY_KEY}"')
         else:
