@@ -18,14 +18,7 @@ import httpx2
 
 from ._base_client import BaseClient
 from ._call import Call, TimeoutTypes
-from ._limits import (
-    aread_body,
-    attempt_seconds,
-    deadline_transport,
-    read_body,
-    reset_deadline,
-    set_deadline,
-)
+from ._limits import aread_body, attempt_seconds, read_body, reset_deadline, set_deadline
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
 from ._session import CheckoutSession
@@ -63,6 +56,8 @@ class LeanRails(BaseClient[httpx2.Client]):
 
     @staticmethod
     def _new_http_client(timeout: TimeoutTypes) -> httpx2.Client:
+        from ._deadline_transport import deadline_transport  # httpcore2: not on import
+
         return httpx2.Client(timeout=timeout, transport=deadline_transport())
 
     def _send(self, request: httpx2.Request) -> httpx2.Response:

@@ -4,7 +4,7 @@
   byte at a time could hold a call forever. The attempt as a whole (connect, send, read the
   answer) gets the timeout's longest part: the async client cancels it with
   ``anyio.fail_after``; the sync client gives every socket operation of its own transport
-  only the time left (``deadline_transport``), and checks the clock between body chunks,
+  only the time left (``_deadline_transport``), and checks the clock between body chunks,
   which is all it can do through an ``http_client`` of yours.
 - **A cap on the answer's size.** The body is read as a stream and dropped once it passes
   ``max_response_bytes`` (decoded bytes, so a compressed bomb is caught too).
@@ -13,11 +13,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
-from typing import Any
 
-import httpcore2
 import httpx2
 
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
@@ -48,78 +46,10 @@ def reset_deadline(token: Token[float | None]) -> None:
     _DEADLINE.reset(token)
 
 
-def _bounded(timeout: float | None) -> float | None:
+def time_left() -> float | None:
+    """Seconds left before the attempt's deadline (None: no deadline); may be negative."""
     at = _DEADLINE.get()
-    if at is None:
-        return timeout
-    left = at - time.monotonic()
-    if left <= 0:
-        raise httpcore2.ReadTimeout("the attempt's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore2.NetworkStream):
-    """A socket whose every read and write gets at most the attempt's time left."""
-
-    def __init__(self, stream: httpcore2.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore2.NetworkStream:
-        tls = self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout))
-        return _DeadlineStream(tls)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore2.NetworkBackend):
-    def __init__(self, backend: httpcore2.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.NetworkStream:
-        stream = self._backend.connect_tcp(
-            host, port, _bounded(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore2.NetworkStream:
-        return _DeadlineStream(
-            self._backend.connect_unix_socket(path, _bounded(timeout), socket_options)
-        )
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def deadline_transport() -> httpx2.HTTPTransport:
-    """httpx2's default transport, its sockets bounded by the attempt's deadline.
-
-    httpx2 takes no network backend, so it is set on the transport's connection pool.
-    """
-    transport = httpx2.HTTPTransport()
-    pool = transport._pool
-    pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return transport
+    return None if at is None else at - time.monotonic()
 
 
 def _too_large(response: httpx2.Response, limit: int) -> int | None:
