@@ -34,10 +34,12 @@ Why a subclass of uvicorn's protocol: uvicorn has no public setting for a header
 deadline, for a cap that closes a stalled connection rather than refusing a live one
 (``limit_concurrency`` counts stalled connections as busy and answers ``text/plain``), nor
 for the error answers. What a public setting does, one does: the head's size limit is
-uvicorn's ``h11_max_incomplete_event_size``. The subclass reads uvicorn's ``conn`` (the h11
-connection), ``cycle`` and ``connections``, and overrides ``send_400_response``: internals a
-uvicorn release may change, so tests/test_sandbox_bounds.py and tests/test_sandbox_http.py
-exercise each through the real ``leanrails sandbox``.
+uvicorn's ``h11_max_incomplete_event_size``. Beyond asyncio's protocol methods, the
+subclass relies on two uvicorn internals only: its ``conn`` attribute (the h11 connection,
+read through h11's public states) and its ``send_400_response`` hook; it counts its own
+connections and reads the response's progress from h11. A uvicorn release may change
+either, so tests/test_sandbox_bounds.py and tests/test_sandbox_http.py exercise each
+through the real ``leanrails sandbox``.
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ class BoundedH11Protocol(H11Protocol):
     header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
     body_timeout: ClassVar[float] = DEFAULT_BODY_TIMEOUT
     max_connections: ClassVar[int] = DEFAULT_MAX_CONNECTIONS
+    connected: ClassVar[set[BoundedH11Protocol]] = set()
+    """This server's open connections (one set per server, as ``receiving``)."""
     receiving: ClassVar[dict[BoundedH11Protocol, None]] = {}
     """Connections still sending a request or idle between two, oldest first: the ones the
     cap may close. One dict per server (:func:`bounded_config` makes a new class)."""
@@ -126,7 +130,8 @@ class BoundedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.max_connections and not self._make_room():
+        self.connected.add(self)
+        if len(self.connected) > self.max_connections and not self._make_room():
             _LOG.warning(
                 "connection cap (%d) reached with every connection busy: a new connection "
                 "was closed",
@@ -195,6 +200,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self.connected.discard(self)
         self.receiving.pop(self, None)
         super().connection_lost(exc)
 
@@ -274,11 +280,10 @@ class BoundedH11Protocol(H11Protocol):
 
     def _answering(self) -> bool:
         """Whether a response is being written on this connection now."""
-        cycle = self.cycle
-        return cycle is not None and cycle.response_started and not cycle.response_complete
+        return self.conn.our_state is h11.SEND_BODY
 
     def _cycle_complete(self) -> bool:
-        return self.cycle is None or self.cycle.response_complete
+        return self.conn.our_state not in (h11.SEND_RESPONSE, h11.SEND_BODY)
 
     def _make_room(self) -> bool:
         """Close the oldest connection still sending a request; False when there is none."""
@@ -319,6 +324,7 @@ def bounded_config(
             "header_timeout": header_timeout,
             "body_timeout": body_timeout,
             "max_connections": cap,
+            "connected": set(),
             "receiving": {},
         },
     )
