@@ -28,6 +28,7 @@ from leanrails.sandbox._postgres_store import (
 from leanrails.sandbox._store import IN_FLIGHT, IdempotencyRecord, StoreBusy
 
 from _support.postgres import Postgres
+from _support.reliability.processes import servers
 from _support.sandbox import BASIC, free_port
 
 
@@ -48,7 +49,8 @@ def completed(key: str = "k") -> IdempotencyRecord:
 
 def sql(url: str, query: str) -> list[tuple[object, ...]]:
     with closing(psycopg.connect(url, autocommit=True)) as conn:
-        return conn.execute(query).fetchall()
+        cursor = conn.execute(query)
+        return cursor.fetchall() if cursor.description else []
 
 
 @pytest.fixture
@@ -90,12 +92,25 @@ def test_processes_starting_at_once_create_the_schema_once_with_its_version(url:
 
 def test_a_database_migrated_by_a_newer_leanrails_is_refused_untouched(url: str) -> None:
     PostgresStore(url).close()
-    sql(url, "UPDATE leanrails_schema SET version = 99 RETURNING version")
+    sql(url, "UPDATE leanrails_schema SET version = 99")
 
     with pytest.raises(DatabaseUnavailable, match="newer"):
         PostgresStore(url)
 
     assert sql(url, "SELECT version FROM leanrails_schema") == [(99,)]
+
+
+def test_tables_of_the_same_name_that_are_not_the_sandboxs_are_refused_untouched(
+    url: str,
+) -> None:
+    sql(url, "CREATE TABLE leanrails_sessions (name text)")
+    sql(url, "INSERT INTO leanrails_sessions VALUES ('theirs')")
+
+    with pytest.raises(DatabaseUnavailable, match="leanrails_sessions"):
+        PostgresStore(url)
+
+    assert sql(url, "SELECT name FROM leanrails_sessions") == [("theirs",)]
+    assert sql(url, "SELECT to_regclass('leanrails_schema') IS NULL") == [(True,)]
 
 
 # -- reservations: leases, not pids --------------------------------------------------------
@@ -278,6 +293,26 @@ def test_an_unreachable_database_is_refused_in_one_line_without_its_password(
     assert len(lines) == 1
     assert lines[0].startswith("leanrails sandbox: cannot use the database ")
     assert "s3cret-pw" not in lines[0]
+
+
+def test_the_server_names_its_database_at_start_up_without_the_password(
+    url: str, tmp_path: Path
+) -> None:
+    # The throwaway server trusts loopback connections: the password is ignored, not checked.
+    with_password = url.replace("://leanrails@", "://leanrails:s3cret-pw@")
+    with servers(with_password, 1, tmp_path) as (base,):
+        answer = httpx2.post(
+            f"{base}/v1/checkout_sessions",
+            json=BASIC,
+            auth=(TEST_API_KEY, ""),
+            headers={"Idempotency-Key": "k"},
+            timeout=30,
+        )
+    log = (tmp_path / "server-0.log").read_text()
+
+    assert answer.status_code == 200
+    assert "state: PostgreSQL " in log
+    assert "s3cret-pw" not in log
 
 
 def test_a_lease_is_refused_without_a_postgresql_database(
