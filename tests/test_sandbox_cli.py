@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -19,6 +20,7 @@ import pytest
 
 from leanrails._cli import main
 from leanrails.sandbox import TEST_API_KEY
+from leanrails.sandbox._sqlite_store import APPLICATION_ID
 
 from _support.sandbox import BASIC, command, free_port, wait_until_listening
 from _support.stores import DURABLE, database
@@ -237,3 +239,67 @@ def test_a_database_that_cannot_be_written_is_refused_at_start_up_in_one_line(
     assert lines == [
         f"leanrails sandbox: cannot write the database {db}: unable to open database file"
     ]
+
+
+def test_a_db_that_is_another_applications_is_refused_untouched_in_one_line(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+        db.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INTEGER)")
+    db.close()
+    before = other.read_bytes()
+
+    done = subprocess.run(
+        command("sandbox", "--port", str(free_port()), "--db", str(other)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"leanrails sandbox: refused: {other} is not a sandbox database (it holds sessions, "
+        "users); give --db a new file or one the sandbox created"
+    ]
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, no -shm
+
+
+def test_a_sandbox_db_is_marked_and_opens_again(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with serving(tmp_path, "--db", str(db)) as url:
+        assert create(url, "first").status_code == 200
+    with serving(tmp_path, "--db", str(db)) as url:
+        assert create(url, "first").headers["idempotent-replayed"] == "true"
+
+    with sqlite3.connect(db) as connection:
+        marker = connection.execute("PRAGMA application_id").fetchone()[0]
+    connection.close()
+    assert marker == APPLICATION_ID
+
+
+def test_listening_on_every_interface_warns_and_gives_pages_a_reachable_address(
+    tmp_path: Path,
+) -> None:
+    with serving(tmp_path, "--host", "0.0.0.0") as url:  # reached only through 127.0.0.1
+        session = create(url, "on-all").json()
+        with httpx2.Client(timeout=10) as browser:
+            page = browser.get(session["url"])
+    log = next(tmp_path.glob("server-*.log")).read_text()
+
+    assert session["url"] == f"{url}/pay/{session['id']}"
+    assert page.status_code == 200
+    warning = [line for line in log.splitlines() if line.startswith("WARNING: --host 0.0.0.0")]
+    assert len(warning) == 1
+    for exposed in ("every sk_test_ account", "hosted pages", "faults", "127.0.0.1"):
+        assert exposed in warning[0]
+
+
+def test_the_default_loopback_host_gives_no_warning(tmp_path: Path) -> None:
+    with serving(tmp_path) as url:
+        assert create(url, "quiet").status_code == 200
+    log = next(tmp_path.glob("server-*.log")).read_text()
+
+    assert "WARNING" not in log

@@ -10,7 +10,11 @@ over HTTP under uvicorn (install the ``server`` extra). With ``--db`` sessions a
 records are kept in a SQLite file, or on a PostgreSQL server for a ``postgresql://`` URL (the
 ``postgres`` extra), and survive a restart; without it they live in memory.
 Hosted-page ``url`` values point at ``http://HOST:PORT`` unless ``--base-url`` says
-otherwise (for example behind a proxy, or when listening on 0.0.0.0). The server is
+otherwise (for example behind a proxy); for a wildcard host (``0.0.0.0``, ``::``) they point
+at the loopback address, the one a browser on this machine reaches. A ``--host`` that is not
+a loopback address gets a warning: every test account, its helpers and its faults are then
+served to the network. A ``--db`` file that is another application's database is refused
+untouched. The server is
 bounded whatever clients do (:mod:`leanrails.sandbox._http_limits`): ``--header-timeout``,
 ``--body-timeout`` and ``--max-connections``. ``--cors-origin URL`` (repeatable) names the
 web pages that may call its API from a browser, by default the local docs server's
@@ -21,6 +25,7 @@ web pages that may call its API from a browser, by default the local docs server
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -41,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         "page and /openapi.yaml. Test key: sk_test_sandbox (HTTP Basic username, empty "
         "password).",
     )
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
+    serve.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"default {DEFAULT_HOST}; any other address serves every test account to the "
+        "network (a warning says so)",
+    )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument(
         "--db",
@@ -59,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--base-url",
         metavar="URL",
-        help="where hosted-page URLs point; default http://HOST:PORT",
+        help="where hosted-page URLs point; default http://HOST:PORT (http://127.0.0.1:PORT "
+        "for --host 0.0.0.0)",
     )
     serve.add_argument(
         "--header-timeout",
@@ -200,6 +211,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .sandbox._engine import NEEDS_POSTGRES, is_postgres
     from .sandbox._http_limits import bounded_config, raise_fd_limit
     from .sandbox._log_limit import limit_error_logs
+    from .sandbox._sqlite_store import NotASandboxDatabase
 
     if not 0 < args.port < 65536:
         print(f"--port must be 1 to 65535, not {args.port}", file=sys.stderr)
@@ -243,12 +255,16 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"--cors-origin: {exc}", file=sys.stderr)
         return 2
-    host_in_url = f"[{args.host}]" if ":" in args.host else args.host
+    page_host = _reachable(args.host)
+    host_in_url = f"[{page_host}]" if ":" in page_host else page_host
     base_url = args.base_url or f"http://{host_in_url}:{args.port}"
     try:
         if postgres and args.lease is not None:
             db = PostgresStore(args.db, lease_seconds=args.lease)
         sandbox = Sandbox(db=db, base_url=base_url)
+    except NotASandboxDatabase as exc:
+        print(f"leanrails sandbox: refused: {exc}", file=sys.stderr)
+        return 2
     except unusable as exc:
         detail = " ".join(str(exc).split())
         verb = "use" if postgres else "write"
@@ -261,6 +277,8 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         print(f"Browsers may call the API from: {', '.join(cors)}", file=sys.stderr, flush=True)
+        if not _is_loopback(args.host):
+            print(_exposed(args.host, args.port), file=sys.stderr, flush=True)
         raise_fd_limit(args.max_connections)
         config = bounded_config(
             create_app(sandbox, cors_origins=cors),
@@ -276,6 +294,37 @@ def _serve(args: argparse.Namespace) -> int:
         limit_error_logs()
         uvicorn.Server(config).run()
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface
+
+
+def _reachable(host: str) -> str:
+    """The address hosted-page URLs use: a wildcard listens everywhere but is no place to
+    browse to, so this machine's loopback stands in for it."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.is_unspecified:
+        return "::1" if address.version == 6 else "127.0.0.1"
+    return host
+
+
+def _exposed(host: str, port: int) -> str:
+    return (
+        f"WARNING: --host {host} is not a loopback address: anyone who can reach port {port} "
+        "can use every sk_test_ account on this server (test keys are not secrets): read, "
+        "complete and expire its sessions, pay them on the hosted pages (no key needed), and "
+        "set or clear its faults (failures, delays, dropped connections). Serve on "
+        "127.0.0.1 unless the network is yours."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
