@@ -55,7 +55,8 @@ def sql(url: str, query: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 def two_stores(url: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
-    first, second = PostgresStore(url, lease_seconds=1.5), PostgresStore(url)
+    # 3 s: long enough that a loaded machine's stall does not pass for a death.
+    first, second = PostgresStore(url, lease_seconds=3), PostgresStore(url)
     try:
         yield first, second
     finally:

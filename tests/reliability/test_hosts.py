@@ -17,7 +17,7 @@ from _support.reliability.results import Tally
 def test_kill_9_of_one_host_loses_and_doubles_nothing_and_frees_its_key_after_the_lease(
     postgres: Postgres, tmp_path: Path, tally: Tally
 ) -> None:
-    crash = kill_one_host_mid_burst(postgres.fresh(), 2, tmp_path, lease=3)
+    crash = kill_one_host_mid_burst(postgres.fresh(), 2, tmp_path, lease=5)
 
     check(crash)
     record(tally, 2, crash)

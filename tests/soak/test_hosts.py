@@ -22,7 +22,7 @@ def tally(request: pytest.FixtureRequest) -> Tally:
 def test_kill_9_of_one_of_four_hosts_loses_and_doubles_nothing_and_frees_its_key_after_the_lease(
     postgres: Postgres, tmp_path: Path, tally: Tally
 ) -> None:
-    crash = kill_one_host_mid_burst(postgres.fresh(), 4, tmp_path, lease=3)
+    crash = kill_one_host_mid_burst(postgres.fresh(), 4, tmp_path, lease=5)
 
     check(crash)
     record(tally, 4, crash)

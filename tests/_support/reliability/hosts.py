@@ -76,12 +76,11 @@ def kill_one_host_mid_burst(db: str, hosts: int, logs: Path, lease: float) -> Ho
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(10)
         stop.set()
-        for thread in burst:
-            thread.join(15)
-        holder.join(15)
         crash = HostCrash(log, Recovery(), 0)
         crash.held_lease_until = _held_lease(db)
-        _take_the_held_key(survivor, db, crash)
+        _take_the_held_key(survivor, db, crash)  # at once: before its lease can run out
+        for thread in [*burst, holder]:
+            thread.join(15)
         crash.recovery = recover(survivor, log, "crash-0-")
     crash.sessions = count_sessions(db)
     return crash
