@@ -34,7 +34,7 @@ from _support.sandbox import BASIC, free_port
 
 @pytest.fixture
 def url(postgres: Postgres) -> str:
-    return postgres.fresh()
+    return postgres.fresh(empty=True)  # the store creates its schema
 
 
 def reservation(key: str = "k", created: int = 100) -> IdempotencyRecord:

@@ -76,23 +76,45 @@ def ensure() -> int:
     return 1
 
 
+MIGRATED_BATCH = 16
+"""Schemas migrated ahead in one transaction: a test's store then opens on a current schema
+at the cost of a version check, not of creating its tables."""
+
+
 @dataclass
 class Postgres:
     """A PostgreSQL to test against: ``url`` is its superuser's database."""
 
     url: str
     _schemas: list[str] = field(default_factory=list)
+    _ready: list[str] = field(default_factory=list)
     _numbers: Iterator[int] = field(default_factory=itertools.count)
 
-    def fresh(self) -> str:
-        """A URL whose tables live in a new, empty schema of their own."""
+    def fresh(self, *, empty: bool = False) -> str:
+        """A URL whose tables live in a new schema of their own: with the sandbox's tables
+        (created by the store's own migration), or ``empty``."""
+        if empty:
+            (schema,) = self._create(1, migrated=False)
+        else:
+            if not self._ready:
+                self._ready = self._create(MIGRATED_BATCH, migrated=True)
+            schema = self._ready.pop()
+        return with_schema(self.url, schema)
+
+    def _create(self, count: int, *, migrated: bool) -> list[str]:
         import psycopg
 
-        schema = f"leanrails_test_{os.getpid()}_{next(self._numbers)}"
-        with closing(psycopg.connect(self.url, autocommit=True)) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        self._schemas.append(schema)
-        return with_schema(self.url, schema)
+        from leanrails.sandbox._postgres_store import migrate
+
+        names = [f"leanrails_test_{os.getpid()}_{next(self._numbers)}" for _ in range(count)]
+        with closing(psycopg.connect(self.url, autocommit=True)) as conn, conn.transaction():
+            for name in names:
+                conn.execute(f"CREATE SCHEMA {name}")
+                if migrated:
+                    conn.execute(f"SET LOCAL search_path TO {name}")
+                    migrate(conn)
+        self._schemas += names
+        return names
 
     def drop_schemas(self) -> None:
         import psycopg
