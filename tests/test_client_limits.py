@@ -9,6 +9,7 @@ import json
 import tracemalloc
 from typing import Any
 
+import httpx2
 import pytest
 
 from leanrails import (
@@ -116,3 +117,14 @@ def test_max_response_bytes_is_a_setting_with_options_keeps() -> None:
         assert c.with_options(max_response_bytes=10).max_response_bytes == 10
     with pytest.raises(LeanRailsError):
         LeanRails(api_key=KEY, max_response_bytes=0)
+
+
+def test_through_an_http_client_of_yours_the_deadline_still_ends_a_trickled_body() -> None:
+    # The client cannot bound your transport's sockets; it checks the clock between chunks.
+    with (
+        hostile_server(trickle(0.05, whole=False)) as server,
+        httpx2.Client() as http_client,
+        LeanRails(api_key=KEY, base_url=server.url, max_retries=0, http_client=http_client) as c,
+        pytest.raises(APITimeoutError),
+    ):
+        c.checkout_sessions.retrieve("cs_test_a1b2c3", timeout=0.5)
