@@ -156,8 +156,9 @@ nb-normalize: $(STAMP)
 	$(BIN)/nbstripout --keep-output --keep-count --drop-empty-cells \
 		--extra-keys "$(NB_VOLATILE_KEYS)" $(NB_FILES)
 
+# The docs served by `make docs` (on DOCS_PORT) may call it from the browser (CORS).
 sandbox: $(STAMP)
-	$(BIN)/leanrails sandbox --host 127.0.0.1 --port 12111
+	DOCS_PORT=$(DOCS_PORT) $(BIN)/leanrails sandbox --host 127.0.0.1 --port 12111
 
 # Benchmarks: one table of ratios, kit against baseline side by side in one run, also written
 # as JSON to benchmarks/results/. Loopback only; bounded in count and time (a few minutes).
