@@ -198,8 +198,8 @@ def committed_keys() -> dict[str, set[str]]:
 
 
 def _is_example_key(key: str, file_name: str) -> bool:
-    """Keys the test suites use on purpose, as test input (never a real account's)."""
-    return file_name.startswith("tests/")
+    """Keys the test suites and benchmarks make on purpose, as input (never a real account's)."""
+    return file_name.startswith(("tests/", "benchmarks/"))
 
 
 def _status_line_echo(conn: socket.socket, received: Received, server: HostileServer) -> None:
