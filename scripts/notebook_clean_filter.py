@@ -6,7 +6,8 @@ holds a fresh value: session ids, idempotency keys, timestamps, a served sandbox
 are exactly the values nbval's ``notebooks/sanitize.cfg`` replaces before it compares. This
 filter (``.gitattributes``; ``make setup`` registers it in the clone's git config) hands git
 the committed output of every code cell whose source, execution count and outputs match the
-committed ones once sanitized, as nbval would compare them (tracebacks aside), so
+committed ones once sanitized, as nbval would compare them (tracebacks aside, a stream's
+consecutive outputs as one), so
 ``git status`` and ``git diff`` show only what really changed. The language version the
 kernel reports (3.12.1 against 3.12.7) is kept as committed too. Anything unexpected (not a
 notebook, not committed yet, no git) passes the file through unchanged.
@@ -51,6 +52,26 @@ def _text(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def coalesced(outputs: Any) -> Any:
+    """Consecutive stream outputs of one stream as one, as JupyterLab keeps them (and nbval
+    compares them); nbconvert may save a loop's prints as several."""
+    if not isinstance(outputs, list):
+        return outputs
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            isinstance(output, dict)
+            and isinstance(previous, dict)
+            and output.get("output_type") == previous.get("output_type") == "stream"
+            and output.get("name") == previous.get("name")
+        ):
+            merged[-1] = {**previous, "text": _text(previous["text"]) + _text(output["text"])}
+        else:
+            merged.append(output)
+    return merged
+
+
 def clean(working: dict[str, Any], committed: dict[str, Any]) -> dict[str, Any]:
     pairs = patterns()
     before = {cell.get("id"): cell for cell in committed.get("cells", ())}
@@ -62,7 +83,8 @@ def clean(working: dict[str, Any], committed: dict[str, Any]) -> dict[str, Any]:
             and old.get("cell_type") == "code"
             and _text(old.get("source")) == _text(cell.get("source"))
             and old.get("execution_count") == cell.get("execution_count")
-            and sanitized(old.get("outputs"), pairs) == sanitized(cell.get("outputs"), pairs)
+            and sanitized(coalesced(old.get("outputs")), pairs)
+            == sanitized(coalesced(cell.get("outputs")), pairs)
         ):
             cell["outputs"] = old["outputs"]
     new_info = working.get("metadata", {}).get("language_info")

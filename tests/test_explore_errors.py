@@ -45,7 +45,9 @@ def test_uncaught_errors_show_the_table_then_one_line_with_the_traceback_collaps
     assert "leanrails-validation-error" in page
     assert "<code>success_<wbr>url</code>" in page
     assert '<details class="leanrails-traceback"><summary>Traceback' in page
-    assert "_resources.py" in page  # the full traceback is there, one click away
+    assert "Cell In[2]" in page  # the reader's own frame, one click away ...
+    assert "frames in leanrails" in page  # ... the kit's folded (%tb shows them)
+    assert "_resources.py" not in page
     assert "success_url is required" in display["data"]["text/plain"]
     # ... and the cell still fails, with the real exception, in one line.
     assert error["output_type"] == "error"
@@ -111,7 +113,7 @@ def test_the_collapsed_traceback_folds_other_packages_frames_into_one_line() -> 
     display, error = outputs[1]
     page = display["data"]["text/html"]
     assert error["ename"] == "APIConnectionError"
-    assert "leanrails/_client.py" in page  # the kit's own frames stay
+    assert "leanrails/_client.py" not in page  # the kit's frames are folded too
     assert "httpcore2/" not in page  # httpx2's and httpcore's internals are folded ...
     assert "httpx2/_transports" not in page
     assert "(%tb shows them)" in page  # ... into a line saying how many, and where

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -90,9 +91,10 @@ def test_make_lab_opens_the_first_guide_notebook_with_no_news_pop_up(
 
 
 def _menu(page: Any, menu: str, *items: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     for item in items:
-        page.locator(".lm-Menu-itemLabel:visible", has_text=item).first.click()
+        label = page.locator(".lm-Menu-itemLabel:visible", has_text=re.compile(f"^{item}$"))
+        label.last.click()  # the last menu opened holds it (File, then File > New)
 
 
 @pytest.mark.browser
@@ -124,13 +126,14 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
             changed = {p for p in paths if (ROOT / p).read_bytes() != before[p]}
             assert path in changed  # JupyterLab wrote fresh ids, keys and ports ...
         status = _git("status", "--porcelain", "--", "notebooks")
+        diff = _git("diff", "--", "notebooks")[:4000]
     finally:
         page.close()
         for path, content in before.items():
             (ROOT / path).write_bytes(content)
         _git("status", "--porcelain")  # refresh git's index stat after the restore
 
-    assert status == ""  # ... and git sees no change
+    assert status == "", diff  # ... and git sees no change
 
 
 @pytest.mark.browser
@@ -215,7 +218,7 @@ def test_identifiers_in_the_guide_wrap_only_at_their_separators_in_jupyterlab(
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
         page.goto(notebook_url(url, f"notebooks/{name}") + "&reset")
-        expect(page.locator(f"{SHOWN} .leanrails-uncaught").first).to_be_attached(timeout=90_000)
+        expect(page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
         page.wait_for_timeout(1000)
         breaks = mid_word_breaks(page, OUTPUT_IDENTIFIERS)
     finally:

@@ -10,11 +10,12 @@ adds two things, and ``%unload_ext leanrails`` removes them:
 - an uncaught error of the kit's own (every ``LeanRailsError``, ``leanrails.ValidationError``,
   a ``ValidationError`` of a request model) shows as the kit's table instead of some sixty
   lines of traceback, whose end is what the learner needs (which parameter, why, what the
-  server said). Beneath the table, the traceback is collapsed: frames inside installed
-  packages and the standard library (httpx2, httpcore, contextlib) are folded into one line
-  each run, the full one stays a ``%tb`` away, and files are named from ``leanrails/`` and
-  ``site-packages/``, so a saved notebook (and the guide built from it) names no machine's
-  folders. One error line follows, so the cell still fails (nbval, "Run All" and
+  server said). Beneath the table, the traceback is collapsed, and shows the reader's own
+  frames (the cell, their modules): each run of frames inside the kit, installed packages
+  and the standard library (leanrails, httpx2, httpcore, contextlib) is folded into one
+  line, and the full traceback stays a ``%tb`` away. So a saved notebook names no machine's
+  folders, and its tracebacks do not change with the kit's line numbers (a guide notebook
+  run again in JupyterLab saves the same text). One error line follows, so the cell still fails (nbval, "Run All" and
   ``raises-exception`` see an error, with the real exception name and text).
 
 The plain-text form (a terminal, nbval) is the error's text and the same one line. Other
@@ -67,14 +68,14 @@ def _short_paths(text: str) -> str:
 
 
 def _package(frame: str) -> str | None:
-    """The installed package (or ``stdlib``) a traceback frame is in; None for the kit's own
-    frames, a notebook cell's and a user's module's."""
+    """The package a traceback frame is in (``leanrails``, an installed one, or the standard
+    library); None for a notebook cell's frame and a user's own module's."""
     match = _FRAME_FILE.match(frame)
     if match is None:
         return None
     path = os.path.realpath(os.path.expanduser(match.group(1)))
     if path.startswith(_KIT):
-        return None
+        return "leanrails"
     for prefix in _INTERNAL:
         if path.startswith(prefix):
             rest = path.removeprefix(prefix)
