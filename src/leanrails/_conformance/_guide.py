@@ -387,6 +387,16 @@ class _Stop(Exception):
     pass
 
 
+_STRICT_CLIENTS = """\
+# leanrails conformance: the guide's clients refuse the kit's conventions before sending, as
+# the sandbox clients that wrote its outputs did, so the server is sent what the guide sent.
+import functools
+import leanrails
+for _client in (leanrails.LeanRails, leanrails.AsyncLeanRails):
+    _client.__init__ = functools.partialmethod(_client.__init__, strict=True)
+"""
+
+
 def run_guide(
     notebooks: list[Path],
     proxy: Proxy,
@@ -395,7 +405,13 @@ def run_guide(
     time_left: Callable[[], float],
     cell_timeout: float = 60,
 ) -> GuideRun:
-    """Run each notebook against the proxy and compare every code cell's outputs."""
+    """Run each notebook against the proxy and compare every code cell's outputs.
+
+    The kernels start from an IPython folder of their own (a temporary one, so nothing is
+    written to the user's), whose startup file makes the guide's live clients strict: the
+    guide's outputs were written by strict sandbox clients, and a live client would send
+    what they refused.
+    """
     run = GuideRun()
     try:
         import ipykernel  # noqa: F401  (the python3 kernel each notebook runs in)
@@ -406,14 +422,19 @@ def run_guide(
     forms = key_forms(key)
     env = {k: v for k, v in os.environ.items() if not any(form in v for form in forms)}
     env |= {"LEANRAILS_API_KEY": STAND_IN, "LEANRAILS_BASE_URL": proxy.url}
-    for path in notebooks:
-        if time_left() <= 0:
-            run.skipped.append(f"{path.name}: not run, the time limit was reached")
-            continue
-        cells, stopped = _run_notebook(path, proxy, env, time_left, cell_timeout)
-        run.cells += cells
-        if stopped:
-            run.skipped.append(f"{path.name}: {stopped}")
+    with tempfile.TemporaryDirectory(prefix="leanrails-conformance-ipython-") as ipython:
+        startup = Path(ipython) / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-strict-clients.py").write_text(_STRICT_CLIENTS, encoding="utf-8")
+        env["IPYTHONDIR"] = ipython
+        for path in notebooks:
+            if time_left() <= 0:
+                run.skipped.append(f"{path.name}: not run, the time limit was reached")
+                continue
+            cells, stopped = _run_notebook(path, proxy, env, time_left, cell_timeout)
+            run.cells += cells
+            if stopped:
+                run.skipped.append(f"{path.name}: {stopped}")
     return run
 
 
