@@ -387,7 +387,7 @@ def test_against_a_server_without_test_helpers_the_cells_that_need_them_are_not_
 ) -> None:
     guide = tmp_path / "guide"
     guide.mkdir()
-    shutil.copyfile(NOTEBOOKS / "05_checkout_parameters.ipynb", guide / "05.ipynb")
+    shutil.copyfile(NOTEBOOKS / "08_customer_and_amounts.ipynb", guide / "08.ipynb")
     recorder.app = NoHelpers(create_app(sandbox))
 
     status, report, markdown = conformance(
