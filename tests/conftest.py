@@ -26,6 +26,7 @@ from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, Sandbo
 
 from _support.postgres import Postgres, throwaway_server
 from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
+from _support.site import build_site
 from _support.stores import database
 
 if TYPE_CHECKING:
@@ -127,6 +128,12 @@ def api(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Ite
             )
             with client:
                 yield Api("in_process", sandbox, client, clock, IN_PROCESS_BASE_URL)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once per test run (``mkdocs build --strict``), for every docs test."""
+    return build_site(tmp_path_factory.mktemp("site"))
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,30 +23,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
 
 from _support.browser import launch
+from _support.site import BUILD_TIMEOUT
 from _support.wrapping import mid_word_breaks
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_TIMEOUT = 600
 TEXT_SUFFIXES = {".html", ".json", ".xml", ".txt", ".ipynb", ".css", ".js", ".inv", ".yaml"}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site as ``make docs-build`` builds it, in a temporary directory."""
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
-    return out
+def site(built_site: Path) -> Path:
+    """The site as ``make docs-build`` builds it, in a temporary directory (one build a run)."""
+    return built_site
 
 
 def _page(site: Path, url: str) -> str:
@@ -86,7 +70,8 @@ def test_reference_page_has_an_anchor_per_field_and_the_three_panels(site: Path)
         assert f'id="{item.ref_id}"' in page, item.ref_id
     assert re.search(r"<label[^>]*>Python</label>", page)
     assert re.search(r"<label[^>]*>curl</label>", page)
-    assert page.count('<div class="highlight">') == 3  # Python, curl, the response
+    assert re.search(r"<label[^>]*>JavaScript</label>", page)
+    assert page.count('<div class="highlight">') == 4  # Python, JavaScript, curl, the response
     assert page.count('<td data-label="Status">') >= 5
     assert 'Source: <a href="../sandbox/">kit convention</a>' in page
     assert 'Source: <a href="../sandbox/">inferred</a>' in page

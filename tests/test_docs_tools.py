@@ -256,7 +256,7 @@ def test_the_request_example_runs_and_its_curl_and_response_are_the_same_call() 
     )
 
     assert {k.arg for k in create.keywords} == set(sent)
-    assert '--url "${LEANRAILS_BASE_URL:-https://api.leanrails.com}/v1/' in example.curl
+    assert '--url "${LEANRAILS_BASE_URL:-http://127.0.0.1:12111}/v1/' in example.curl
     assert '"$LEANRAILS_API_KEY:"' in example.curl
     assert response["object"] == "checkout.session"
     assert response["metadata"] == sent["metadata"]
@@ -321,6 +321,7 @@ def test_the_page_says_required_when_for_success_url_and_links_the_guide(page: s
 def test_the_page_has_the_code_panel_and_the_error_table(page: str) -> None:
     assert '=== "Python"' in page
     assert '=== "curl"' in page
+    assert '=== "JavaScript"' in page
     assert "```json" in page
     assert page.count('<td data-label="Status">') == len(examples.ERROR_CASES)
 

@@ -1,13 +1,14 @@
 """The reference page's examples, made by running the kit against an in-process sandbox.
 
-Nothing here is typed by hand: the Python tab is source that :func:`request_example` executes,
-the curl tab is :func:`leanrails.to_curl` of the same request, the response is the sandbox's
-body, and each row of the error table is a real request and the error it got back.
+Nothing here is typed by hand: the Python, JavaScript and curl samples are generated from one
+request description (:data:`REQUEST`; the curl by :func:`leanrails.to_curl`), each runs as
+printed against ``make sandbox`` (``tests/test_docs_samples.py`` runs them from the built
+page), the response is the sandbox's body to that request, and each row of the error table is
+a real request and the error it got back.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,40 +16,100 @@ from typing import Any
 
 import httpx2
 
-PYTHON = """\
-from leanrails import LeanRails
+SANDBOX_URL = "http://127.0.0.1:12111"
+"""Where ``make sandbox`` serves: each sample's base URL when ``LEANRAILS_BASE_URL`` is unset."""
 
-# The sandbox; LeanRails() calls the API with LEANRAILS_API_KEY.
-client = LeanRails.sandbox()
-session = client.checkout_sessions.create(
-    mode="payment",
-    line_items=[
+REQUEST: dict[str, Any] = {
+    "mode": "payment",
+    "line_items": [
         {"price": "price_test_tshirt", "quantity": 2},
         {
-            "price_data": {
-                "currency": "usd",
-                "product": "prod_stickers",
-                "unit_amount": 350,
-            },
+            "price_data": {"currency": "usd", "product": "prod_stickers", "unit_amount": 350},
             "quantity": 1,
         },
     ],
-    success_url="https://example.com/success",
-    cancel_url="https://example.com/cart",
-    customer_email="jenny@example.com",
-    metadata={"order_id": "6735"},
-)
-print(session.url)
-"""
+    "success_url": "https://example.com/success",
+    "cancel_url": "https://example.com/cart",
+    "customer_email": "jenny@example.com",
+    "metadata": {"order_id": "6735"},
+}
+"""The one request description every sample on the page is generated from."""
+
+
+def _python_value(value: Any, indent: int) -> str:
+    """``value`` as Python source, one item a line when it holds a container (black's style)."""
+    pad, inner = "    " * indent, "    " * (indent + 1)
+    if isinstance(value, dict) and value:
+        nested = any(isinstance(v, dict | list) for v in value.values())
+        items = [f"{json.dumps(k)}: {_python_value(v, indent + 1)}" for k, v in value.items()]
+        if not nested and len(pad) + sum(len(i) + 2 for i in items) < 80:
+            return "{" + ", ".join(items) + "}"
+        return "{\n" + "".join(f"{inner}{i},\n" for i in items) + pad + "}"
+    if isinstance(value, list) and value:
+        items = [_python_value(v, indent + 1) for v in value]
+        return "[\n" + "".join(f"{inner}{i},\n" for i in items) + pad + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def python_sample(request: Mapping[str, Any]) -> str:
+    """``request`` as a Python script: the kit's client, its key and base URL from the env."""
+    arguments = "".join(f"    {k}={_python_value(v, 1)},\n" for k, v in request.items())
+    return (
+        "import os\n\n"
+        "from leanrails import LeanRails\n\n"
+        "# The key comes from LEANRAILS_API_KEY; each create sends a new Idempotency-Key.\n"
+        f'client = LeanRails(base_url=os.environ.get("LEANRAILS_BASE_URL", "{SANDBOX_URL}"))\n'
+        f"session = client.checkout_sessions.create(\n{arguments})\n"
+        "print(session.id, session.url)\n"
+    )
+
+
+def javascript_sample(request: Mapping[str, Any]) -> str:
+    """``request`` as an ES module for Node 18+ (its built-in ``fetch``), nothing installed."""
+    body = json.dumps(dict(request), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return (
+        "// create-session.mjs: run with node create-session.mjs (Node 18 or later),\n"
+        "// with LEANRAILS_API_KEY (and LEANRAILS_BASE_URL) set.\n"
+        f'const baseUrl = process.env.LEANRAILS_BASE_URL ?? "{SANDBOX_URL}";\n'
+        'const key = Buffer.from(`${process.env.LEANRAILS_API_KEY}:`).toString("base64");\n'
+        "const response = await fetch(`${baseUrl}/v1/checkout_sessions`, {\n"
+        '  method: "POST",\n'
+        "  headers: {\n"
+        "    Authorization: `Basic ${key}`,\n"
+        '    "Content-Type": "application/json",\n'
+        '    "Idempotency-Key": crypto.randomUUID(), // a new one each run\n'
+        "  },\n"
+        f"  body: JSON.stringify({body}),\n"
+        "});\n"
+        "const session = await response.json();\n"
+        "if (!response.ok) throw new Error(`${response.status}: ${session.error.message}`);\n"
+        "console.log(session.id, session.url);\n"
+    )
+
+
+def curl_sample(request: Mapping[str, Any]) -> str:
+    """``request`` as :func:`leanrails.to_curl` prints it (key and base URL from the env)."""
+    from leanrails import LeanRails, to_curl
+    from leanrails.sandbox import TEST_API_KEY
+
+    with LeanRails(api_key=TEST_API_KEY, base_url=SANDBOX_URL) as client:
+        return to_curl(client.checkout_sessions.build(**request))
 
 
 @dataclass(frozen=True)
 class RequestExample:
-    """One request in Python and curl, and the response JSON it got."""
+    """One request in each language, and the response JSON the sandbox gave it."""
 
     python: str
+    javascript: str
     curl: str
     response: str
+
+    def samples(self) -> dict[str, str]:
+        """Each language's sample by the name its tab shows."""
+        return {"Python": self.python, "JavaScript": self.javascript, "curl": self.curl}
 
 
 @dataclass(frozen=True)
@@ -63,28 +124,21 @@ class ErrorExample:
     message: str
 
 
-def request_example() -> RequestExample:
-    """Run :data:`PYTHON` against a fresh sandbox; the curl is the same call's request."""
-    from leanrails import LeanRails, to_curl
-    from leanrails.sandbox import TEST_API_KEY
+def request_example(request: Mapping[str, Any] = REQUEST) -> RequestExample:
+    """The samples of ``request``, and the body a fresh sandbox answers it with."""
+    from leanrails import LeanRails
 
-    namespace: dict[str, Any] = {"print": lambda *args: None}
-    exec(compile(PYTHON, "<reference example>", "exec"), namespace)
-    with namespace["client"] as client:
+    with LeanRails.sandbox() as client:
+        session = client.checkout_sessions.create(**request)
         # The body as the wire carries it, not re-serialized by the response model.
-        raw = client.checkout_sessions.with_raw_response.retrieve(namespace["session"].id)
+        raw = client.checkout_sessions.with_raw_response.retrieve(session.id)
         response = json.dumps(raw.http_response.json(), indent=2, ensure_ascii=False)
-    with LeanRails(api_key=TEST_API_KEY) as live:
-        request = live.checkout_sessions.build(**_create_arguments())
-    return RequestExample(python=PYTHON, curl=to_curl(request), response=response)
-
-
-def _create_arguments() -> dict[str, Any]:
-    """The keyword arguments that :data:`PYTHON` gives ``create``, read from its source."""
-    for node in ast.walk(ast.parse(PYTHON)):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create":
-            return {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-    raise AssertionError("the example makes no create call")
+    return RequestExample(
+        python=python_sample(request),
+        javascript=javascript_sample(request),
+        curl=curl_sample(request),
+        response=response,
+    )
 
 
 _VALID: dict[str, Any] = {

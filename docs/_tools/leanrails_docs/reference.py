@@ -1,9 +1,9 @@
 """The endpoint reference page for ``POST /v1/checkout_sessions``, in Stripe's layout.
 
 Fields on the left, each a heading whose anchor is its API path (contract E); children nest
-under their parent in a ``<details>``; the code panel (Python and curl tabs, the response)
-sits on the right on a wide screen and after the fields on a phone; an error table closes
-the fields. The page is Markdown for the site's own pipeline, so links are checked by
+under their parent in a ``<details>``; the code panel (Python, JavaScript and curl tabs, the
+response) sits on the right on a wide screen and after the fields on a phone; an error table
+closes the fields. The page is Markdown for the site's own pipeline, so links are checked by
 ``mkdocs build --strict``.
 """
 
@@ -100,20 +100,24 @@ def _code_block(language: str, code: str, indent: str = "") -> list[str]:
     return [indent + line if line else line for line in block]
 
 
+_HIGHLIGHT = {"Python": "python", "JavaScript": "javascript", "curl": "bash"}
+
+
+def _sample_tabs(example: RequestExample) -> list[str]:
+    """One tab per language, in :meth:`RequestExample.samples`' order."""
+    lines: list[str] = []
+    for name, code in example.samples().items():
+        lines += [f'=== "{name}"', "", *_code_block(_HIGHLIGHT[name], code, "    "), ""]
+    return lines
+
+
 def _code_panel(example: RequestExample) -> list[str]:
     return [
         '<div class="endpoint-code" markdown>',
         "",
         '<p class="endpoint-code-title">Request</p>',
         "",
-        '=== "Python"',
-        "",
-        *_code_block("python", example.python, "    "),
-        "",
-        '=== "curl"',
-        "",
-        *_code_block("bash", example.curl, "    "),
-        "",
+        *_sample_tabs(example),
         '<p class="endpoint-code-title">Response <code>200</code></p>',
         "",
         *_code_block("json", example.response),
