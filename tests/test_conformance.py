@@ -263,6 +263,15 @@ LIVE = "sk_live_REALSECRET99"
         pytest.param(
             "sk_test_harmless", "http://gw:GatewayPw77@{host}", "GatewayPw77", id="url-password"
         ),
+        pytest.param(
+            "sk_test_harmless", "{url}/" + LIVE + "/", "REALSECRET99", id="live-key-in-the-path"
+        ),
+        pytest.param(
+            "sk_test_harmless",
+            "http://sk%5Flive%5FREALSECRET99%40{host}",
+            "REALSECRET99",
+            id="percent-encoded-live-key-before-the-host",
+        ),
         pytest.param("sk_test_harmless", "{url}/?x=1", None, id="url-with-a-query"),
         pytest.param("sk_test_harmless", "{url}/#top", None, id="url-with-a-fragment"),
         pytest.param("sk_test_harmless", "ftp://{host}", None, id="not-http"),

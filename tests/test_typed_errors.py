@@ -4,7 +4,10 @@ anything is sent: a hostile server on 127.0.0.1 records that no connection was m
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +28,16 @@ from leanrails import (
 )
 
 from _support.client import BODY, KEY
-from _support.hostile import HostileServer, fixed, hostile_server, retrieve_from
+from _support.hostile import (
+    Answer,
+    HostileServer,
+    Received,
+    fixed,
+    hostile_server,
+    response_bytes,
+    retrieve_from,
+    send,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -182,3 +194,43 @@ def test_every_exception_the_client_raises_on_purpose_is_a_leanrails_error(
         elif not isinstance(caught.value, ValidationError):
             assert isinstance(caught.value, ConfigurationError), index
     assert server.connections == 0
+
+
+_ESCAPES = "\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07\x1b[31mred\x1b[0m\u202etxt"
+
+
+def test_a_servers_escapes_never_reach_an_errors_text_its_display_or_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ANSI colours, OSC 8 links and bidi overrides in every string field of an error (and in
+    its Request-Id) come out as spaces in str(), the fields, the plain display and the log;
+    ``body`` keeps the server's JSON as sent."""
+    from leanrails._display import api_error_text
+    from leanrails._errors import inert
+
+    fields = ("type", "code", "param", "message")
+    error_body = {name: f"{name}{_ESCAPES}" for name in fields}
+    body = json.dumps({"error": error_body}).encode()
+    caplog.set_level(logging.DEBUG, logger="leanrails")
+    answer = _answer_with(400, body, {"Request-Id": "req_\x1b[31mX"})
+    with (
+        hostile_server(answer) as server,
+        LeanRails(api_key=KEY, base_url=server.url, max_retries=0) as client,
+        pytest.raises(InvalidRequestError) as caught,
+    ):
+        client.checkout_sessions.retrieve("cs_test_a1b2c3")
+    error = caught.value
+    shown = [str(error), api_error_text(error), *caplog.messages]
+    shown += [str(getattr(error, name)) for name in fields]
+    assert all(c not in text for text in shown for c in "\x1b\x07\u202e"), shown
+    assert "click" in str(error)
+    assert error.code == f"code{inert(_ESCAPES)}"
+    assert error.body == {"error": error_body}
+
+
+def _answer_with(status: int, body: bytes, headers: dict[str, str]) -> Answer:
+    def answer(conn: socket.socket, received: Received, server: HostileServer) -> None:
+        data = response_bytes(status, body, {"Content-Type": "application/json", **headers})
+        send(conn, server, data)
+
+    return answer

@@ -26,6 +26,7 @@ from ._errors import (
     ConfigurationError,
     LeanRailsError,
     UsageError,
+    inert,
     make_status_error,
 )
 from ._limits import DEFAULT_MAX_RESPONSE_BYTES
@@ -382,7 +383,7 @@ class BaseClient(Generic[_HttpClient]):
         return self._attempted(
             response.request,
             str(response.status_code),
-            response.headers.get("request-id"),
+            inert(response.headers.get("request-id", "")) or None,
             retries,
             max_retries,
             delay,

@@ -37,7 +37,7 @@ from typing import Any
 import httpx2
 from pydantic import ValidationError
 
-from ._errors import APIStatusError
+from ._errors import APIStatusError, inert
 from ._params import api_path
 from ._session import CheckoutSession
 
@@ -258,7 +258,7 @@ def _api_error_fields(error: APIStatusError) -> list[tuple[str, object]]:
 def api_error_text(error: APIStatusError) -> str:
     """The plain-text form of an API error: its class, then one line per field."""
     lines = [type(error).__name__]
-    lines += [f"{name}: {_clip(str(value))}" for name, value in _api_error_fields(error)]
+    lines += [f"{name}: {_clip(inert(str(value)))}" for name, value in _api_error_fields(error)]
     return "\n".join(lines)
 
 

@@ -35,12 +35,16 @@ still the ``ValueError`` and ``TypeError`` they were.
 No form of an error holds the API key or another credential: the client builds every
 ``APIError`` from a redacted copy of the request and response (``_secrets.py``), so its
 text, ``body``, ``request``, ``response`` and pickle are all masked, in case a proxy or a
-hostile server echoes the Authorization header back.
+hostile server echoes the Authorization header back. Nor does any of its text hold a
+server's control characters: ``str``, ``message``, ``type``, ``code``, ``param`` and
+``request_id`` pass through :func:`inert`, so no ANSI escape, OSC 8 link or bidi override
+reaches a terminal or a log (``body`` keeps the JSON as the server sent it).
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +117,7 @@ class APIError(LeanRailsError):
         self.response = response
         self.status_code = None if response is None else response.status_code
         self.request_id: str | None = (
-            None if response is None else response.headers.get("request-id")
+            None if response is None else _str_or_none(response.headers.get("request-id"))
         )
         self.body = body
         self.message = text if message is None else message
@@ -217,8 +221,19 @@ def decode_body(response: httpx2.Response) -> object:
         return response.text
 
 
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def inert(text: str) -> str:
+    """A server's ``text`` made safe to print: each control, format (bidi), private-use or
+    line-separator character becomes a space."""
+    if text.isprintable():
+        return text
+    return "".join(" " if unicodedata.category(c) in _UNPRINTABLE else c for c in text)
+
+
 def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return inert(value) if isinstance(value, str) and value else None
 
 
 def status_error_class(status: int, error_type: str | None) -> type[APIStatusError]:
@@ -254,9 +269,9 @@ def make_status_error(
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
     fields = {name: _str_or_none(error.get(name)) for name in ("type", "code", "param")}
-    message = redact(_str_or_none(error.get("message")) or _describe(body))
-    details = {**fields, "request_id": response.headers.get("request-id")}
-    text = f"{response.status_code} {response.reason_phrase}: {message}"
+    message = redact(_str_or_none(error.get("message")) or inert(_describe(body)))
+    details = {**fields, "request_id": _str_or_none(response.headers.get("request-id"))}
+    text = inert(f"{response.status_code} {response.reason_phrase}: {message}")
     if any(details.values()):
         text += " (" + ", ".join(f"{k}={v}" for k, v in details.items() if v) + ")"
     cls = status_error_class(response.status_code, fields["type"])

@@ -2,9 +2,9 @@
 
 - **One way in for credentials.** The only credential ever sent is the test key given as the
   key (``LEANRAILS_API_KEY``, or ``Options.key``): it must be a whole ``sk_test_…`` key
-  (:func:`check_key`), and a base URL carrying a user, a password, a query or a fragment is
-  refused before anything is sent (:func:`check_base_url`), so no URL can swap in other
-  credentials or reshape every path.
+  (:func:`check_key`), and a base URL carrying a user, a password, a live key anywhere
+  (percent-encoded or not), a query or a fragment is refused before anything is sent
+  (:func:`check_base_url`), so no URL can swap in other credentials or reshape every path.
 - **A budget.** At most ``max_requests`` requests reach the server, and one deadline covers
   the whole run: a request still being answered when it passes is abandoned, its socket shut
   (:class:`Budget`, :class:`Server`).
@@ -25,12 +25,13 @@ import re
 import socket
 import threading
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx2
+
+from .._errors import inert
 
 TEST_KEY_PREFIX = "sk_test_"
 MAX_ANSWER = 1 << 20
@@ -80,6 +81,11 @@ def check_base_url(url: str) -> str:
             "with the test key, so nothing was sent; reach a gateway that needs its own "
             "credentials through a local proxy instead"
         )
+    if LIVE_KEY.search(unquote(url)):
+        raise Refused(
+            "--base-url holds what looks like a live key (..._live...): conformance runs "
+            "against test mode only, so nothing was sent"
+        )
     if "?" in url or "#" in url:
         raise Refused("--base-url must not have a query (?...) or fragment (#...)")
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
@@ -117,17 +123,13 @@ def scrub(text: str, key: str) -> str:
     return text
 
 
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 PLAIN_MAX = 400
 
 
 def plain(text: str) -> str:
     """Text from the server made inert on a terminal: one line, no control, format (bidi)
     or private-use characters (so no ANSI escape or OSC 8 link), at most PLAIN_MAX long."""
-    kept = "".join(
-        " " if unicodedata.category(c) in _UNPRINTABLE else c for c in text[: PLAIN_MAX * 2]
-    )
-    kept = " ".join(kept.split())
+    kept = " ".join(inert(text[: PLAIN_MAX * 2]).split())
     return kept if len(kept) <= PLAIN_MAX else kept[: PLAIN_MAX - 3] + "..."
 
 
