@@ -193,9 +193,11 @@ class HostedPage:
     def _complete(self, session_id: str, details: CustomerDetailsParams) -> SandboxResponse:
         try:
             paid = self._sessions.complete(session_id, details)
-        except SandboxError:
-            # Another process or tab paid or expired it first: this browser sees the page's
-            # "already paid" / "no longer open" view, not the API's error.
+        except SandboxError as exc:
+            if exc.code not in ("checkout_session_not_open", "resource_missing"):
+                raise
+            # Another process or tab paid or expired it first (or it was evicted): this
+            # browser sees the page's "already paid" / "no longer open" view, not the API's.
             return self._closed(session_id)
         assert paid["success_url"] is not None  # the create model requires it for a hosted page
         location = fill_session_id(paid["success_url"], session_id)
