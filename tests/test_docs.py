@@ -276,11 +276,13 @@ def test_browser_reference_shows_request_tabs_response_and_errors_beside_the_fie
 
     assert page.locator(".endpoint-code .tabbed-labels label").all_inner_texts() == [
         "Python",
+        "JavaScript",
         "curl",
     ]
     page.locator(".endpoint-code .tabbed-labels label", has_text="curl").click()
-    assert "--url https://api.leanrails.com" in page.locator(".endpoint-code").inner_text()
-    assert '"object": "checkout.session"' in page.locator(".endpoint-code").inner_text()
+    panel = page.locator(".endpoint-code").inner_text()
+    assert '--url "${LEANRAILS_BASE_URL:-http://127.0.0.1:12111}/v1/' in panel
+    assert '"object": "checkout.session"' in panel
     assert page.locator("table.error-table tbody tr").count() >= 5
     assert code["x"] >= fields["x"] + fields["width"]  # beside, not below
     page.close()
@@ -288,10 +290,30 @@ def test_browser_reference_shows_request_tabs_response_and_errors_beside_the_fie
 
 @pytest.mark.browser
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_browser_reference_at_390px_shows_every_column_and_the_panel_after_the_fields(
+@pytest.mark.parametrize("width", [1440, 1920])
+def test_browser_reference_at_desktop_widths_shows_the_menu_and_a_toc_of_its_sections(
+    served_site: str, browser: Any, width: int
+) -> None:
+    page = _open(browser, served_site + "field-reference/", width)
+    menu = page.locator(".md-sidebar--primary .md-nav__link:visible").all_inner_texts()
+    toc = page.locator(".md-sidebar--secondary .md-nav__link:visible").all_inner_texts()
+    fields = page.locator(".endpoint-fields").bounding_box()
+    code = page.locator(".endpoint-code").bounding_box()
+    page.close()
+
+    assert {"Quickstart", "API reference", "Sandbox conventions"} <= {m.strip() for m in menu}
+    assert [t.strip() for t in toc] == ["Headers", "Body parameters", "Response", "Errors"]
+    assert code["x"] >= fields["x"] + fields["width"]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_browser_reference_at_390px_shows_every_column_and_the_code_within_two_screens(
     served_site: str, browser: Any
 ) -> None:
     page = _open(browser, served_site + "field-reference/", 390)
+    screen = page.viewport_size["height"]
+    first_sample = page.locator(".endpoint-code .tabbed-set").bounding_box()
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     outside = page.evaluate(
         """() => [...document.querySelectorAll(
@@ -307,7 +329,8 @@ def test_browser_reference_at_390px_shows_every_column_and_the_panel_after_the_f
 
     assert outside == []
     assert page_width <= 390
-    assert code["y"] >= fields["y"] + fields["height"]
+    assert first_sample["y"] + 200 <= 2 * screen  # its first lines show on the second screen
+    assert code["y"] < fields["y"]  # the request comes before the parameters
 
 
 @pytest.mark.browser

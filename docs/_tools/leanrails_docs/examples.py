@@ -60,7 +60,8 @@ def python_sample(request: Mapping[str, Any]) -> str:
         "import os\n\n"
         "from leanrails import LeanRails\n\n"
         "# The key comes from LEANRAILS_API_KEY; each create sends a new Idempotency-Key.\n"
-        f'client = LeanRails(base_url=os.environ.get("LEANRAILS_BASE_URL", "{SANDBOX_URL}"))\n'
+        f'base_url = os.environ.get("LEANRAILS_BASE_URL", "{SANDBOX_URL}")\n'
+        "client = LeanRails(base_url=base_url)\n"
         f"session = client.checkout_sessions.create(\n{arguments})\n"
         "print(session.id, session.url)\n"
     )

@@ -2,9 +2,10 @@
 
 Fields on the left, each a heading whose anchor is its API path (contract E); children nest
 under their parent in a ``<details>``; the code panel (Python, JavaScript and curl tabs, the
-response) sits on the right on a wide screen and after the fields on a phone; an error table
-closes the fields. The page is Markdown for the site's own pipeline, so links are checked by
-``mkdocs build --strict``.
+response) comes first in the page, so it sits on the right on a wide screen and above the
+fields on a phone (as Mintlify's does); an error table closes the fields. The site's menu and
+a table of contents of the page's sections stay on either side. The page is Markdown for
+the site's own pipeline, so links are checked by ``mkdocs build --strict``.
 """
 
 from __future__ import annotations
@@ -226,9 +227,6 @@ def render_page(
     lines = [
         "---",
         "title: Create a Checkout Session",
-        "hide:",
-        "  - navigation",
-        "  - toc",
         "search:",
         f"  boost: {SEARCH_BOOST}",
         "---",
@@ -251,6 +249,8 @@ def render_page(
         ),
         "",
         '<div class="endpoint" markdown>',
+        "",
+        *_code_panel(example),
         '<div class="endpoint-fields" markdown>',
         "",
         "## Headers { #headers }",
@@ -279,8 +279,6 @@ def render_page(
         *_error_table(errors),
         *_tree([f for f in fields if f.kind == "error"], "", links, 3),
         "</div>",
-        "",
-        *_code_panel(example),
         "</div>",
         "",
     ]
