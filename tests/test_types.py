@@ -62,6 +62,11 @@ def test_what_is_not_an_rfc_3986_uri_is_refused_with_examples(url: str) -> None:
         pytest.param("ms-officecmd:%7B%7D", id="ms-officecmd"),
         pytest.param("search-ms:query=x", id="search-ms"),
         pytest.param("filesystem:https://example.com/temporary/x", id="filesystem"),
+        pytest.param("hcp://services/search?query=x", id="hcp-windows-help-center"),
+        pytest.param("smb://attacker.example/share", id="smb-leaks-windows-credentials"),
+        pytest.param("microsoft-edge:https://example.com/", id="microsoft-edge"),
+        pytest.param("edge://settings", id="edge-internals"),
+        pytest.param("feed:javascript:alert(1)", id="feed"),
     ],
 )
 def test_uris_that_would_run_in_the_page_are_refused_as_a_kit_convention(url: str) -> None:

@@ -49,6 +49,9 @@ UNSAFE_REDIRECT_SCHEMES: Final = frozenset(
         "about",
         "chrome",
         "chrome-extension",
+        "edge",
+        "opera",
+        "brave",
         "moz-extension",
         "resource",
         "jar",
@@ -60,6 +63,11 @@ UNSAFE_REDIRECT_SCHEMES: Final = frozenset(
         "intent",
         "search",
         "search-ms",
+        "hcp",  # Windows Help Center: has run programs (CVE-2010-1885)
+        "smb",  # a Windows file share: opening one sends the customer's credentials (NTLM)
+        "microsoft-edge",  # hands any URL, script schemes included, to another browser
+        "feed",  # feed:javascript:... ran script in older browsers
+        "feeds",
     }
 )
 """URI schemes refused in a URL the hosted page redirects to (kit convention): they would
