@@ -4,6 +4,7 @@ when the client is built, before anything can be sent, and the refusal names no 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import traceback
@@ -13,11 +14,18 @@ from urllib.parse import quote
 import httpx2
 import pytest
 
-from leanrails import AsyncLeanRails, ConfigurationError, LeanRails, LeanRailsError, to_curl
+from leanrails import (
+    APIStatusError,
+    AsyncLeanRails,
+    ConfigurationError,
+    LeanRails,
+    LeanRailsError,
+    to_curl,
+)
 from leanrails._display import request_html
 
 from _support.client import BODY
-from _support.hostile import fixed, hostile_server
+from _support.hostile import fixed, hostile_server, response_bytes, send
 
 KEY = "sk_test_credentialsKey0123456789"
 PASSWORDS = ["GatewayPw77", "p@ss word", "pässwört€", "sk_live_REALSECRET99"]
@@ -123,3 +131,42 @@ def test_an_http_client_whose_auth_would_replace_the_key_is_refused(auth: Any) -
         LeanRails(api_key=KEY, base_url="http://127.0.0.1:9", http_client=http_client)
     assert "Authorization" in str(refused.value)
     assert "GatewayPw77" not in str(refused.value)
+
+
+def _retrieve_following_redirects(
+    cls: type[LeanRails] | type[AsyncLeanRails], **options: Any
+) -> None:
+    """``retrieve`` through an http_client of the caller's, one that follows redirects."""
+    if cls is LeanRails:
+        with httpx2.Client(follow_redirects=True) as http_client:
+            LeanRails(KEY, http_client=http_client, **options).checkout_sessions.retrieve("cs_x")
+        return
+
+    async def retrieve() -> None:
+        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+            client = AsyncLeanRails(KEY, http_client=http_client, **options)
+            await client.checkout_sessions.retrieve("cs_x")
+
+    asyncio.run(retrieve())
+
+
+@pytest.mark.parametrize("cls", [LeanRails, AsyncLeanRails])
+def test_a_redirect_is_never_followed_even_by_an_http_client_that_follows_them(
+    cls: type[LeanRails] | type[AsyncLeanRails],
+) -> None:
+    """httpx2 drops only Authorization on a cross-origin redirect: the gateway's header would
+    go to whatever host a server names, so the client answers a 3xx with its error instead."""
+    gateway = {"X-Gateway-Token": "GatewayPw77", "Proxy-Authorization": "Basic R2F0ZXdheQ=="}
+    with hostile_server(fixed(200, b"{}")) as elsewhere:
+        target = elsewhere.url.replace("127.0.0.1", "localhost") + "/steal"
+        redirect = response_bytes(307, b"", {"Location": target})
+        with (
+            hostile_server(lambda conn, _, server: send(conn, server, redirect)) as server,
+            pytest.raises(APIStatusError) as answered,
+        ):
+            _retrieve_following_redirects(
+                cls, base_url=server.url, max_retries=0, default_headers=gateway
+            )
+    assert answered.value.status_code == 307
+    assert len(server.received) == 1
+    assert elsewhere.received == []

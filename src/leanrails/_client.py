@@ -64,7 +64,9 @@ class LeanRails(BaseClient[httpx2.Client]):
         """One attempt, by its deadline, its body read up to ``max_response_bytes``."""
         at, token = set_deadline(attempt_seconds(request))
         try:
-            response = self._http_client.send(request, stream=True)
+            # Never a redirect, whatever the http_client's setting: httpx2 would carry a
+            # gateway's header (default_headers) to any host a server names.
+            response = self._http_client.send(request, stream=True, follow_redirects=False)
             try:
                 over = read_body(response, self.max_response_bytes, at)
             finally:
@@ -140,7 +142,9 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
         seconds = attempt_seconds(request)
         try:
             with anyio.fail_after(seconds):
-                response = await self._http_client.send(request, stream=True)
+                response = await self._http_client.send(
+                    request, stream=True, follow_redirects=False
+                )  # never a redirect: see LeanRails._send
                 try:
                     over = await aread_body(response, self.max_response_bytes)
                 finally:
