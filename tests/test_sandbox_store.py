@@ -101,6 +101,23 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
+def test_a_replay_keeps_the_first_answer_after_its_session_changes(store: Store) -> None:
+    # The memory store keeps a create's session and replay body in one compressed blob.
+    body = b'{\n  "id": "cs_test_1",\n  "note": "line\\nbreak"\n}\n'
+    in_flight = record(body=b"", status=0, headers=())
+    store.reserve(in_flight, expired_before=0)
+    assert store.get_idempotency(TEST_API_KEY, "k") == in_flight
+    store.commit(session=stored(), record=record(body=body))
+    assert store.transition(stored(status="complete"), expected_status="open") is True
+    store.commit(session=None, record=record("pay", body=b'{"status": "complete"}\n'))
+
+    assert store.get_idempotency(TEST_API_KEY, "k") == record(body=body)
+    assert store.get_session("cs_test_1") == stored(status="complete")
+    assert store.get_idempotency(TEST_API_KEY, "pay") == record(
+        "pay", body=b'{"status": "complete"}\n'
+    )
+
+
 @pytest.mark.parametrize("kind", DURABLE)
 def test_a_database_writes_a_session_and_its_record_in_one_transaction(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path

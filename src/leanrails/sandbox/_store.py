@@ -140,8 +140,12 @@ class Store(Protocol):
 class MemoryStore:
     """Plain dictionaries; the default.
 
-    Sessions and replay bodies are kept zlib-compressed (level 1, a few µs each way): they
-    are nearly all of what a held session costs.
+    Sessions and replay bodies are kept zlib-compressed (level 1) against a preset
+    dictionary of what every session's JSON shares (:data:`_PRESET`): they are nearly all of
+    what a held session costs. A create's session and its replay body are compressed
+    together, as one blob both entries hold (``session JSON \\n body``; compact JSON has no
+    raw newline): one compression per create instead of two, and smaller than the two.
+    After a session changes, its record's blob keeps the old copy, which is never read.
     """
 
     def __init__(self) -> None:
@@ -152,11 +156,13 @@ class MemoryStore:
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         data = self._sessions.get(session_id)
-        return None if data is None else loads_session(zlib.decompress(data))
+        return None if data is None else loads_session(_unpack(data).partition(b"\n")[0])
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None:
         record = self._records.get((api_key, key))
-        return None if record is None else record.with_body(zlib.decompress(record.body))
+        if record is None:
+            return None
+        return record.with_body(_unpack(record.body).partition(b"\n")[2])
 
     def count_sessions(self) -> int:
         return len(self._sessions)
@@ -165,7 +171,8 @@ class MemoryStore:
         found = self.get_idempotency(record.api_key, record.key)
         if found is not None and found.created >= expired_before:
             return found
-        self._records[(record.api_key, record.key)] = _packed(record)
+        body = _pack(b"\n" + record.body) if record.body else _EMPTY_BODY
+        self._records[(record.api_key, record.key)] = record.with_body(body)
         return None
 
     def release(self, api_key: str, key: str) -> None:
@@ -175,18 +182,21 @@ class MemoryStore:
 
     def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
         # Serialize first, so a failure leaves nothing half-written.
-        data = None if session is None else zlib.compress(to_json(session), 1)
-        if data is not None and session is not None:
+        data = b"" if session is None else to_json(session)
+        if record is not None:
+            data += b"\n" + record.body
+        packed = _pack(data)
+        if session is not None:
             session_id = session["session"]["id"]
-            self._sessions[session_id] = data
+            self._sessions[session_id] = packed
             owned = self._by_account.setdefault(session["account"], {})
             owned[session_id] = session["session"]["created"]
         if record is not None:
-            self._records[(record.api_key, record.key)] = _packed(record)
+            self._records[(record.api_key, record.key)] = record.with_body(packed)
 
     def transition(self, session: SessionRecord, *, expected_status: str) -> bool:
         session_id = session["session"]["id"]
-        data = zlib.compress(to_json(session), 1)
+        data = _pack(to_json(session))
         stored = self.get_session(session_id)
         if stored is None or stored["session"]["status"] != expected_status:
             return False
@@ -217,13 +227,40 @@ class MemoryStore:
         pass
 
 
-_EMPTY_PACKED = zlib.compress(b"", 1)
+def _preset() -> bytes:
+    """What the JSON of every stored session shares, in both forms kept: the record's
+    (compact) and the replay body's (indented). Only a hint: any session compresses."""
+    session = {
+        **dict.fromkeys(("id", "object", "mode", "status", "payment_status", "ui_mode")),
+        **dict.fromkeys(("customer_creation", "billing_address_collection", "expires_at")),
+        **{"metadata": {}, "livemode": False, "created": 0, "url": "/pay/cs_test_"},
+        **dict.fromkeys(("client_secret", "success_url", "cancel_url", "customer")),
+        **dict.fromkeys(("customer_email", "customer_details", "payment_intent")),
+        **dict.fromkeys(("currency", "amount_subtotal", "amount_total")),
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "client_reference_id": None,
+    }
+    values = '"checkout.session" "payment" "open" "unpaid" "paid" "hosted" "if_required"'
+    item = dict.fromkeys(("product", "price", "quantity", "unit_amount", "currency", "amount"))
+    record = {"account": "acct_test_", "session": session, "line_items": [item]}
+    return values.encode() + json.dumps(session, indent=2).encode() + to_json(record)
 
 
-def _packed(record: IdempotencyRecord) -> IdempotencyRecord:
-    """``record`` with its body compressed; an in-flight one's empty body costs nothing."""
-    body = zlib.compress(record.body, 1) if record.body else _EMPTY_PACKED
-    return record.with_body(body)
+_PRESET: Final = _preset()
+
+
+def _pack(data: bytes) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, _PRESET)
+    return packer.compress(data) + packer.flush()
+
+
+def _unpack(data: bytes) -> bytes:
+    unpacker = zlib.decompressobj(zdict=_PRESET)
+    return unpacker.decompress(data) + unpacker.flush()
+
+
+_EMPTY_BODY: Final = _pack(b"\n")
+"""An in-flight record's stored body: no session, an empty response body."""
 
 
 def loads_session(data: str | bytes) -> SessionRecord:
