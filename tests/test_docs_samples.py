@@ -45,12 +45,14 @@ def _text(fragment: str) -> str:
 
 
 def page_samples(page: str) -> list[tuple[str, str]]:
-    """(language, code) for every tab of every tabbed code block in ``page``'s HTML."""
+    """(language, code) for every tab of every tabbed set of samples in ``page``'s HTML."""
     found: list[tuple[str, str]] = []
     for tabs in page.split('<div class="tabbed-set')[1:]:
         labels = _LABELS.search(tabs)
         assert labels, tabs[:200]
         names = [_text(n).strip() for n in _LABEL.findall(labels.group(1))]
+        if not set(names) & set(LANGUAGES):
+            continue  # the responses' tabs
         blocks = [_text(b) for b in _BLOCK.findall(tabs)]
         assert len(names) == len(blocks), names
         found += zip(names, blocks, strict=True)

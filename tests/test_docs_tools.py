@@ -326,6 +326,18 @@ def test_the_page_has_the_code_panel_and_the_error_table(page: str) -> None:
     assert page.count('<td data-label="Status">') == len(examples.ERROR_CASES)
 
 
+def test_the_page_has_a_response_tab_per_status_the_sandbox_gave(page: str) -> None:
+    statuses = sorted({e.status for e in examples.error_examples()})
+    tabs = re.findall(r'^=== "(\d{3})"$', page, re.MULTILINE)
+    panel = page.split('<p class="endpoint-code-title">Responses</p>', 1)[1]
+
+    assert tabs == ["200", *map(str, statuses)]
+    assert {400, 401, 409, 415, 429, 503} <= set(statuses)
+    assert panel.count('<details class="field-children response-schema">') == len(tabs)
+    assert panel.count("```json") == len(tabs)
+    assert '"param": "line_items[0].quantity"' in panel
+
+
 # ============================================================================ notebook pages
 
 

@@ -123,6 +123,8 @@ class ErrorExample:
     code: str
     param: str
     message: str
+    body: str = ""
+    """The whole response body, as the sandbox sent it (pretty-printed)."""
 
 
 def request_example(request: Mapping[str, Any] = REQUEST) -> RequestExample:
@@ -151,10 +153,12 @@ _VALID: dict[str, Any] = {
 Send = Callable[[httpx2.Client], httpx2.Response]
 
 
-def _create(body: Mapping[str, Any], key: str, **options: Any) -> Send:
+def _create(
+    body: Mapping[str, Any], key: str, headers: Mapping[str, str] = {}, **options: Any
+) -> Send:
     def send(client: httpx2.Client) -> httpx2.Response:
-        headers = {"Idempotency-Key": key}
-        return client.post("/v1/checkout_sessions", json=dict(body), headers=headers, **options)
+        sent = {"Idempotency-Key": key, **headers}
+        return client.post("/v1/checkout_sessions", json=dict(body), headers=sent, **options)
 
     return send
 
@@ -186,7 +190,12 @@ ERROR_CASES: tuple[tuple[str, Send], ...] = (
     ),
     ("The key is not a test key", _create(_VALID, "d", auth=("pk_live_publishable", ""))),
     ("An Idempotency-Key reused with another body", _reused_key),
+    (
+        "The body is compressed (Content-Encoding)",
+        _create(_VALID, "e", headers={"Content-Encoding": "gzip"}),
+    ),
     ("The key may not do this (injected)", _after_fault(403)),
+    ("The Idempotency-Key's first request is still running (injected)", _after_fault(409)),
     ("Too many requests (injected)", _after_fault(429)),
     ("The server failed (injected)", _after_fault(500)),
     ("The server is unavailable (injected)", _after_fault(503)),
@@ -214,6 +223,7 @@ def error_examples() -> list[ErrorExample]:
                     code=error.get("code") or "",
                     param=error.get("param") or "",
                     message=error["message"],
+                    body=json.dumps(response.json(), indent=2, ensure_ascii=False),
                 )
             )
     return out

@@ -112,17 +112,57 @@ def _sample_tabs(example: RequestExample) -> list[str]:
     return lines
 
 
-def _code_panel(example: RequestExample) -> list[str]:
+def _schema(fields: Sequence[Field], kind: str, wrapper: str = "") -> list[str]:
+    """A response's top-level fields, collapsed: each its type and a link to its entry."""
+    items = []
+    for item in fields:
+        if item.kind != kind or item.parent:
+            continue
+        kind_text = f"{item.type} or null" if item.nullable else item.type
+        link = f'<a href="#{item.ref_id}"><code>{html.escape(item.leaf)}</code></a>'
+        items.append(f'<li>{link} <span class="field-type">{html.escape(kind_text)}</span></li>')
+    title = f"Schema: <code>{wrapper}</code>" if wrapper else "Schema"
+    return [
+        '<details class="field-children response-schema">',
+        f"<summary>{title}</summary>",
+        "<ul>",
+        *items,
+        "</ul>",
+        "</details>",
+        "",
+    ]
+
+
+def _response_tabs(
+    fields: Sequence[Field], example: RequestExample, errors: Sequence[ErrorExample]
+) -> list[str]:
+    """One tab per status the sandbox gave: its schema (collapsed) and the body it sent."""
+    lines = ['=== "200"', "", *("    " + x if x else x for x in _schema(fields, "response"))]
+    lines += [*_code_block("json", example.response, "    "), ""]
+    seen: set[int] = set()
+    for error in sorted(errors, key=lambda e: e.status):
+        if error.status in seen or not error.body:
+            continue
+        seen.add(error.status)
+        schema = _schema(fields, "error", '{"error": {...}}')
+        lines += [f'=== "{error.status}"', "", f"    {html.escape(error.case)}:", ""]
+        lines += [*("    " + x if x else x for x in schema)]
+        lines += [*_code_block("json", error.body, "    "), ""]
+    return lines
+
+
+def _code_panel(
+    example: RequestExample, fields: Sequence[Field], errors: Sequence[ErrorExample]
+) -> list[str]:
     return [
         '<div class="endpoint-code" markdown>',
         "",
         '<p class="endpoint-code-title">Request</p>',
         "",
         *_sample_tabs(example),
-        '<p class="endpoint-code-title">Response <code>200</code></p>',
+        '<p class="endpoint-code-title">Responses</p>',
         "",
-        *_code_block("json", example.response),
-        "",
+        *_response_tabs(fields, example, errors),
         "</div>",
         "",
     ]
@@ -250,7 +290,7 @@ def render_page(
         "",
         '<div class="endpoint" markdown>',
         "",
-        *_code_panel(example),
+        *_code_panel(example, fields, errors),
         '<div class="endpoint-fields" markdown>',
         "",
         "## Headers { #headers }",
