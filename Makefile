@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser postgres lock-keep test test-py311 lint typecheck pytest docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
+.PHONY: help setup browser postgres lock-keep test test-fast test-py311 test-lowest lint typecheck pytest notebooks docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
+	@echo "make test-fast  the inner loop: the tests without browser, lab, docs or slow ones"
 	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000 (DOCS_PORT)"
 	@echo "make lab      JupyterLab on the guide's notebooks (the first line printed is the URL)"
 	@echo "make nb-normalize  strip volatile metadata from notebooks/*.ipynb, keeping outputs"
@@ -40,9 +41,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-# Every extra and the dev group (PEP 735), pinned for Python 3.12. `make lock` upgrades every pin;
+# Every extra and every dependency group (PEP 735), pinned for Python 3.12. `make lock` upgrades every pin;
 # after editing pyproject, `make lock-keep` adds what is new and keeps the other pins.
-LOCK_ARGS := pyproject.toml --all-extras --group dev --python-version 3.12 \
+LOCK_ARGS := pyproject.toml --all-extras --group test --group typing --group docs --group browser \
+	--python-version 3.12 \
 	--no-emit-package leanrails --output-file requirements.lock --quiet
 
 lock-keep: | $(BIN)/python
@@ -57,7 +59,13 @@ lock: | $(BIN)/python
 $(BIN)/python:
 	@PY=$$(scripts/find-python) || exit 1; "$$PY" -m venv $(VENV)
 
-test: lint typecheck pytest test-py311
+# Every check, the independent ones at once (they mostly wait: on servers, kernels, browsers),
+# each one's output shown whole when it ends, so a failure reads as in a sequential run.
+test: setup browser postgres
+	@echo "lint, typecheck, pytest, notebooks, test-py311 and test-lowest run at once;" \
+		"each one's output appears when it ends"
+	@$(MAKE) --no-print-directory --keep-going -j6 --output-sync=target \
+		lint typecheck pytest notebooks test-py311 test-lowest
 
 # The browser tests need a Chromium: one already on the machine, else Debian's chromium (as
 # root with apt), else Playwright's own download; otherwise one line says what to run.
@@ -70,21 +78,77 @@ browser: $(STAMP)
 postgres: $(STAMP)
 	@PYTHONPATH=tests $(BIN)/python -m _support.postgres ensure
 
-# The package supports Python 3.11+, the docs toolchain needs 3.12+: the package's own tests
-# also run on the oldest supported Python, in a venv of runtime and test dependencies only.
-PY311_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py \
+# A test run leaves the work tree as it found it: bytecode goes under .venv, and the run's data
+# (coverage, hypothesis's storage, the reliability counts) to a new temporary folder; to keep
+# the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
+# The tests never see a live key: one in the environment would send them to a live server.
+PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
+RUN_DATA = run=$$(mktemp -d -t leanrails-$@-XXXXXX) && \
+	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
+		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \
+		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run}
+NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
+
+# The tests, two at a time (pytest-xdist; the tests of a module marked xdist_group stay on one
+# worker, as they share module-scoped fixtures), with coverage of the package.
+pytest: setup browser postgres
+	@$(RUN_DATA) && echo "this run's data: $$run" && \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup \
+		--cov --cov-report=term:skip-covered --durations=15 tests
+
+# The guide's notebooks, each re-executed in a kernel and compared output by output with the
+# committed one (strict nbval, never --nbval-lax), two notebooks at a time, each in order.
+# Apart from pytest: pytest-cov's measurement of subprocesses stops nbval's kernels starting.
+NBVAL := -p nbval --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+notebooks: setup
+	@$(RUN_DATA) && \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider $(NBVAL) -n 2 --dist loadscope \
+		notebooks
+
+# The inner loop: no browser, no JupyterLab or kernel, no docs, nothing slow, no notebooks,
+# no coverage. make test still runs everything.
+FAST := not browser and not lab and not docs and not slow
+test-fast: $(STAMP)
+	@$(RUN_DATA) && \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -q -n 2 -m "$(FAST)" tests
+
+# The package's own tests, on a venv of its runtime dependencies, its server and lab extras and
+# the test tools only: on the oldest supported Python (test-py311), and on the lowest versions
+# pyproject.toml's bounds allow, every direct dependency at its floor (test-lowest), where the
+# server's bounds (uvicorn's and h11's internals) and a pickled ValidationError are tried too.
+PACKAGE_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py \
 	tests/test_openapi.py tests/test_client.py tests/test_errors.py tests/test_retry.py \
-	tests/test_curl.py tests/test_sandbox_client.py tests/test_idempotency.py
+	tests/test_curl.py tests/test_sandbox_client.py tests/test_idempotency.py \
+	tests/test_serve.py tests/test_explore.py
+LOWEST_TESTS := $(PACKAGE_TESTS) tests/test_sandbox_bounds.py \
+	tests/reliability/test_parity.py::test_the_client_error_pickles_with_its_param_and_code
+PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist hypothesis hypothesis-jsonschema jsonschema \
+	openapi-spec-validator rfc3986-validator
+empty :=
+space := $(empty) $(empty)
+TOOL_PINS := grep -E '^($(subst $(space),|,$(PACKAGE_TOOLS)))==' requirements.lock
+PACKAGE_PYTEST = $(NO_LIVE_KEY) $(1)/bin/python -m pytest -p no:cacheprovider -q -n 2 \
+	--dist loadfile $(2)
+
 test-py311: $(STAMP) postgres
 	@PY=$$(command -v python3.11 2>/dev/null) && "$$PY" -c 'import sys' 2>/dev/null \
 		|| { echo "test-py311: no python3.11 here; the package's 3.11 check did not run"; exit 0; }; \
 	$(BIN)/uv venv --quiet --allow-existing --python "$$PY" .venv-py311 && \
 	$(BIN)/uv pip install --quiet --python .venv-py311/bin/python -c requirements.lock \
-		-e '.[server,postgres]' pytest pytest-timeout anyio hypothesis pyyaml openapi-spec-validator && \
-	run=$$(mktemp -d -t leanrails-test-py311-XXXXXX) && \
-	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL PYTHONPYCACHEPREFIX=$(PYCACHE) \
-		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis .venv-py311/bin/python -m pytest \
-		-p no:cacheprovider -o addopts="" -q $(PY311_TESTS)
+		-e '.[server,lab,postgres]' $(PACKAGE_TOOLS) && \
+	$(RUN_DATA) && $(call PACKAGE_PYTEST,.venv-py311,$(PACKAGE_TESTS))
+
+test-lowest: $(STAMP) postgres
+	@$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python .venv-lowest && \
+	$(TOOL_PINS) > .venv-lowest/tools.txt && \
+	$(BIN)/uv pip compile --quiet --resolution lowest-direct --python .venv-lowest/bin/python \
+		pyproject.toml --extra server --extra lab --extra postgres .venv-lowest/tools.txt \
+		--no-emit-package leanrails --output-file .venv-lowest/requirements.txt && \
+	$(BIN)/uv pip sync --quiet --python .venv-lowest/bin/python .venv-lowest/requirements.txt && \
+	$(BIN)/uv pip install --quiet --python .venv-lowest/bin/python --no-deps -e . && \
+	echo "test-lowest: $$(grep -E '^(anyio|email-validator|h11|httpx2|ipywidgets|psycopg|pydantic|pyyaml|uvicorn)==' \
+		.venv-lowest/requirements.txt | tr '\n' ' ')" && \
+	$(RUN_DATA) && $(call PACKAGE_PYTEST,.venv-lowest,$(LOWEST_TESTS))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -95,23 +159,6 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright --pythonpath $(BIN)/python tests/typing/checkout.py
-
-# The notebooks' committed outputs come from the embedded sandbox: a live key in the
-# environment would send them (and nbval) to a live server instead.
-# Two runs: pytest-cov's measurement of subprocesses stops nbval's kernels from starting.
-# A test run leaves the work tree as it found it: bytecode goes under .venv, and the run's
-# data (coverage, hypothesis's storage, the reliability counts) to a new temporary folder;
-# to keep the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
-PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
-pytest: setup browser postgres
-	run=$$(mktemp -d -t leanrails-test-XXXXXX) && echo "this run's data: $$run" && \
-	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
-		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \
-		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run} && \
-	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
-		--cov --cov-report=term:skip-covered tests && \
-	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
-		notebooks
 
 docs-build: setup
 	$(BIN)/mkdocs build --strict
@@ -167,12 +214,13 @@ BENCH_ARGS ?=
 bench: $(STAMP) postgres
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-# The long reliability tests (tests/soak/, skipped by make test): at most 5 minutes.
-# Their counts are kept in benchmarks/results/soak.json, beside the benchmarks'.
+# The long reliability tests (tests/soak/, skipped by make test): at most 5 minutes. With them,
+# the server's bounds (tests/test_sandbox_bounds.py) held to their times, which make test only
+# records. Their counts and times are kept in benchmarks/results/, beside the benchmarks'.
 soak: $(STAMP)
 	env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL LEANRAILS_SOAK=1 \
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-benchmarks/results} \
-		$(BIN)/python -m pytest -p no:cacheprovider tests/soak -s -q
+		$(BIN)/python -m pytest -p no:cacheprovider tests/soak tests/test_sandbox_bounds.py -s -q
 
 # The request builder (leanrails.explore()) in a real JupyterLab, and the hosted checkout page
 # served by the sandbox, as the site shows them (docs/images/).
@@ -181,4 +229,4 @@ screenshots: setup browser
 	PYTHONPATH=tests $(BIN)/python -m _support.page_screenshots docs/images
 
 clean:
-	rm -rf $(VENV) .venv-py311 site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .venv-py311 .venv-lowest site .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

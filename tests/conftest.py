@@ -8,6 +8,7 @@ server), so every behavioural test of the sandbox runs against both. A module ma
 (over HTTP, as ``leanrails sandbox --db postgresql://`` serves it): the same tests on the
 three stores. ``postgres`` is the run's throwaway PostgreSQL, started at the first test that
 needs it and stopped at the end.
+Under pytest-xdist (make test), the controller prints the counts the workers' tests tallied.
 """
 
 from __future__ import annotations
@@ -25,12 +26,31 @@ import uvicorn
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
 
 from _support.postgres import Postgres, throwaway_server
+from _support.reliability.results import share_results_dir, show_worker_tallies
 from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
 from _support.site import build_site
 from _support.stores import database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
+
+# -- pytest-xdist: the workers' tallies, printed by the controller --------------------------
+
+_SINCE = pytest.StashKey[float]()
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _xdist_controller(config):
+        config.stash[_SINCE] = share_results_dir()
+
+
+def pytest_terminal_summary(terminalreporter: object, config: pytest.Config) -> None:
+    if _xdist_controller(config):
+        show_worker_tallies(terminalreporter, config.stash[_SINCE])
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ from _support.conformance import (
 )
 from _support.sandbox import LiveServer, command, free_port
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 

@@ -171,6 +171,7 @@ GENERATED_USE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_a_client_generated_by_openapi_python_client_installs_and_creates_a_session(
     tmp_path: Path, live_server: LiveServer

@@ -126,6 +126,7 @@ def test_a_body_that_is_not_json_is_sent_raw() -> None:
     assert to_curl(request).endswith("--data-raw @/etc/passwd")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 @pytest.mark.parametrize(
     "metadata",

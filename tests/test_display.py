@@ -435,6 +435,7 @@ def _looks(cell: str) -> dict[str, Any]:
     return looks
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_import_leanrails_leaves_a_users_own_objects_looking_as_before() -> None:
     looks = _looks("import leanrails")
@@ -448,6 +449,7 @@ def test_import_leanrails_leaves_a_users_own_objects_looking_as_before() -> None
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_load_ext_leanrails_is_the_opt_in_for_requests_and_kit_errors_only() -> None:
     looks = _looks("%load_ext leanrails")
@@ -457,6 +459,7 @@ def test_load_ext_leanrails_is_the_opt_in_for_requests_and_kit_errors_only() -> 
     assert looks["after"]["handler"] == ["ValidationError", "LeanRailsError"]
 
 
+@pytest.mark.lab
 @pytest.mark.timeout(120)
 def test_a_kernel_renders_a_built_request_as_html_after_load_ext_leanrails() -> None:
     import nbformat

@@ -21,6 +21,9 @@ from test_notebooks import NOTEBOOKS
 from leanrails._contract import inline, load_contract, resolve, unwrap
 from leanrails.sandbox import DEFAULT_PRICES
 
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.docs, pytest.mark.xdist_group("docs_tools")]
+
 # ============================================================================ resolver
 
 

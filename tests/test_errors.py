@@ -246,6 +246,7 @@ def test_errors_pickle_with_their_fields(error: APIError) -> None:
     assert copy.request.url == error.request.url
 
 
+@pytest.mark.slow
 def test_a_process_pool_keeps_its_other_results_when_one_task_raises_an_api_error() -> None:
     # spawn, not fork: forking a process that runs threads is deprecated (and warns).
     context = multiprocessing.get_context("spawn")

@@ -217,6 +217,7 @@ def test_importing_leanrails_imports_no_widget_library() -> None:
     assert ran.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_without_the_lab_extra_explore_says_in_one_line_what_to_install() -> None:
     ran = _python(
         "import sys\n"

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.lab
+
 SETUP = "%load_ext leanrails\nfrom leanrails import LeanRails\nclient = LeanRails.sandbox()\n"
 CREATE = (
     "client.checkout_sessions.create(mode='payment', "

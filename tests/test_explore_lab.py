@@ -9,6 +9,8 @@ from _support.browser import launch
 from _support.explore_lab import notebook_url, open_builder, scratch_notebook
 from _support.lab import running_lab
 
+pytestmark = pytest.mark.lab
+
 
 @pytest.mark.browser
 @pytest.mark.timeout(300)

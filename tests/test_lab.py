@@ -30,6 +30,8 @@ from _support.explore_lab import notebook_url
 from _support.lab import ROOT, accept_dialogs, running_lab
 from _support.wrapping import mid_word_breaks
 
+pytestmark = pytest.mark.lab
+
 # Long enough for JupyterLab to have asked its first-run questions, had it been going to.
 SETTLE_MS = 4000
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"

@@ -38,6 +38,8 @@ from nbval.plugin import get_sanitize_patterns
 
 from _support import notebook_cells
 
+pytestmark = pytest.mark.docs
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = Path(os.environ.get("LEANRAILS_NOTEBOOKS_DIR", ROOT / "notebooks"))
 SANITIZE = ROOT / "notebooks" / "sanitize.cfg"
@@ -252,6 +254,7 @@ def test_hygiene_rejects_a_notebook_that_is_unrun_or_carries_volatile_metadata(
     assert any(expected in problem for problem in problems), problems
 
 
+@pytest.mark.lab
 @pytest.mark.timeout(180)
 def test_make_nb_normalize_turns_an_executed_notebook_into_a_clean_one(tmp_path: Path) -> None:
     from nbclient import NotebookClient
@@ -605,6 +608,8 @@ def test_sanitize_file_leaves_stable_values_to_be_compared(stable: str) -> None:
 # ============================================================================ example cells
 
 
+@pytest.mark.lab
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
 def test_every_example_cell_runs_on_its_own_after_the_setup_cell(path: Path) -> None:

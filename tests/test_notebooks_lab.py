@@ -33,6 +33,9 @@ from test_notebooks import committed_notebooks
 from _support.browser import launch
 from _support.lab import running_lab
 
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("notebooks_lab")]
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
 CALLOUT = re.compile(r"(?m)^> \*\*[^*\n]+[:.]\*\*")

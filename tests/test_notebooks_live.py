@@ -29,6 +29,8 @@ from leanrails.sandbox import TEST_API_KEY, Sandbox
 
 from _support.sandbox import LiveServer
 
+pytestmark = [pytest.mark.docs, pytest.mark.slow]
+
 CELL_TIMEOUT = 60
 
 

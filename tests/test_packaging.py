@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import subprocess
 import sys
+import tarfile
 import tomllib
-from importlib.metadata import metadata, packages_distributions
+import zipfile
+from importlib.metadata import metadata, packages_distributions, version
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "leanrails"
@@ -64,10 +71,130 @@ def test_every_import_of_the_package_is_a_dependency_or_an_extra_that_uses_it() 
         assert unused == set(), f"the {extra!r} extra installs what nothing imports"
 
 
-def test_development_tools_are_a_dependency_group_not_a_published_extra() -> None:
-    assert "dev" not in PYPROJECT["project"]["optional-dependencies"]
-    assert "pytest" in PYPROJECT["dependency-groups"]["dev"]
-    assert "dev" not in (metadata("leanrails").get_all("Provides-Extra") or [])
+def test_development_tools_are_dependency_groups_not_published_extras() -> None:
+    groups = PYPROJECT["dependency-groups"]
+    assert set(groups) == {"test", "typing", "docs", "browser"}
+    assert {"pytest", "mypy", "mkdocs", "playwright"} <= {
+        _distribution(r) for r in groups["test"] + groups["typing"] + groups["docs"]
+    } | {_distribution(r) for r in groups["browser"]}
+    published = set(metadata("leanrails").get_all("Provides-Extra") or [])
+    assert published.isdisjoint(groups)
+    assert published == set(PYPROJECT["project"]["optional-dependencies"])
+
+
+def _specifier(requirement: str) -> SpecifierSet:
+    return Requirement(requirement).specifier
+
+
+def test_every_dependency_and_extra_has_a_floor() -> None:
+    """The floors are proven by make test's lowest-versions run (make test-lowest)."""
+    extras = PYPROJECT["project"]["optional-dependencies"].values()
+    for requirement in itertools.chain(PYPROJECT["project"]["dependencies"], *extras):
+        assert any(s.operator == ">=" for s in _specifier(requirement)), requirement
+
+
+# Where the kit relies on a major version's API, or on internals (the sandbox subclasses
+# uvicorn's H11Protocol and reads its connection state; the site needs mkdocs 1's plugins).
+CEILINGS = {
+    "httpx2": "3",
+    "pydantic": "3",
+    "uvicorn": "0.55",
+    "h11": "0.17",
+    "mkdocs": "2",
+    "mkdocs-material": "10",
+}
+
+
+def test_what_the_kit_relies_on_has_a_ceiling() -> None:
+    declared = {
+        _distribution(r): _specifier(r)
+        for requirements in [
+            PYPROJECT["project"]["dependencies"],
+            *PYPROJECT["project"]["optional-dependencies"].values(),
+            *PYPROJECT["dependency-groups"].values(),
+        ]
+        for r in requirements
+    }
+    for name, ceiling in CEILINGS.items():
+        assert f"<{ceiling}" in {str(s) for s in declared[name]}, (name, declared[name])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """The sdist's and the wheel's file names, built offline by the declared backend."""
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-d", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    (sdist,) = out.glob("*.tar.gz")
+    (wheel,) = out.glob("*.whl")
+    with tarfile.open(sdist) as tar:
+        sdist_names = [name.split("/", 1)[1] for name in tar.getnames() if "/" in name]
+    with zipfile.ZipFile(wheel) as whl:
+        wheel_names = whl.namelist()
+        wheel_metadata = whl.read(f"leanrails-{version('leanrails')}.dist-info/METADATA")
+        entry_points = whl.read(f"leanrails-{version('leanrails')}.dist-info/entry_points.txt")
+    return {
+        "sdist": sdist_names,
+        "wheel": wheel_names,
+        "metadata": wheel_metadata.decode().splitlines(),
+        "entry_points": entry_points.decode().splitlines(),
+    }
+
+
+def _package_files(prefix: str) -> set[str]:
+    return {
+        prefix + path.relative_to(SRC).as_posix()
+        for path in SRC.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_the_sdist_holds_what_builds_and_documents_the_package_and_nothing_else(
+    built: dict[str, list[str]],
+) -> None:
+    # Hatchling adds .gitignore, so a wheel built from the sdist leaves out the same files.
+    documents = {"README.md", "CHANGELOG.md", "LICENSE", ".gitignore"}
+    builds = {"pyproject.toml", "PKG-INFO"}
+    assert set(built["sdist"]) == documents | builds | _package_files("src/leanrails/")
+
+
+def test_the_wheel_holds_the_package_its_metadata_and_its_command(
+    built: dict[str, list[str]],
+) -> None:
+    dist_info = f"leanrails-{version('leanrails')}.dist-info/"
+    assert {n for n in built["wheel"] if not n.startswith(dist_info)} == _package_files(
+        "leanrails/"
+    )
+    assert {"leanrails/openapi.yaml", "leanrails/py.typed"} <= set(built["wheel"])
+    assert f"{dist_info}licenses/LICENSE" in built["wheel"]
+    assert "leanrails = leanrails._cli:main" in built["entry_points"]
+    classifiers = {
+        line.split(": ", 1)[1] for line in built["metadata"] if line.startswith("Classifier: ")
+    }
+    assert {
+        "Development Status :: 3 - Alpha",
+        "Framework :: Pydantic :: 2",
+        "Framework :: AnyIO",
+        "Framework :: Jupyter",
+        "Typing :: Typed",
+    } <= classifiers
+    assert "Author: The LeanRails Checkout kit authors" in built["metadata"]
+    requires = {
+        line.split(": ", 1)[1] for line in built["metadata"] if line.startswith("Requires-Dist: ")
+    }
+    assert {str(Requirement(r)) for r in PYPROJECT["project"]["dependencies"]} <= requires
+
+
+def test_leanrails_version_prints_the_packages_version() -> None:
+    result = _run("-m", "leanrails", "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"leanrails {version('leanrails')}\n"
 
 
 def test_the_declared_license_ships_as_a_file() -> None:

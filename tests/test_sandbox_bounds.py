@@ -3,6 +3,9 @@ idle half-open connections cannot starve a real request, a shutdown is quick, a 
 database answers 503 instead of stalling, and repeated errors cannot flood the log.
 
 Each test runs the real console script on 127.0.0.1 and talks to it over raw sockets.
+The tests assert what happens (answered, closed, status), with generous timeouts only as hang
+guards; the times are figures (bounds.json), held to their limits by ``make soak``, which runs
+this file too on a machine left to it (:func:`_support.bounds.timed`).
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from _support.bounds import (
     PARTIAL_HEAD,
     answer_and_close,
     ensure_fd_limit,
+    exited_by_itself,
     half_open,
     read_response,
     sandbox,
+    timed,
     timed_create,
 )
 from _support.reliability.results import Tally, tally_for
@@ -41,17 +46,14 @@ MEGABYTE = 1024 * 1024
 @pytest.fixture(scope="module")
 def figures(request: pytest.FixtureRequest) -> Iterator[Tally]:
     """The measured figures (milliseconds, bytes), printed in the summary as bounds.json."""
-    tally = tally_for(request, "bounds figures (make test)", "bounds.json")
+    tally = tally_for(request, "bounds figures (times held to limits by make soak)", "bounds.json")
     yield tally
     tally.write()
 
 
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
+@pytest.mark.slow
 def test_a_connection_that_stops_in_its_headers_gets_408_and_is_closed_at_the_header_timeout(
-    tmp_path: Path,
+    tmp_path: Path, figures: Tally
 ) -> None:
     with sandbox(tmp_path, "--header-timeout", "1") as served:
         silent = socket.create_connection(("127.0.0.1", served.port))
@@ -60,15 +62,16 @@ def test_a_connection_that_stops_in_its_headers_gets_408_and_is_closed_at_the_he
         stalled_after, answer = answer_and_close(stalled, 10)
         silent_after, nothing = answer_and_close(silent, 10)
 
-    assert 0.8 < stalled_after < 3
+    timed(figures, "header timeout 1 s", stalled_closed=(stalled_after, 0.8, 3))
+    timed(figures, "header timeout 1 s", silent_closed=(silent_after, 0, 3))
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert b"connection: close" in answer
-    assert silent_after < 3
     assert nothing == b""
 
 
+@pytest.mark.slow
 def test_a_kept_alive_connection_that_stops_in_its_next_headers_gets_408_at_the_header_timeout(
-    tmp_path: Path,
+    tmp_path: Path, figures: Tally
 ) -> None:
     with sandbox(tmp_path, "--header-timeout", "1") as served:
         kept = socket.create_connection(("127.0.0.1", served.port), timeout=10)
@@ -78,13 +81,15 @@ def test_a_kept_alive_connection_that_stops_in_its_next_headers_gets_408_at_the_
 
         after, answer = answer_and_close(kept, 10)
 
+    timed(figures, "header timeout 1 s", kept_alive_closed=(after, 0, 3))
     assert first.startswith(b"HTTP/1.1 200 OK\r\n")
-    assert after < 3  # the header timeout, not the 5 s keep-alive one
+    # The header timeout's answer: the 5 s keep-alive timeout closes without one.
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
 
 
+@pytest.mark.slow
 def test_a_body_that_trickles_or_stops_gets_408_and_is_closed_at_the_body_timeout(
-    tmp_path: Path,
+    tmp_path: Path, figures: Tally
 ) -> None:
     with sandbox(tmp_path, "--body-timeout", "1") as served:
         [stopped] = half_open(served.port, 1, partial_body_every=1)
@@ -92,7 +97,7 @@ def test_a_body_that_trickles_or_stops_gets_408_and_is_closed_at_the_body_timeou
             trickling.sendall(PARTIAL_BODY)
             started = time.monotonic()
             closed_at = None
-            for _ in range(30):  # a byte every 0.2 s: a deadline, not an idle timeout
+            for _ in range(150):  # a byte every 0.2 s: a deadline, not an idle timeout
                 time.sleep(0.2)
                 try:
                     trickling.sendall(b" ")
@@ -103,11 +108,12 @@ def test_a_body_that_trickles_or_stops_gets_408_and_is_closed_at_the_body_timeou
         stopped_after, answer = answer_and_close(stopped, 10)
 
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
-    assert stopped_after < 2
-    assert closed_at is not None
-    assert closed_at < 3
+    assert closed_at is not None, "a body trickling for 30 s was never cut off"
+    timed(figures, "body timeout 1 s", stopped_closed=(stopped_after, 0, 2))
+    timed(figures, "body timeout 1 s", trickling_closed=(closed_at, 0, 3))
 
 
+@pytest.mark.slow
 def test_sigterm_ends_the_server_within_a_few_seconds_while_a_client_is_sending_a_body(
     tmp_path: Path, figures: Tally
 ) -> None:
@@ -118,11 +124,12 @@ def test_sigterm_ends_the_server_within_a_few_seconds_while_a_client_is_sending_
         seconds = served.stop()
         _, answer = answer_and_close(sending, 5)
 
-    figures.add("sigterm with a partial body", exit_ms=_ms(seconds))
-    assert seconds < 3
+    timed(figures, "sigterm with a partial body", exit=(seconds, 0, 3))
+    assert exited_by_itself(served)
     assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fd_limit",
     [
@@ -145,18 +152,15 @@ def test_with_2000_half_open_connections_a_create_answers_within_1_s_and_the_log
                 connection.close()
 
     log_bytes = served.log.stat().st_size
-    figures.add(
-        f"2000 half-open, fd limit {fd_limit or 'of this machine'}",
-        create_ms=_ms(seconds),
-        log_bytes=log_bytes,
-        sigterm_exit_ms=_ms(stopped_in),
-    )
-    assert response.status_code == 200, response.text
-    assert seconds < 1.0
-    assert stopped_in < 3
+    section = f"2000 half-open, fd limit {fd_limit or 'of this machine'}"
+    figures.add(section, log_bytes=log_bytes)
+    timed(figures, section, create=(seconds, 0, 1), sigterm_exit=(stopped_in, 0, 3))
+    assert response.status_code == 200, response.text  # answered, within its 10 s hang guard
+    assert exited_by_itself(served)
     assert log_bytes < MEGABYTE
 
 
+@pytest.mark.slow
 def test_a_locked_database_answers_503_with_retry_after_at_once_while_get_root_answers(
     tmp_path: Path, figures: Tally
 ) -> None:
@@ -171,18 +175,18 @@ def test_a_locked_database_answers_503_with_retry_after_at_once_while_get_root_a
             holder.close()
         _, after = timed_create(served.url, "after-unlock")
 
-    figures.add(
+    timed(
+        figures,
         "10 creates on a locked database",
-        slowest_503_ms=_ms(max(seconds for seconds, _ in creates)),
-        get_root_ms=_ms(root[0]),
+        slowest_503=(max(seconds for seconds, _ in creates), 0, 1),
+        get_root=(root[0], 0, 0.5),
     )
-    for seconds, response in creates:
+    # Answered while the lock is still held: not waiting for it.
+    for _, response in creates:
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "1"
         assert response.json()["error"]["code"] == "database_busy"
-        assert seconds < 1.0
     assert root[1].status_code == 200
-    assert root[0] < 0.5
     assert after.status_code == 200
 
 
@@ -209,8 +213,9 @@ async def _creates_and_root(
         return answers, root_answer
 
 
+@pytest.mark.slow
 def test_a_client_that_half_closes_after_its_request_still_gets_the_answer_with_db(
-    tmp_path: Path,
+    tmp_path: Path, figures: Tally
 ) -> None:
     body = json.dumps(BASIC).encode()
     request = (
@@ -228,7 +233,8 @@ def test_a_client_that_half_closes_after_its_request_still_gets_the_answer_with_
         seconds, answer = answer_and_close(sock, 10)
 
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
-    assert seconds < 3  # closed once answered, not at the keep-alive timeout
+    # Closed once answered, not at the 5 s keep-alive timeout.
+    timed(figures, "half-closed client with --db", closed=(seconds, 0, 3))
 
 
 # -- the log ---------------------------------------------------------------------------

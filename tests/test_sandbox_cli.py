@@ -25,6 +25,9 @@ from leanrails.sandbox._sqlite_store import APPLICATION_ID
 from _support.sandbox import BASIC, command, free_port, wait_until_listening
 from _support.stores import DURABLE, database
 
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_cli")]
+
 
 @contextmanager
 def serving(tmp_path: Path, *args: str) -> Iterator[str]:

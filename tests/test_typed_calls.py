@@ -49,6 +49,9 @@ from _support.browser import launch
 from _support.lab import ROOT, accept_dialogs, running_lab
 from _support.typecheck import TYPING, Diagnostic, marked_lines, mypy, pyright
 
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("typed_calls")]
+
 GOOD = TYPING / "checkout.py"
 MISTAKES = TYPING / "checkout_mistakes.py"
 

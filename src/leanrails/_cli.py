@@ -1,4 +1,4 @@
-"""The ``leanrails`` console script.
+"""The ``leanrails`` console script (``leanrails --version`` prints the package's version).
 
 ``leanrails conformance --base-url URL`` checks a server against the contract, the embedded
 sandbox and the kit's guide, with the test key in ``LEANRAILS_API_KEY`` (install the
@@ -35,9 +35,12 @@ DEFAULT_PORT = 12111
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="leanrails", description="The LeanRails Checkout kit's command line."
     )
+    parser.add_argument("--version", action="version", version=f"leanrails {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = commands.add_parser(
         "sandbox",

@@ -19,6 +19,8 @@ from _support.reliability.differential import (
 from _support.reliability.results import Tally
 from _support.sandbox import BASIC
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_contract_names_exactly_the_rules_this_test_checks() -> None:
     named = {rule["id"] for rule in SCHEMAS["CheckoutSessionCreateParams"]["x-leanrails-rules"]}

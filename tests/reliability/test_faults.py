@@ -21,6 +21,8 @@ from _support.reliability.faults import (
 from _support.reliability.results import Tally
 from _support.sandbox import BASIC, FakeClock, LiveServer
 
+pytestmark = pytest.mark.slow
+
 
 def test_creates_through_injected_faults_in_process_make_exactly_one_session_each(
     tmp_path: Path, tally: Tally

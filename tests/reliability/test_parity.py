@@ -14,6 +14,8 @@ from leanrails.testing import record_retries
 from _support.reliability.parity import iter_lines, run_differential
 from _support.reliability.results import Tally
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(120)
 def test_client_and_sandbox_refuse_and_accept_exactly_the_same_inputs(tally: Tally) -> None:

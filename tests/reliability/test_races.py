@@ -11,6 +11,8 @@ from _support.reliability.races import same_key_creates
 from _support.reliability.results import Tally
 from _support.sandbox import FakeClock, LiveServer
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from _support.reliability.crash import crash_cycles
 from _support.reliability.results import Tally
 from _support.stores import DURABLE, database
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("kind", DURABLE)

@@ -34,6 +34,8 @@ from _support.reliability.leaks import (
 )
 from _support.sandbox import BASIC, FakeClock, LiveServer, free_port
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_api_key_appears_on_no_surface(
     live_server: LiveServer, caplog: pytest.LogCaptureFixture

@@ -9,6 +9,8 @@ reads bodies as sent, and would otherwise read compressed bytes as JSON.
 A JSON body must be one object, and no object in it may repeat a key (a kit convention:
 JSON parsers disagree on which copy wins, so ``{"success_url": "javascript:…",
 "success_url": "https://…"}`` could be checked as one URL and used as the other).
+The bodies the sandbox's own routes read are :class:`Strict` models, closed like the request
+models, so a typo is a 400 naming the field rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ._errors import SandboxError, from_validation_error, invalid
 from ._wire import MAX_BODY_BYTES, SandboxRequest
@@ -27,6 +29,17 @@ FORM: Final = "application/x-www-form-urlencoded"
 _KINDS: Final = {JSON: "JSON", FORM: "form fields"}
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A closed, strict body, like the request models."""
+
+    # Built on first use, not at import: keeps `leanrails sandbox` quick to start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+
+class EmptyParams(Strict):
+    """A route that takes no parameters: an empty body or ``{}``."""
 
 
 def media_type(request: SandboxRequest) -> str:

@@ -1,7 +1,7 @@
 """Customer details at completion: one set of rules for the complete helper and the page.
 
-The ``complete`` test helper validates its body with :class:`CustomerDetailsParams`, and
-the hosted page validates its form with the same model, so both accept exactly the same
+The ``complete`` test helper's body (:class:`CompleteParams`) and the hosted page's form
+both validate the details with :class:`CustomerDetailsParams`, so both accept exactly the same
 details: strings of at most 200 characters, a valid email, a two-letter country code
 (stored upper-case).
 
@@ -16,22 +16,16 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH
 from .._types import Email
+from ._checks import Strict
 from ._errors import invalid
 from ._record import Address, CustomerDetails, Session
 
 _Text = Annotated[str, StringConstraints(max_length=MAX_CUSTOMER_FIELD_LENGTH)]
 _Country = Annotated[str, StringConstraints(pattern=f"^{COUNTRY_CODE}$", to_upper=True)]
-
-
-class Strict(BaseModel):
-    """A closed, strict body, like the request models."""
-
-    # Built on first use, not at import: keeps `leanrails sandbox` quick to start.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class AddressParams(Strict):
@@ -48,6 +42,12 @@ class CustomerDetailsParams(Strict):
     name: _Text | None = None
     phone: _Text | None = None
     address: AddressParams | None = None
+
+
+class CompleteParams(Strict):
+    """``POST /v1/test_helpers/checkout_sessions/{id}/complete``."""
+
+    customer_details: CustomerDetailsParams | None = None
 
 
 DEFAULT_TEST_CUSTOMER: Final[CustomerDetails] = {

@@ -27,9 +27,9 @@ from pydantic import ValidationError
 from .._session import CheckoutSession
 from ._auth import TEST_API_KEY, account_for
 from ._catalog import DEFAULT_PRICES, Price
+from ._customer import CompleteParams
 from ._errors import from_validation_error
 from ._faults import FaultBook, Faults, Hold
-from ._helper_bodies import CompleteParams
 from ._hosted import CANCEL_PAGE, SUCCESS_PAGE
 from ._idempotency import Idempotency
 from ._routes import Router

@@ -32,6 +32,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pydantic import Field
+
+from ._checks import Strict
+
 MAX_DELAY_SECONDS: Final = 60
 """The longest a delay fault may hold a response (a kit convention): longer than the
 client's default 30 s timeout, so a timeout can be tested, and short enough that a held
@@ -196,6 +200,37 @@ class FaultBook:
 
 
 _NONE = Faults()
+
+
+class _FailNextParams(Strict):
+    count: int = Field(ge=0, le=10_000)
+    status: int = Field(default=503, ge=400, le=599)
+    retry_after: int | None = Field(default=None, ge=0, le=86_400)
+
+
+class _DelayParams(Strict):
+    seconds: float = Field(ge=0, le=MAX_DELAY_SECONDS)
+    count: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class FaultParams(Strict):
+    """``POST /v1/test_helpers/faults``: each given fault is set, after ``clear``."""
+
+    clear: bool = False
+    fail_next: _FailNextParams | None = None
+    delay: _DelayParams | None = None
+    drop_after_commit: int | None = Field(default=None, ge=0, le=10_000)
+
+    def apply(self, faults: Faults) -> None:
+        if self.clear:
+            faults.clear()
+        if self.fail_next is not None:
+            fail = self.fail_next
+            faults.fail_next(fail.count, fail.status, retry_after=fail.retry_after)
+        if self.delay is not None:
+            faults.delay(self.delay.seconds, count=self.delay.count)
+        if self.drop_after_commit is not None:
+            faults.drop_after_commit(self.drop_after_commit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from typing import Any, Final
 
 from .._params import CheckoutSessionCreateParams
 from ._auth import TEST_API_KEY, Caller, authenticate
-from ._checks import JSON, json_object, read_params
+from ._checks import JSON, EmptyParams, json_object, read_params
+from ._customer import CompleteParams
 from ._errors import SandboxError, injected, not_found
-from ._faults import FaultBook
-from ._helper_bodies import CompleteParams, EmptyParams, FaultParams
+from ._faults import FaultBook, FaultParams
 from ._hosted import LANDINGS, HostedPage
 from ._idempotency import Idempotency, Receipt
 from ._record import new_id

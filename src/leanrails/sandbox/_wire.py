@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic_core import to_json
 
 from .._rules import MAX_BODY_BYTES
-from ._faults import Hold
+
+if TYPE_CHECKING:  # _faults reads its HTTP body through _checks, which reads requests from here
+    from ._faults import Hold
 
 __all__ = ["MAX_BODY_BYTES", "SandboxRequest", "SandboxResponse", "Step", "dump_json", "response"]
 
@@ -69,7 +71,7 @@ class SandboxResponse:
         return None
 
 
-Step: TypeAlias = Generator[Hold, None, SandboxResponse]
+Step: TypeAlias = "Generator[Hold, None, SandboxResponse]"
 """How the engine answers: a generator that yields each hold to wait out, then returns."""
 
 

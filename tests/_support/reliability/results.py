@@ -2,13 +2,17 @@
 
 The JSON goes to ``$LEANRAILS_TEST_RESULTS`` when that is set (``make soak`` sets it to
 ``benchmarks/results``), else to pytest's temporary folder, so ``make test`` leaves the work
-tree as it found it.
+tree as it found it. Under pytest-xdist each worker keeps its own tally and writes its own
+file (``reliability-gw0.json``); the controller, which alone prints the summary, adds them up
+(:func:`show_worker_tallies`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +67,37 @@ def tally_for(request: pytest.FixtureRequest, title: str, filename: str) -> Tall
     if isinstance(existing, Tally):
         return existing
     factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        filename = f"{Path(filename).stem}-{worker}.json"
     tally = Tally(title, results_dir(factory) / filename)
     config.pluginmanager.register(tally, name)
     return tally
+
+
+def share_results_dir() -> float:
+    """On the xdist controller, before the workers start: give them one results folder (a new
+    one unless ``$LEANRAILS_TEST_RESULTS`` names one). The time, to know this run's files."""
+    os.environ.setdefault(RESULTS_ENV, tempfile.mkdtemp(prefix="leanrails-results-"))
+    return time.time()
+
+
+def show_worker_tallies(terminalreporter: Any, since: float) -> None:
+    """On the xdist controller: the workers' tallies written since ``since``, summed by title."""
+    directory = Path(os.environ[RESULTS_ENV])
+    by_title: dict[str, dict[str, dict[str, int]]] = {}
+    for path in sorted(directory.glob("*-gw*.json")):
+        if path.stat().st_mtime < since:
+            continue
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        sections = by_title.setdefault(payload["title"], {})
+        for section, counts in payload["counts"].items():
+            bucket = sections.setdefault(section, {})
+            for name, value in counts.items():
+                bucket[name] = bucket.get(name, 0) + value
+    for title, sections in by_title.items():
+        terminalreporter.write_sep("-", title)
+        for section, counts in sections.items():
+            shown = ", ".join(f"{name} {value:,}" for name, value in counts.items())
+            terminalreporter.write_line(f"{section}: {shown}")
+        terminalreporter.write_line(f"(written to {directory}, one file per worker)")
