@@ -113,7 +113,7 @@ MODES = [
 EVERY_STORE = [
     *MODES,
     pytest.param(("in_process", "sqlite"), id="in-process-sqlite"),
-    pytest.param(("http", "postgres"), id="http-postgres"),
+    pytest.param(("http", "postgres"), id="http-postgres", marks=pytest.mark.slow),
 ]
 
 

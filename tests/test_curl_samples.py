@@ -26,6 +26,8 @@ from test_sandbox_cli import serving
 
 from leanrails.sandbox import TEST_API_KEY
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 _FENCE = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
 

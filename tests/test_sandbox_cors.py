@@ -24,6 +24,8 @@ from _support.bounds import Served, answer_and_close, sandbox
 from _support.page import other_origin
 from _support.sandbox import BASIC, command, free_port
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_cors")]
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 

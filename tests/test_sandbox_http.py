@@ -31,6 +31,8 @@ from _support.bounds import (
 )
 from _support.sandbox import BASIC, basic
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_http")]
+
 AUTH = basic(TEST_API_KEY).encode()
 
 

@@ -31,6 +31,8 @@ from _support.postgres import Postgres
 from _support.reliability.processes import servers
 from _support.sandbox import BASIC, free_port
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def url(postgres: Postgres) -> str:

@@ -12,6 +12,8 @@ from _support.postgres import Postgres
 from _support.reliability.hosts import check, kill_one_host_mid_burst, record
 from _support.reliability.results import Tally
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(240)
 def test_kill_9_of_one_host_loses_and_doubles_nothing_and_frees_its_key_after_the_lease(

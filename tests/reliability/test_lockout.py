@@ -14,6 +14,8 @@ from _support.reliability.lockout import attack
 from _support.reliability.processes import servers
 from _support.reliability.results import Tally
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("store", ["memory", "sqlite"])

@@ -16,6 +16,8 @@ from _support.reliability.results import Tally
 from _support.reliability.transitions import LOSER, race
 from _support.sandbox import BASIC
 
+pytestmark = pytest.mark.slow
+
 SESSIONS = 150
 """Per test here; ``tests/soak/test_transitions.py`` runs 600."""
 
