@@ -11,6 +11,7 @@ export NO_MKDOCS_2_WARNING := 1
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
 	@echo "make test-fast  the inner loop: the tests without browser, lab, docs or slow ones"
+	@echo "make notebooks  the guide under strict nbval (one: NB=notebooks/01_quickstart.ipynb)"
 	@echo "make docs     set up .venv, build the guide and serve it at http://127.0.0.1:8000 (DOCS_PORT)"
 	@echo "make lab      JupyterLab on the guide's notebooks (the first line printed is the URL)"
 	@echo "make nb-normalize  strip volatile metadata from notebooks/*.ipynb, keeping outputs"
@@ -99,11 +100,13 @@ pytest: setup browser postgres
 # The guide's notebooks, each re-executed in a kernel and compared output by output with the
 # committed one (strict nbval, never --nbval-lax), two notebooks at a time, each in order.
 # Apart from pytest: pytest-cov's measurement of subprocesses stops nbval's kernels starting.
+# One notebook: make notebooks NB=notebooks/01_quickstart.ipynb
 NBVAL := -p nbval --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+NB ?= notebooks
 notebooks: setup
 	@$(RUN_DATA) && \
 	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider $(NBVAL) -n 2 --dist loadscope \
-		notebooks
+		$(NB)
 
 # The inner loop: no browser, no JupyterLab or kernel, no docs, nothing slow, no notebooks,
 # no coverage. make test still runs everything.
@@ -141,7 +144,7 @@ test-py311: $(STAMP) postgres
 test-lowest: $(STAMP) postgres
 	@$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python .venv-lowest && \
 	$(TOOL_PINS) > .venv-lowest/tools.txt && \
-	$(BIN)/uv pip compile --quiet --resolution lowest-direct --python .venv-lowest/bin/python \
+	$(BIN)/uv pip compile --quiet --upgrade --resolution lowest-direct --python .venv-lowest/bin/python \
 		pyproject.toml --extra server --extra lab --extra postgres .venv-lowest/tools.txt \
 		--no-emit-package leanrails --output-file .venv-lowest/requirements.txt && \
 	$(BIN)/uv pip sync --quiet --python .venv-lowest/bin/python .venv-lowest/requirements.txt && \

@@ -1,7 +1,7 @@
 """Benchmark 5: nbval's wall time for the guide's notebooks, against empty notebooks.
 
-Measured: ``pytest notebooks/`` as ``make test`` runs it (the project's pytest settings:
-``--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg``, strict).
+Measured: ``pytest notebooks/`` as ``make test``'s notebook step runs it (one at a time here:
+``-p nbval --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg``, strict).
 Baseline: the same command over as many notebooks with one empty cell each, in a
 temporary directory: the fixed cost of starting pytest and one kernel per notebook. Runs
 alternate (real, empty, empty, real, ...) and the medians are compared.
@@ -40,6 +40,17 @@ EMPTY_NOTEBOOK = """{
 """
 
 
+# As in the Makefile's notebook step: the plugin loads only there.
+NBVAL = (
+    "-p",
+    "nbval",
+    "--nbval",
+    "--nbval-current-env",
+    "--nbval-sanitize-with",
+    "notebooks/sanitize.cfg",
+)
+
+
 def _pytest(paths: list[Path]) -> tuple[float, int, str]:
     """Wall seconds, exit code and output tail of one pytest run over ``paths``."""
     env = {
@@ -56,6 +67,7 @@ def _pytest(paths: list[Path]) -> tuple[float, int, str]:
         str(ROOT / "pyproject.toml"),
         "--rootdir",
         str(ROOT),
+        *NBVAL,
         *map(str, paths),
     ]
     started = time.perf_counter()
