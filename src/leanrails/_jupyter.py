@@ -15,8 +15,9 @@ adds two things, and ``%unload_ext leanrails`` removes them:
   and the standard library (leanrails, httpx2, httpcore, contextlib) is folded into one
   line, and the full traceback stays a ``%tb`` away. So a saved notebook names no machine's
   folders, and its tracebacks do not change with the kit's line numbers (a guide notebook
-  run again in JupyterLab saves the same text). One error line follows, so the cell still fails (nbval, "Run All" and
-  ``raises-exception`` see an error, with the real exception name and text).
+  run again in JupyterLab saves the same text). One error line follows, so the cell still
+  fails (nbval, "Run All" and ``raises-exception`` see an error, with the real exception name
+  and text).
 
 The plain-text form (a terminal, nbval) is the error's text and the same one line. Other
 exceptions, and another library's custom handler, are left alone.
