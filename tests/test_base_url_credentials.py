@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import pickle
 import traceback
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from leanrails import (
 from leanrails._display import request_html
 
 from _support.client import BODY
-from _support.hostile import fixed, hostile_server, response_bytes, send
+from _support.hostile import echo, fixed, hostile_server, response_bytes, send
 
 KEY = "sk_test_credentialsKey0123456789"
 PASSWORDS = ["GatewayPw77", "p@ss word", "pässwört€", "sk_live_REALSECRET99"]
@@ -170,3 +171,39 @@ def test_a_redirect_is_never_followed_even_by_an_http_client_that_follows_them(
     assert answered.value.status_code == 307
     assert len(server.received) == 1
     assert elsewhere.received == []
+
+
+@pytest.mark.parametrize("source", ["proxy", "environment"])
+def test_a_proxys_credentials_never_reach_an_error_however_the_proxy_echoes_them(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """httpx2 sends a proxy URL's user and password (an http_client's ``proxy=``, or
+    HTTP_PROXY) as Proxy-Authorization from its transport, outside the request's headers:
+    the client masks them all the same."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with hostile_server(echo(500)) as proxy:
+        proxy_url = proxy.url.replace("http://", "http://pu:ProxyPw999@")
+        if source == "proxy":
+            http_client = httpx2.Client(proxy=proxy_url, trust_env=False)
+        else:  # an http_client that trusts the environment (the client's own does not)
+            monkeypatch.setenv("HTTP_PROXY", proxy_url)
+            http_client = httpx2.Client()
+        with (
+            http_client,
+            LeanRails(
+                KEY, base_url="http://127.0.0.1:9", http_client=http_client, max_retries=0
+            ) as client,
+            pytest.raises(LeanRailsError) as failed,
+        ):
+            client.checkout_sessions.retrieve("cs_test_x")
+    (received,) = proxy.received
+    token = base64.b64encode(b"pu:ProxyPw999").decode()
+    assert received.header("proxy-authorization") == f"Basic {token}"
+    error = failed.value
+    assert isinstance(error, APIStatusError)
+    assert error.response is not None
+    shown = "".join(traceback.format_exception(error)) + repr(error) + repr(error.body)
+    shown += error.response.text + repr(error.response.headers) + repr(pickle.dumps(error))
+    for secret in ("ProxyPw999", token, token.rstrip("=")):
+        assert secret not in shown

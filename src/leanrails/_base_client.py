@@ -34,7 +34,7 @@ from ._params import ValidationError
 from ._resources import CheckoutSessions, Helpers
 from ._response import APIResponse
 from ._retry import retry_delay
-from ._secrets import MASK, Secrets, basic_token, mask_key
+from ._secrets import MASK, Secrets, basic_token, mask_key, proxy_credentials
 from ._testing import RetryRecord, retry_pause
 from ._version import __version__
 
@@ -220,7 +220,9 @@ class BaseClient(Generic[_HttpClient]):
             self._new_http_client(timeout) if http_client is None else http_client
         )
         self._authorization = f"Basic {basic_token(api_key)}"
-        self._secrets = Secrets(api_key).with_headers(self.default_headers)
+        self._secrets = Secrets(api_key, proxy_credentials(self._http_client)).with_headers(
+            self.default_headers
+        )
         self.checkout_sessions = CheckoutSessions(
             self._request_parsed, self._request, self._build_request
         )

@@ -1,9 +1,10 @@
 """The credentials a client carries, and their masking in every form an error or log shows.
 
 The API key is the one credential the client sends of its own; a gateway's goes in a header
-(``default_headers``, ``extra_headers``, or an ``http_client``'s auth). Each is masked as
-written, percent-encoded, JSON-escaped, and (for HTTP Basic) as its base64 token, with or
-without padding, in standard and URL-safe alphabets, in text and in bytes. An error is built
+(``default_headers``, ``extra_headers``, or an ``http_client``'s auth), a proxy's in its URL
+(:func:`proxy_credentials`). Each is masked as written, percent-encoded, JSON-escaped, and
+(for HTTP Basic) as its base64 token, with or without padding, in standard and URL-safe
+alphabets, in text and in bytes. An error is built
 from ``Secrets.request``/``Secrets.response`` copies, so its text, ``body``, ``request``,
 ``response`` and pickle hold no secret, whatever a server echoes back.
 """
@@ -80,6 +81,24 @@ def _forms(secret: str) -> set[str]:
         for alphabet in (token, token.replace("+", "-").replace("/", "_")):
             forms |= {alphabet, alphabet.rstrip("=")}
     return forms
+
+
+def proxy_credentials(http_client: httpx2.Client | httpx2.AsyncClient) -> list[str]:
+    """The credentials of every proxy ``http_client`` routes through (its ``proxy=``, or the
+    environment's ``HTTP(S)_PROXY`` when it trusts the environment).
+
+    httpx2 sends a proxy URL's user and password as ``Proxy-Authorization`` from the
+    transport, outside the request's headers, so only the transport knows them. Read from
+    httpx2's and httpcore2's private attributes (``_mounts``, ``_pool._proxy_headers``);
+    tests/test_base_url_credentials.py fails if a release renames them.
+    """
+    found: list[str] = []
+    for transport in getattr(http_client, "_mounts", {}).values():
+        pool = getattr(transport, "_pool", None)
+        for name, value in getattr(pool, "_proxy_headers", None) or []:
+            if name.lower() == b"proxy-authorization":
+                found += _header_credentials(value.decode("latin-1"))
+    return found
 
 
 class Secrets:
