@@ -207,3 +207,16 @@ def test_a_proxys_credentials_never_reach_an_error_however_the_proxy_echoes_them
     shown += error.response.text + repr(error.response.headers) + repr(pickle.dumps(error))
     for secret in ("ProxyPw999", token, token.rstrip("=")):
         assert secret not in shown
+
+
+def test_a_gateway_token_without_a_scheme_is_masked_in_to_curl_and_the_display() -> None:
+    """A bare token (``X-Gateway-Token: tok``, ``Proxy-Authorization: tok``) has no scheme to
+    keep: the whole value is masked, as ``Basic ****``'s credentials are."""
+    headers = {"X-Gateway-Token": "GatewayPw77", "Proxy-Authorization": "GatewayPw78"}
+    with LeanRails(KEY, base_url="http://127.0.0.1:9", default_headers=headers) as client:
+        request = client.checkout_sessions.build(**BODY)
+    shown = to_curl(request) + request_html(request)
+    assert "GatewayPw77" not in shown
+    assert "GatewayPw78" not in shown
+    assert "--header 'X-Gateway-Token: ****'" in to_curl(request)
+    assert "X-Gateway-Token: GatewayPw77" in to_curl(request, reveal_key=True)

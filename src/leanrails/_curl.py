@@ -12,7 +12,7 @@ import shlex
 
 import httpx2
 
-from ._secrets import MASK, is_credential_header
+from ._secrets import is_credential_header, masked_value
 
 __all__ = ["BASE_URL_VARIABLE", "FRESH_IDEMPOTENCY_KEY", "to_curl"]
 
@@ -94,8 +94,7 @@ def to_curl(request: httpx2.Request, *, reveal_key: bool = False, replay: bool =
         if lowered == "authorization" and not reveal_key:
             lines.append(MASKED_USER)
         elif is_credential_header(name) and not reveal_key:  # a gateway's, say
-            scheme = value.partition(" ")[0]
-            lines.append(f"--header {shlex.quote(f'{name}: {scheme} {MASK}')}")
+            lines.append(f"--header {shlex.quote(f'{name}: {masked_value(value)}')}")
         elif lowered == "idempotency-key" and not replay:
             lines.append(f'--header "{name}: {FRESH_IDEMPOTENCY_KEY}"')
         else:

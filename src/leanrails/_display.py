@@ -26,8 +26,6 @@ the URL or the body).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 import json
 import re
@@ -39,6 +37,7 @@ from pydantic import ValidationError
 
 from ._errors import APIStatusError, inert
 from ._params import api_path
+from ._secrets import header_credentials, is_credential_header, masked_value
 from ._session import CheckoutSession
 
 __all__ = [
@@ -57,7 +56,6 @@ __all__ = [
 MASK = "********"
 """Stands in for a credential."""
 
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _INPUT_LIMIT = 120
 VALUE_LIMIT = 2_000
 """The most characters of one value a display shows; the length of the rest is said."""
@@ -97,21 +95,14 @@ def _code(value: object) -> str:
 
 
 def _secrets(request: httpx2.Request) -> list[str]:
-    """The credentials a request carries: the Basic username (the key) and password."""
-    found: list[str] = []
-    for name, value in request.headers.items():
-        if name.lower() not in _CREDENTIAL_HEADERS:
-            continue
-        scheme, _, credentials = value.partition(" ")
-        credentials = credentials.strip()
-        if credentials:
-            found.append(credentials)
-        if scheme.lower() == "basic" and credentials:
-            try:
-                decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                continue
-            found += [part for part in decoded.split(":", 1) if part]
+    """The credentials a request carries: every credential header's (the key's, a
+    gateway's), and the URL's user and password."""
+    found = [
+        credential
+        for name, value in request.headers.items()
+        if is_credential_header(name)
+        for credential in header_credentials(value)
+    ]
     for part in (request.url.username, request.url.password):
         if part:
             found.append(part)
@@ -152,9 +143,8 @@ def request_html(request: httpx2.Request) -> str:
     rows = []
     for raw_name, raw_value in request.headers.raw:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        if name.lower() in _CREDENTIAL_HEADERS:
-            scheme = value.partition(" ")[0] if " " in value else ""
-            value = f"{scheme} {MASK}".strip() + " (key masked)"
+        if is_credential_header(name):
+            value = masked_value(value, MASK) + " (key masked)"
         rows.append(
             f"<tr><th{_LEFT}>{_e(name)}</th><td{_LEFT}>{_code(_redact(value, secrets))}</td></tr>"
         )

@@ -52,11 +52,18 @@ def is_credential_header(name: str) -> bool:
     return name.lower() not in _NOT_CREDENTIALS and _CREDENTIAL_HEADER.search(name) is not None
 
 
+def masked_value(value: str, mask: str = MASK) -> str:
+    """A credential header's value masked: ``Basic ****`` keeps its scheme; a bare token
+    (``X-Gateway-Token: tok``) has none, and is masked whole."""
+    scheme, _, rest = value.strip().partition(" ")
+    return f"{scheme} {mask}" if rest.strip() else mask
+
+
 def basic_token(user: str, password: str = "") -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def _header_credentials(value: str) -> list[str]:
+def header_credentials(value: str) -> list[str]:
     """A credential header's value, its part after a scheme, and a Basic token's two halves."""
     found = [value.strip()]
     scheme, _, rest = value.strip().partition(" ")
@@ -97,7 +104,7 @@ def proxy_credentials(http_client: httpx2.Client | httpx2.AsyncClient) -> list[s
         pool = getattr(transport, "_pool", None)
         for name, value in getattr(pool, "_proxy_headers", None) or []:
             if name.lower() == b"proxy-authorization":
-                found += _header_credentials(value.decode("latin-1"))
+                found += header_credentials(value.decode("latin-1"))
     return found
 
 
@@ -124,7 +131,7 @@ class Secrets:
             credential
             for name, value in headers.items()
             if is_credential_header(name)
-            for credential in _header_credentials(value)
+            for credential in header_credentials(value)
         ]
         if not others:
             return self
@@ -146,7 +153,7 @@ class Secrets:
         """A copy of ``request`` without a secret: credential headers masked whole."""
         secrets = self.with_headers(request.headers)
         headers = [
-            (name, f"{value.partition(' ')[0]} {MASK}" if is_credential_header(name) else value)
+            (name, masked_value(value) if is_credential_header(name) else value)
             for name, value in request.headers.multi_items()
         ]
         try:
