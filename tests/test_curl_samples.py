@@ -26,7 +26,7 @@ from test_sandbox_cli import serving
 
 from leanrails.sandbox import TEST_API_KEY
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("curl_samples")]
 
 ROOT = Path(__file__).resolve().parents[1]
 _FENCE = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)

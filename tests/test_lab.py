@@ -30,7 +30,8 @@ from _support.explore_lab import notebook_url
 from _support.lab import ROOT, accept_dialogs, running_lab
 from _support.wrapping import mid_word_breaks
 
-pytestmark = pytest.mark.lab
+# One JupyterLab for the module (its fixture), so one xdist worker runs it.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 # Long enough for JupyterLab to have asked its first-run questions, had it been going to.
 SETTLE_MS = 4000
@@ -131,8 +132,10 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
         diff = _git("diff", "--", "notebooks")[:4000]
     finally:
         page.close()
-        for path, content in before.items():
-            (ROOT / path).write_bytes(content)
+        for path, content in before.items():  # atomically: other tests may be reading it
+            restored = ROOT / f"{path}.restore"
+            restored.write_bytes(content)
+            os.replace(restored, ROOT / path)
         _git("status", "--porcelain")  # refresh git's index stat after the restore
 
     assert status == "", diff  # ... and git sees no change
