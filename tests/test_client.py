@@ -417,6 +417,21 @@ async def test_session_id_is_quoted_so_it_cannot_reach_another_path(api: Api) ->
     assert api.server.requests[0].url.raw_path == b"/v1/checkout_sessions/..%2Fv1%2Fx%3Fy%23z"
 
 
+@pytest.mark.parametrize("session_id", [".", ".."])
+async def test_a_dot_segment_session_id_fails_before_sending(api: Api, session_id: str) -> None:
+    # quote() leaves "." and "..": httpx2 would resolve them, and expire("..") would be a
+    # POST to /v1/expire, complete(".") one to /v1/test_helpers/checkout_sessions/complete.
+    client = api.client()
+    for call in (
+        client.checkout_sessions.retrieve,
+        client.checkout_sessions.expire,
+        client.test_helpers.checkout_sessions.complete,
+    ):
+        with pytest.raises(ValidationError, match="session id"):
+            await api.run(call(session_id))
+    assert api.server.requests == []
+
+
 async def test_empty_session_id_fails_before_sending(api: Api) -> None:
     with pytest.raises(ValueError, match="session id"):
         await api.run(api.client().checkout_sessions.expire(""))

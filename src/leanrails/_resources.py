@@ -59,6 +59,15 @@ def _session_path(session_id: str, action: str = "", *, base: str = SESSIONS_PAT
             "a checkout session id is required, such as 'cs_test_...'",
             session_id,
         )
+    if session_id in (".", ".."):  # quote() keeps them, and a URL resolves them
+        raise ValidationError.one(
+            "session id",
+            "id",
+            "parameter_invalid",
+            f"{session_id!r} is not a checkout session id, such as 'cs_test_...': as a path "
+            "segment it would address another path",
+            session_id,
+        )
     # Quoted whole, so an id can never walk to another path ("../", "?", "#").
     return f"{base}/{quote(session_id, safe='')}{action}"
 
