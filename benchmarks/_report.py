@@ -172,7 +172,6 @@ def machine() -> dict[str, Any]:
                 "uvicorn",
                 "starlette",
                 "h11",
-                "email-validator",
                 "nbval",
             )
         },

@@ -274,7 +274,7 @@ def test_validation_error_html_has_a_row_per_problem() -> None:
 
 
 def test_validation_error_html_truncates_a_huge_input() -> None:
-    error = _validation_error(metadata={"big": "x" * 10_000_000})
+    error = _validation_error(client_reference_id="x" * 10_000_000)
 
     html = _unwrapped(validation_error_html(error))
 

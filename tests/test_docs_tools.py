@@ -100,6 +100,7 @@ def test_contract_fields_cover_headers_nested_parameters_response_and_error_fiel
         "X-API-Version",
         "Request-Id",
         "Idempotent-Replayed",
+        "Original-Request",
     }
     assert {
         "mode",
@@ -143,13 +144,17 @@ def test_fields_carry_required_nullable_default_constraints_and_source() -> None
 
     key = fields[("header", "Idempotency-Key")]
     assert key.required
-    assert key.constraints == "1 to 255 characters; matching `^[!-~]([ -~]*[!-~])?$`."
+    assert key.constraints == (
+        "Not empty (inferred); at most 255 characters; matching `^[!-~]([ -~]*[!-~])?$` (inferred)."
+    )
     currency = fields[("request", "line_items[].price_data.currency")]
     assert currency.required
-    assert currency.constraints == (
-        "Exactly 3 characters (kit convention); matching `^[A-Za-z]{3}$` (kit convention); the "
-        "session's currency: the currency parameter's when it is set (in any case), else the "
-        "first line item's (kit convention: a total adds one currency's amounts)."
+    assert currency.constraints.startswith(
+        "Exactly 3 characters (inferred); matching `^[A-Za-z]{3}$` (inferred); every inline "
+        "price is in the session's currency"
+    )
+    assert currency.constraints.endswith(
+        "(kit convention: a total adds one currency's amounts, and nothing is converted)."
     )
     reference_id = fields[("request", "client_reference_id")]
     assert reference_id.constraints == "Not empty (kit convention); at most 200 characters."
@@ -157,16 +162,25 @@ def test_fields_carry_required_nullable_default_constraints_and_source() -> None
     assert not ui_mode.required
     assert (ui_mode.has_default, ui_mode.default) == (True, "hosted")
     assert fields[("request", "line_items[].price_data.tax_behavior")].source == "inferred"
-    assert fields[("request", "metadata")].source == "kit convention"
+    assert fields[("request", "metadata")].source == "reference"
+    assert fields[("request", "payment_intent_data.metadata")].source == "inferred"
+    assert fields[("request", "line_items[].quantity")].constraints == (
+        "From 1 to 999999 (kit convention)."
+    )
+    assert fields[("request", "line_items[].price_data.unit_amount")].constraints == (
+        "At least 0 (inferred); at most 99999999 (kit convention)."
+    )
     assert fields[("header", "Request-Id")].source == "kit convention"
     assert fields[("request", "mode")].source == "reference"
     assert fields[("error", "param")].source == "kit convention"
     details = fields[("response", "customer_details")]
     assert details.nullable
-    assert details.source == "kit convention"
+    assert details.source == "reference"
     assert fields[("response", "customer_details.address")].nullable
     assert not fields[("response", "id")].nullable
-    assert "exactly one of price and price_data" in fields[("request", "line_items")].constraints
+    line_items = fields[("request", "line_items")].constraints
+    assert "each line item has price or price_data;" in line_items
+    assert "not have both price and price_data (kit convention" in line_items
 
 
 def test_a_conditional_rule_makes_a_field_required_when_its_condition_holds() -> None:

@@ -25,6 +25,7 @@ PUBLIC = {
     "CheckoutSessionCreateBody",
     "CheckoutSessionCreateParams",
     "ConfigurationError",
+    "ConventionWarning",
     "CustomerDetails",
     "IdempotencyError",
     "InvalidRequestError",

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 import leanrails
-from leanrails._contract import load_contract, resolve
+from leanrails._contract import load_contract, resolve, source_of
 
 KEYWORDS = (
     "enum",
@@ -40,7 +40,11 @@ MODELS: list[type[BaseModel]] = [
 
 
 def canonical(node: Mapping[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """Reduce a JSON Schema node to what both sides must agree on, refs resolved."""
+    """Reduce a JSON Schema node to what both sides must agree on, refs resolved.
+
+    A keyword the contract marks ``convention`` is no rule of the models (``_conventions.py``
+    holds it), so it is left out; the models carry none of them.
+    """
     node = resolve({"components": {"schemas": defs}}, node)
     types: set[str] = set()
     out: dict[str, Any] = {}
@@ -53,7 +57,7 @@ def canonical(node: Mapping[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if "const" in node:
         out["enum"] = [node["const"]]
     for keyword in KEYWORDS:
-        if keyword in node:
+        if keyword in node and source_of(node, keyword) != "convention":
             out[keyword] = sorted(node[keyword]) if keyword == "enum" else node[keyword]
     if node.get("default") is not None:
         out["default"] = node["default"]
@@ -62,7 +66,7 @@ def canonical(node: Mapping[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         out["required"] = sorted(node.get("required", []))
     if "items" in node:
         out["items"] = canonical(node["items"], defs)
-    if "propertyNames" in node:
+    if "propertyNames" in node and source_of(node, "propertyNames") != "convention":
         out["propertyNames"] = canonical(node["propertyNames"], defs)
     extra = node.get("additionalProperties", True)
     if "object" in types:
@@ -192,15 +196,17 @@ def test_every_error_status_has_the_error_body() -> None:
 
 def test_cross_field_rules_are_stated_in_the_contract() -> None:
     schema = load_contract()["components"]["schemas"]["CheckoutSessionCreateParams"]
-    rules = {rule["id"] for rule in schema["x-leanrails-rules"]}
+    rules = {rule["id"]: rule["source"] for rule in schema["x-leanrails-rules"]}
     assert rules == {
-        "line_item_price_xor_price_data",
-        "success_url_required_for_hosted",
-        "expires_at_window",
-        "no_recurring_in_payment_mode",
-        "one_currency",
-        "no_script_success_url",
-        "no_script_cancel_url",
+        "line_item_price_or_price_data": "reference",
+        "line_item_not_both_price_and_price_data": "convention",
+        "success_url_required_for_hosted": "reference",
+        "expires_at_window": "reference",
+        "no_recurring_in_payment_mode": "convention",
+        "one_currency": "convention",
+        "no_script_success_url": "convention",
+        "no_script_cancel_url": "convention",
+        "deliverable_customer_email": "convention",
     }
 
 
@@ -216,4 +222,5 @@ def test_inferred_enumerations_are_marked_as_inferred() -> None:
         "interval": ["day", "week", "month", "year"],
         "capture_method": ["automatic", "automatic_async", "manual"],
     }
-    assert all(s["x-leanrails-inferred"] is True for s in inferred.values())
+    assert {source_of(s) for s in inferred.values()} == {"inferred"}
+    assert {source_of(s, "enum") for s in inferred.values()} == {"inferred"}

@@ -5,6 +5,7 @@ from typing import Any, is_typeddict
 from pydantic import BaseModel
 
 from ._client import AsyncLeanRails, LeanRails
+from ._conventions import ConventionWarning
 from ._curl import to_curl
 from ._errors import (
     APIConnectionError,
@@ -61,6 +62,7 @@ __all__ = [
     "CheckoutSessionCreateBody",
     "CheckoutSessionCreateParams",
     "ConfigurationError",
+    "ConventionWarning",
     "CustomerDetails",
     "IdempotencyError",
     "InvalidRequestError",

@@ -117,6 +117,7 @@ class ClientOptions(TypedDict, Generic[_HttpClient], total=False):
     max_retries: int
     max_response_bytes: int
     http_client: _HttpClient
+    strict: bool
     default_headers: Mapping[str, str] | None
 
 
@@ -177,6 +178,7 @@ class BaseClient(Generic[_HttpClient]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         default_headers: Mapping[str, str] | None = None,
+        strict: bool = False,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("LEANRAILS_API_KEY")
@@ -215,6 +217,8 @@ class BaseClient(Generic[_HttpClient]):
         self.max_retries = max_retries
         self.max_response_bytes = max_response_bytes
         self.default_headers = dict(default_headers or {})
+        # True: a kit convention is refused before sending (ConventionWarning otherwise).
+        self.strict = strict
         self._owns_http_client = http_client is None
         self._http_client: _HttpClient = (
             self._new_http_client(timeout) if http_client is None else http_client
@@ -224,7 +228,7 @@ class BaseClient(Generic[_HttpClient]):
             self.default_headers
         )
         self.checkout_sessions = CheckoutSessions(
-            self._request_parsed, self._request, self._build_request
+            self._request_parsed, self._request, self._build_request, strict=strict
         )
         self.test_helpers = Helpers(self._request_parsed, self._request)
 
@@ -237,10 +241,16 @@ class BaseClient(Generic[_HttpClient]):
         over HTTP on a free 127.0.0.1 port in a background thread instead, so that
         ``session.url`` opens in a browser and ``to_curl`` output runs as printed; closing
         the client stops the server. It needs the ``server`` extra (uvicorn).
+
+        ``strict`` defaults to True here: the sandbox refuses the kit's conventions, so the
+        client refuses them first, with the sandbox's ``param`` and ``code`` (a live client
+        warns and sends instead; docs/conventions.md).
         """
         from .sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, serve_sandbox
 
         kwargs.setdefault("api_key", TEST_API_KEY)
+        # The sandbox refuses the kit's conventions: strict refuses them first, offline.
+        kwargs.setdefault("strict", True)
         if not serve:
             kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
             http_client = cls._sandbox_http_client(Sandbox() if sandbox is None else sandbox)
@@ -279,6 +289,7 @@ class BaseClient(Generic[_HttpClient]):
             "max_retries": self.max_retries,
             "max_response_bytes": self.max_response_bytes,
             "http_client": self._http_client,
+            "strict": self.strict,
         }
         return type(self)(**settings | changes | {"default_headers": default_headers})
 

@@ -18,7 +18,7 @@ import httpx2
 from pydantic_core import PydanticSerializationError, to_json
 
 from ._errors import ConfigurationError, UsageError
-from ._params import ValidationError, check_body_size
+from ._params import ValidationError
 from ._rules import MAX_IDEMPOTENCY_KEY_LENGTH, idempotency_key_fault, is_header_text
 from ._secrets import MASK, is_credential_header
 
@@ -73,16 +73,11 @@ class Call:
             check_headers(self.extra_headers, "extra_headers")
 
     def content(self) -> bytes | None:
-        """The body sent: the validated one, with ``extra_body`` merged in at the top level.
-
-        A body over the API's size limit raises the ``ValidationError`` the API would answer.
-        """
+        """The body sent: the validated one, with ``extra_body`` merged in at the top level."""
         content = self.body
         if self.extra_body:
             body = {} if self.body is None else json.loads(self.body)
             content = _extra_body_json({**body, **self.extra_body}, self.extra_body)
-        if content is not None:
-            check_body_size(len(content))
         return content
 
 

@@ -41,7 +41,9 @@ class LeanRails(BaseClient[httpx2.Client]):
     ``APIResponseTooLargeError``. ``http_client`` is an ``httpx2.Client`` of your own (a
     proxy, a transport, a test's ``httpx2.MockTransport``); this client never closes it, and
     through it the attempt's deadline is checked between the body's chunks only. For tests,
-    ``leanrails.testing`` makes retries instantaneous and records them.
+    ``leanrails.testing`` makes retries instantaneous and records them. ``strict=True``
+    refuses a kit convention before sending, as the sandbox does (``ConventionWarning``
+    and send otherwise; ``sandbox()`` defaults to strict).
     """
 
     _http_client_type = httpx2.Client

@@ -1,8 +1,13 @@
-"""The contract, ``openapi.yaml``: loading it, and the package's one ``$ref`` resolver.
+"""The contract, ``openapi.yaml``: loading it, the package's one ``$ref`` resolver, and its one
+source marker.
 
 The docs tooling, the request builder (``explore()``) and ``leanrails conformance`` read the
 contract only through this module. PyYAML is imported on first use: the client itself never
 reads the contract, so ``import leanrails`` does not pay for it.
+
+Each schema may carry ``x-leanrails-source``: ``field`` says where the entry itself comes
+from, and each constraint keyword of that schema (``maxLength``, ``enum``, ...) where that
+constraint comes from; :func:`source_of` reads it.
 """
 
 from __future__ import annotations
@@ -10,9 +15,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, Final, Literal, cast
 
 Schema = Mapping[str, Any]
+Source = Literal["reference", "inferred", "convention"]
+SOURCES: Final[tuple[Source, ...]] = ("reference", "inferred", "convention")
+SOURCE_KEY: Final = "x-leanrails-source"
+
+
+def source_of(schema: Schema, keyword: str | None = None) -> Source:
+    """Where ``schema``'s entry (``keyword=None``) or one of its keywords comes from.
+
+    An entry without a ``field`` label is the reference's; a keyword without a label is its
+    entry's.
+    """
+    marks: Mapping[str, Any] = schema.get(SOURCE_KEY) or {}
+    field = marks.get("field", "reference")
+    value = field if keyword is None else marks.get(keyword, field)
+    if value not in SOURCES:
+        raise ValueError(f"{SOURCE_KEY} of {keyword or 'field'} is {value!r}, not one of {SOURCES}")
+    return cast(Source, value)
 
 
 def load_contract() -> dict[str, Any]:
@@ -33,13 +55,18 @@ def contract() -> dict[str, Any]:
 def resolve(spec: Schema, node: Schema) -> Schema:
     """``node`` with its ``$ref`` chain followed; sibling keywords of a ``$ref`` win (3.1).
 
-    Only local references (``#/components/...``) occur in the contract.
+    The source markers merge: a ``$ref``'s sibling ``x-leanrails-source`` labels the field
+    (``metadata`` is the reference's, ``payment_intent_data.metadata`` inferred), the target's
+    its keywords. Only local references (``#/components/...``) occur in the contract.
     """
     while "$ref" in node:
         target: Any = spec
         for part in str(node["$ref"]).removeprefix("#/").split("/"):
             target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        if SOURCE_KEY in target and SOURCE_KEY in node:
+            merged[SOURCE_KEY] = {**target[SOURCE_KEY], **node[SOURCE_KEY]}
+        node = merged
     return node
 
 

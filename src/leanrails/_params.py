@@ -15,10 +15,11 @@ parameter missing.
 from __future__ import annotations
 
 import difflib
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import pydantic
 from pydantic import (
@@ -34,9 +35,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from ._errors import LeanRailsError
-from ._rules import MAX_BODY_BYTES
 from ._types import (
-    MAX_LINE_ITEMS,
     AbsoluteUri,
     Amount,
     ClientReferenceId,
@@ -45,10 +44,7 @@ from ._types import (
     Email,
     IntervalCount,
     Metadata,
-    NonEmptyStr,
     Omittable,
-    Quantity,
-    StatementDescriptor,
 )
 
 EXPIRES_AT_MIN_SECONDS = 30 * 60
@@ -123,20 +119,6 @@ class ValidationError(pydantic.ValidationError, LeanRailsError):
         return cls.from_exception_data(title, [{"type": custom, "loc": loc, "input": value}])
 
 
-def check_body_size(size: int) -> None:
-    """Refuse a body of ``size`` bytes over the API's limit, as the API does (param None,
-    code ``body_too_large``)."""
-    if size > MAX_BODY_BYTES:
-        raise ValidationError.one(
-            "request body",
-            None,
-            "body_too_large",
-            f"the request body is {size:,} bytes, more than the API takes: "
-            f"{MAX_BODY_BYTES:,} bytes (1 MiB, kit convention)",
-            size,
-        )
-
-
 def _init_details(error: ErrorDetails) -> InitErrorDetails:
     return {
         "type": PydanticCustomError(error["type"], error["msg"]),
@@ -146,39 +128,69 @@ def _init_details(error: ErrorDetails) -> InitErrorDetails:
 
 
 def api_path(loc: Sequence[int | str]) -> str:
-    """``("line_items", 0, "price")`` -> ``"line_items[0].price"``."""
+    """``("line_items", 0, "price")`` -> ``"line_items[0].price"``; a metadata key is
+    bracketed, as Stripe writes it: ``("metadata", "order")`` -> ``"metadata[order]"``."""
     path = ""
+    previous: int | str = ""
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or previous == "metadata":
             path += f"[{part}]"
         elif part != "[key]":
             path += f".{part}" if path else part
+        previous = part
     return path
 
 
-def _did_you_mean(model: type[BaseModel], error: ErrorDetails) -> dict[str, str]:
-    """For a misspelled parameter, the closest one this model has (Stripe's hint)."""
-    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
-        # A nested model's hint, already in the message: kept for the server's error text.
-        earlier = (error.get("ctx") or {}).get("suggestion")
-        return {"suggestion": earlier} if earlier else {}
-    close = difflib.get_close_matches(str(error["loc"][0]), model.model_fields, n=1)
-    return {"suggestion": close[0]} if close else {}
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The request model a field's annotation holds (``list[LineItem]`` -> LineItem)."""
+    if isinstance(annotation, type) and issubclass(annotation, RequestModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+@functools.cache
+def _field_model(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+    field = model.model_fields.get(name)
+    return None if field is None else _model_in(field.annotation)
+
+
+def _model_at(model: type[BaseModel] | None, loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model that holds the field at ``loc`` (list indexes skipped), or None."""
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, str):
+            model = _field_model(model, part)
+    return model
 
 
 def _with_api_paths(
     model: type[BaseModel], exc: pydantic.ValidationError
 ) -> pydantic.ValidationError:
+    """``exc`` with each location in the API's path form, a null for a required nested
+    parameter read as missing (null = not sent), and a misspelled parameter's closest name."""
     details: list[InitErrorDetails] = []
     for error in exc.errors():
-        path = api_path(error["loc"])
-        context = _did_you_mean(model, error)
-        message = error["msg"]
-        if "suggestion" in context and "did you mean" not in message:
-            message += "; did you mean {suggestion}?"
+        loc, kind, message = error["loc"], error["type"], error["msg"]
+        context: dict[str, str] = {}
+        name = loc[-1] if loc else None
+        if isinstance(name, str) and (kind == "extra_forbidden" or error["input"] is None):
+            owner = _model_at(model, loc[:-1])
+            if owner is not None and kind == "extra_forbidden":
+                close = difflib.get_close_matches(name, owner.model_fields, n=1)
+                if close:
+                    context = {"suggestion": close[0]}
+                    message += "; did you mean {suggestion}?"
+            elif owner is not None and kind != "missing" and name in owner.model_fields:
+                kind, message = "missing", "Field required"
+        path = api_path(loc)
         details.append(
             {
-                "type": PydanticCustomError(error["type"], message, context or None),
+                "type": PydanticCustomError(kind, message, context or None),
                 "loc": (path,) if path else (),
                 "input": error["input"],
             }
@@ -197,22 +209,11 @@ def _rule_broken(
 
 
 class RequestModel(BaseModel):
-    """Strict, closed, and reporting errors at the API's parameter paths."""
+    """Strict and closed. A null is "not sent" (kit convention): a nested optional field
+    takes it as None, which is never sent; the body's model reports errors at the API's
+    parameter paths, a null for a required nested field as that field missing."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _report_api_paths(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        # A null is "not sent" (kit convention), in Python and in JSON alike; nested models
-        # convert first, and each parent then prefixes its own path.
-        if isinstance(data, dict) and None in data.values():
-            fields = cls.model_fields
-            data = {k: v for k, v in data.items() if v is not None or k not in fields}
-        try:
-            return handler(data)
-        except pydantic.ValidationError as exc:
-            raise _with_api_paths(cls, exc) from None
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; with ``update``, validated as the constructor validates.
@@ -245,31 +246,31 @@ class Recurring(RequestModel):
 
 class PriceData(RequestModel):
     currency: Currency
-    product: NonEmptyStr
+    product: str
     unit_amount: Amount
     tax_behavior: Omittable[Literal["inclusive", "exclusive", "unspecified"]] = None
     recurring: Omittable[Recurring] = None
 
 
 class LineItem(RequestModel):
-    quantity: Quantity
-    price: Omittable[NonEmptyStr] = None
+    quantity: int
+    price: Omittable[str] = None
     price_data: Omittable[PriceData] = None
 
     @model_validator(mode="after")
-    def _price_xor_price_data(self) -> Self:
-        if (self.price is None) == (self.price_data is None):
+    def _price_or_price_data(self) -> Self:
+        # "Not both" is a kit convention (_conventions.py); "one of them" is the reference's.
+        if self.price is None and self.price_data is None:
             raise PydanticCustomError(
-                "price_or_price_data",
-                "each line item must have exactly one of price and price_data",
+                "price_or_price_data", "each line item must have either price or price_data"
             )
         return self
 
 
 class PaymentIntentData(RequestModel):
     capture_method: Omittable[Literal["automatic", "automatic_async", "manual"]] = None
-    description: Omittable[NonEmptyStr] = None
-    statement_descriptor: Omittable[StatementDescriptor] = None
+    description: Omittable[str] = None
+    statement_descriptor: Omittable[str] = None
     metadata: Omittable[Metadata] = None
     application_fee_amount: Omittable[Amount] = None
 
@@ -281,8 +282,21 @@ class CheckoutSessionCreateParams(RequestModel):
     sandbox's clock, or a test's), else against the real clock.
     """
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _report_api_paths(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        # Only the body's model wraps: once per request, not once per nested object. A top
+        # level null is dropped, so a parameter with a default takes it.
+        if isinstance(data, dict) and None in data.values():
+            fields = cls.model_fields
+            data = {k: v for k, v in data.items() if v is not None or k not in fields}
+        try:
+            return handler(data)
+        except pydantic.ValidationError as exc:
+            raise _with_api_paths(cls, exc) from None
+
     mode: Literal["payment"]
-    line_items: list[LineItem] = Field(min_length=1, max_length=MAX_LINE_ITEMS)
+    line_items: list[LineItem] = Field(min_length=1)
     success_url: Omittable[AbsoluteUri] = None
     cancel_url: Omittable[AbsoluteUri] = None
     customer: Omittable[CustomerId] = None
@@ -318,7 +332,7 @@ class CheckoutSessionCreateParams(RequestModel):
         return value
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> Self:
+    def _success_url_for_hosted(self) -> Self:
         if self.ui_mode == "hosted" and self.success_url is None:
             raise _rule_broken(
                 self,
@@ -327,38 +341,4 @@ class CheckoutSessionCreateParams(RequestModel):
                 "success_url is required when ui_mode is hosted (the default)",
                 None,
             )
-        self._one_currency()
-        for index, item in enumerate(self.line_items):
-            if item.price_data is not None and item.price_data.recurring is not None:
-                raise _rule_broken(
-                    self,
-                    f"line_items[{index}].price_data.recurring",
-                    "recurring_in_payment_mode",
-                    "a recurring price cannot be bought in payment mode, the only mode "
-                    "Checkout Sessions support; remove recurring or use a one-time price",
-                    item.price_data.recurring.model_dump(exclude_none=True),
-                )
         return self
-
-    def _one_currency(self) -> None:
-        # Kit convention: a total adds amounts of one currency only. Without currency, the
-        # inline prices share the first one's; with it, each is in it (no conversion).
-        expected = self.currency.lower() if self.currency is not None else None
-        for index, item in enumerate(self.line_items):
-            if item.price_data is None:
-                continue
-            currency = item.price_data.currency.lower()
-            if expected is None:
-                expected, first = currency, f"line_items[{index}]"
-                continue
-            if currency != expected:
-                where = "currency" if self.currency is not None else first
-                raise _rule_broken(
-                    self,
-                    f"line_items[{index}].price_data.currency",
-                    "one_currency",
-                    f"line_items[{index}] is in {currency} but {where} is in {expected}: all "
-                    "line items share one currency, the session's currency when it is set "
-                    "(kit convention)",
-                    item.price_data.currency,
-                )

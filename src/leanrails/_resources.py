@@ -19,9 +19,10 @@ import httpx2
 import pydantic
 from pydantic_core import to_json
 
+from . import _conventions
 from ._call import Body, Call, Headers, Query, RequestOptions, TimeoutTypes, check_idempotency_key
 from ._errors import UsageError
-from ._params import CheckoutSessionCreateParams, ValidationError, check_body_size
+from ._params import CheckoutSessionCreateParams, ValidationError
 from ._session import CustomerDetails
 from ._typeddicts import (
     BillingAddressCollection,
@@ -81,7 +82,9 @@ class _NoOtherParams(TypedDict, total=False):
     """No key: type checkers refuse a keyword ``create`` does not name (``line_itemz=``)."""
 
 
-def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, Any]) -> bytes:
+def _create_params(
+    params: CheckoutSessionCreateParams | None, fields: dict[str, Any], strict: bool
+) -> CheckoutSessionCreateParams:
     # None means "not sent", as in the models; an unknown keyword reaches the model (even as
     # None), which refuses it as the API would (send it with extra_body instead).
     known = CheckoutSessionCreateParams.model_fields
@@ -96,8 +99,11 @@ def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, A
         try:
             params = CheckoutSessionCreateParams(**given)
         except pydantic.ValidationError as exc:
-            # The API refuses a body over its size limit before reading it: so does the client.
-            check_body_size(len(to_json(given, fallback=str)))
+            # The sandbox refuses a body over its size limit before reading it: so does a
+            # strict client.
+            too_large = _conventions.body_size_fault(len(to_json(given, fallback=str)))
+            if too_large is not None:
+                _conventions.apply([too_large], strict=strict, stacklevel=3)
             raise ValidationError.of(exc) from None
     elif given:
         raise UsageError(
@@ -109,14 +115,24 @@ def _create_body(params: CheckoutSessionCreateParams | None, fields: dict[str, A
             "params must be a CheckoutSessionCreateParams, got "
             f"{type(params).__name__}; pass a dict's fields as keywords: create(**body)"
         )
-    return params.to_json()
+    return params
+
+
+def _check_conventions(params: CheckoutSessionCreateParams, call: Call, strict: bool) -> None:
+    """The kit's conventions, after the reference's rules and in the sandbox's order (the
+    size of what is sent, ``extra_body`` included, then the body's): warned of, or refused
+    when ``strict``; a warning points at ``create``'s caller."""
+    found = _conventions.faults(params)
+    too_large = _conventions.body_size_fault(len(call.content() or b""))
+    _conventions.apply(found if too_large is None else [too_large, *found], strict, stacklevel=3)
 
 
 class CheckoutSessionCalls(Generic[_R]):
     """The Checkout Session calls; ``_R`` is what the client's runner returns."""
 
-    def __init__(self, run: Callable[[Call], _R]) -> None:
+    def __init__(self, run: Callable[[Call], _R], *, strict: bool = False) -> None:
         self._run = run
+        self._strict = strict
 
     def create(
         self,
@@ -151,36 +167,44 @@ class CheckoutSessionCalls(Generic[_R]):
         Give the body's parameters as keywords (or ``**body``, a dict), or one
         ``CheckoutSessionCreateParams``; either way they are validated before anything is
         sent (``leanrails.ValidationError``, a pydantic ``ValidationError`` whose ``param``
-        and ``code`` are what the API would answer). ``None`` means "not sent". Nested values are
+        and ``code`` are what the API would answer). A kit convention (a limit or rule of
+        Stripe's that the reference does not state) is a ``leanrails.ConventionWarning``
+        and the request is sent, or, on a ``strict=True`` client, the sandbox's refusal as
+        ``leanrails.ValidationError``. ``None`` means "not sent". Nested values are
         dicts, typed as ``LineItemParam``, ``PriceDataParam``, ``RecurringParam`` and
         ``PaymentIntentDataParam``.
 
         Args:
             mode: The mode of the Checkout Session. Currently only 'payment' is supported.
-            line_items: Line items the customer is purchasing. Each must have either price
-                or price_data. Kit convention (Stripe's limit): at most 100.
-            success_url: The URL to redirect to after a successful payment. Required for
-                hosted mode. Any absolute URI (RFC 3986), such as an app's deep link;
+            line_items: Line items the customer is purchasing. Each must have either price or
+                price_data. Kit convention (Stripe's limit): at most 100.
+            success_url: The URL to redirect to after a successful payment. Required for hosted
+                mode. Any absolute URI (RFC 3986), such as an app's deep link;
                 {CHECKOUT_SESSION_ID} (or %7BCHECKOUT_SESSION_ID%7D) is replaced by the
-                session's id. Kit convention: not a javascript:, data:, file:, intent:,
-                ms-... or other unsafe URI.
-            cancel_url: The URL to redirect to when the customer cancels. Any absolute URI
-                (RFC 3986). Kit convention: not a javascript:, data:, file:, intent:, ms-...
-                or other unsafe URI.
+                session's id. Kit convention: not a javascript:, data:, file:, intent:, ms-...
+                or other unsafe URI; at most 5,000 characters.
+            cancel_url: The URL to redirect to when the customer cancels. Any absolute URI (RFC
+                3986). Kit convention: not a javascript:, data:, file:, intent:, ms-... or other
+                unsafe URI, at most 5,000 characters.
             customer: ID of an existing customer.
-            customer_email: Pre-fill the customer's email on the checkout page.
+            customer_email: Pre-fill the customer's email on the checkout page. Any address
+                `format: email` allows (RFC 5321, UTF-8 as RFC 6531 allows), such as "john
+                doe"@example.com or a@[192.168.0.1]; kit convention: one mail is delivered to
+                (x-leanrails-rules).
             customer_creation: Whether to always create a customer, or only if required.
             ui_mode: The UI mode of the session.
             billing_address_collection: Whether to collect billing address.
-            client_reference_id: A unique string to reference the session in your system.
+            client_reference_id: A unique string to reference the session in your system. Kit
+                convention: not empty.
             payment_intent_data: Data to pass to the underlying PaymentIntent.
-            currency: Override the currency. Defaults to the currency of the line items. Kit
-                convention: every line item must be in this currency (nothing is converted).
-            expires_at: Unix timestamp for when the session expires. Must be between 30
-                minutes and 24 hours from now.
-            metadata: Set of key-value pairs for storing additional information. Kit
-                convention (Stripe's limits): at most 50 keys, keys of 1 to 40 characters,
-                string values of at most 500 characters.
+            currency: Override the currency. Defaults to the currency of the line items. Sandbox
+                convention: nothing is converted, so every inline price must be in it (400
+                one_currency at currency otherwise).
+            expires_at: Unix timestamp for when the session expires. Must be between 30 minutes
+                and 24 hours from now.
+            metadata: Set of key-value pairs for storing additional information. Kit convention
+                (Stripe's limits): at most 50 keys, keys of 1 to 40 characters, string values of
+                at most 500 characters.
             idempotency_key: Sent as ``Idempotency-Key``; without it one UUID4 is
                 generated, and every retry reuses it, so retries never create a second
                 session. Checked as the API checks it (1 to 255 printable ASCII
@@ -224,7 +248,10 @@ class CheckoutSessionCalls(Generic[_R]):
         )
         # Checked in the API's order: the key, then the body.
         key = _idempotency_key(idempotency_key)
-        return self._run(_post(SESSIONS_PATH, _create_body(params, fields), key, options))
+        params = _create_params(params, fields, self._strict)
+        call = _post(SESSIONS_PATH, params.to_json(), key, options)
+        _check_conventions(params, call, self._strict)
+        return self._run(call)
 
     def retrieve(self, session_id: str, /, **options: Unpack[RequestOptions]) -> _R:
         """``GET /v1/checkout_sessions/{id}`` (a sandbox convention beyond the reference)."""
@@ -251,10 +278,12 @@ class CheckoutSessions(CheckoutSessionCalls[_R], Generic[_R, _Raw]):
         run: Callable[[Call], _R],
         run_raw: Callable[[Call], _Raw],
         build: Callable[[Call], httpx2.Request],
+        *,
+        strict: bool = False,
     ) -> None:
-        super().__init__(run)
-        self.with_raw_response = CheckoutSessionCalls(run_raw)
-        self.build = CheckoutSessionCalls(build).create
+        super().__init__(run, strict=strict)
+        self.with_raw_response = CheckoutSessionCalls(run_raw, strict=strict)
+        self.build = CheckoutSessionCalls(build, strict=strict).create
         """The request ``create`` would send, unsent: for ``to_curl`` or inspection.
 
         It takes ``create``'s arguments; each call generates a fresh idempotency key unless

@@ -82,7 +82,7 @@ class CheckoutSession(ResponseModel):
     customer_creation: Open[Literal["always", "if_required"]]
     billing_address_collection: Open[Literal["auto", "required"]]
     expires_at: int
-    metadata: dict[str, str]
+    metadata: dict[str, Any]
     livemode: bool
     created: int
     url: UriText | None = None

@@ -32,7 +32,8 @@ class RecurringParam(TypedDict, total=False):
     """How often the price recurs. Inferred enumeration: the reference shows only the example
     "day"."""
     interval_count: int
-    """The number of intervals between charges."""
+    """The number of intervals between charges. Kit convention (Stripe's limit): at most 1,095
+    (three years)."""
 
 
 class PriceDataParam(TypedDict, total=False):
@@ -41,27 +42,31 @@ class PriceDataParam(TypedDict, total=False):
     currency: Required[str]
     """Three-letter ISO currency code."""
     product: Required[str]
-    """ID of the product this price belongs to."""
+    """ID of the product this price belongs to. Kit convention (Stripe's limits): not empty, at
+    most 5,000 characters."""
     unit_amount: Required[int]
-    """The unit amount, in the smallest currency unit. Kit convention (Stripe's limit): at
-    most 99,999,999, so that every total fits a signed 64-bit integer."""
+    """The unit amount, in the smallest currency unit. Kit convention (Stripe's limit): at most
+    99,999,999, so that every total fits a signed 64-bit integer."""
     tax_behavior: TaxBehavior
-    """Whether the unit amount includes tax. Inferred enumeration: the reference shows only
-    the example "inclusive"."""
+    """Whether the unit amount includes tax. Inferred enumeration: the reference shows only the
+    example "inclusive"."""
     recurring: RecurringParam
+    """How an inline price recurs. In the reference (its example request); a payment-mode
+    session cannot buy it in Stripe (kit convention, x-leanrails-rules)."""
 
 
 class LineItemParam(TypedDict, total=False):
     """``line_items[]``: one thing bought, with exactly one of ``price`` and ``price_data``."""
 
     quantity: Required[int]
-    """The quantity of the line item being purchased. Kit convention (Stripe's limit): at most
-    999,999."""
+    """The quantity of the line item being purchased. Kit convention (Stripe's limits): at least
+    1, at most 999,999."""
     price: str
-    """The ID of an existing price."""
+    """The ID of an existing price. Kit convention (Stripe's limits): not empty, at most 5,000
+    characters."""
     price_data: PriceDataParam
-    """An inline price. The reference gives no required list here; like Stripe, the kit
-    requires currency, product and unit_amount (kit convention)."""
+    """An inline price. The reference's example shows currency, product and unit_amount; the kit
+    requires them (a price needs its currency and amount), as Stripe does."""
 
 
 class PaymentIntentDataParam(TypedDict, total=False):
@@ -71,16 +76,18 @@ class PaymentIntentDataParam(TypedDict, total=False):
     """When to capture the funds. Inferred enumeration: the reference shows only the example
     "automatic"."""
     description: str
-    """An arbitrary string attached to the PaymentIntent."""
+    """An arbitrary string attached to the PaymentIntent. Kit convention (Stripe's limits): not
+    empty, at most 5,000 characters."""
     statement_descriptor: str
-    """Text on the customer's statement. Kit convention (Stripe's limit): at most 22
+    """Text on the customer's statement. Kit convention (Stripe's limits): not empty, at most 22
     characters."""
     metadata: dict[str, str]
     """Set of key-value pairs for storing additional information. Kit convention (Stripe's
     limits): at most 50 keys, keys of 1 to 40 characters, string values of at most 500
     characters."""
     application_fee_amount: int
-    """The fee, in the smallest currency unit, for the platform."""
+    """The fee, in the smallest currency unit, for the platform. Kit convention (Stripe's
+    limit): at most 99,999,999."""
 
 
 class CheckoutSessionCreateBody(TypedDict, total=False):

@@ -28,6 +28,10 @@ def test_client_and_sandbox_refuse_and_accept_exactly_the_same_inputs(tally: Tal
     assert report.counts["inputs_generated"] >= 150
     assert report.counts["accepted"] >= 40
     assert report.counts["refused"] >= 100
+    # Both kinds counted: the reference's rules refused alike by both clients and the
+    # sandbox; the conventions sent by a live client with a warning, refused by the sandbox.
+    assert report.counts["refused_reference_rules"] >= 80
+    assert report.counts["convention_warned_by_client_refused_by_sandbox"] >= 30
 
 
 def test_every_session_an_input_created_reads_back() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from leanrails._contract import Schema, load_contract, resolve, unwrap
+from leanrails._contract import Schema, load_contract, resolve, source_of, unwrap
 
 Kind = Literal["header", "request", "response", "error"]
 Source = Literal["reference", "kit convention", "inferred"]
@@ -102,23 +102,32 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+_NOTE: dict[str, str] = {"convention": " (kit convention)", "inferred": " (inferred)"}
+
+
 def _schema_constraints(schema: Schema) -> list[str]:
     """The keywords of ``schema`` as phrases: "one of ...", "at most 22 characters", ...
 
-    A phrase from a keyword that the kit adds (``x-leanrails-conventions``) says so.
+    A phrase from a keyword the contract marks ``convention`` or ``inferred``
+    (``x-leanrails-source``, read by ``source_of``) says so.
     """
-    conventions = set(schema.get("x-leanrails-conventions", ()))
     out: list[str] = []
 
     def add(phrase: str, *keywords: str) -> None:
-        out.append(phrase + (" (kit convention)" if conventions & set(keywords) else ""))
+        sources = {source_of(schema, k) for k in keywords if k in schema}
+        note = next((_NOTE[s] for s in ("convention", "inferred") if s in sources), "")
+        out.append(phrase + note)
 
     if "enum" in schema and len(schema["enum"]) > 1:
         add("one of " + ", ".join(f"`{v}`" for v in schema["enum"]), "enum")
     elif "enum" in schema:
         add(f"always `{schema['enum'][0]}`", "enum")
     low, high = schema.get("minLength"), schema.get("maxLength")
-    split = ("minLength" in conventions) != ("maxLength" in conventions)
+    split = (
+        low is not None
+        and high is not None
+        and (source_of(schema, "minLength") != source_of(schema, "maxLength"))
+    )
     if low is not None and low == high and not split:
         add(f"exactly {_plural(low, 'character')}", "minLength", "maxLength")
     elif low is not None and high is not None and not split:
@@ -130,12 +139,14 @@ def _schema_constraints(schema: Schema) -> list[str]:
             add(f"at most {_plural(high, 'character')}", "maxLength")
     if "pattern" in schema:
         add(f"matching `{schema['pattern']}`", "pattern")
-    if "minimum" in schema and "maximum" in schema:
+    both = "minimum" in schema and "maximum" in schema
+    if both and source_of(schema, "minimum") == source_of(schema, "maximum"):
         add(f"from {schema['minimum']} to {schema['maximum']}", "minimum", "maximum")
-    elif "minimum" in schema:
-        add(f"at least {schema['minimum']}", "minimum")
-    elif "maximum" in schema:
-        add(f"at most {schema['maximum']}", "maximum")
+    else:
+        if "minimum" in schema:
+            add(f"at least {schema['minimum']}", "minimum")
+        if "maximum" in schema:
+            add(f"at most {schema['maximum']}", "maximum")
     if "minItems" in schema:
         add(f"at least {_plural(schema['minItems'], 'item')}", "minItems")
     if "maxItems" in schema:
@@ -163,16 +174,32 @@ def _sentence(phrases: Sequence[str]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _source(*schemas: Schema, rules: Sequence[str] = (), inherited: Source = "reference") -> Source:
-    if any(s.get("x-leanrails-inferred") for s in schemas):
-        return "inferred"
-    if any("kit convention" in rule.lower() for rule in rules):
-        return "kit convention"
-    for schema in schemas:
-        text = str(schema.get("description", "")).lower()
-        if schema.get("x-leanrails-convention") or "kit convention" in text:
-            return "kit convention"
-    return inherited
+_KEYWORDS = (
+    "enum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "maxProperties",
+    "propertyNames",
+    "additionalProperties",
+)
+_LABEL: dict[str, Source] = {
+    "reference": "reference",
+    "inferred": "inferred",
+    "convention": "kit convention",
+}
+
+
+def _source(schema: Schema, inherited: Source = "reference") -> Source:
+    """Where the field comes from: the contract's ``field`` label (``source_of``), never its
+    constraints' (each constraint carries its own); unlabelled, its parent's."""
+    if "field" not in (schema.get("x-leanrails-source") or {}):
+        return inherited
+    return _LABEL[source_of(schema)]
 
 
 def _description(*schemas: Schema) -> str:
@@ -281,7 +308,7 @@ def _walk(
             default=target.get("default"),
             has_default="default" in target,
             constraints=constraints,
-            source=_source(own, target, rules=own_rules, inherited=inherited),
+            source=_source(target, inherited),
             description=_without_repeats(_description(own, target), constraints, names),
             example=as_json(examples[0]) if examples else "",
         )
@@ -306,8 +333,10 @@ def _headers(spec: Schema, operation: Schema, ok: Schema) -> Iterator[Field]:
                 direction="request",
             )
     declared = [(resolve(spec, p), "request") for p in operation.get("parameters", ())]
+    sent = {str(h.get("name")) for h, _ in declared}
     for name, header in ok.get("headers", {}).items():
-        declared.append(({"name": name, **resolve(spec, header)}, "response"))
+        if name not in sent:  # an echo (X-API-Version) is the request header's entry
+            declared.append(({"name": name, **resolve(spec, header)}, "response"))
     for header, direction in declared:
         if direction == "request" and header.get("in") != "header":
             continue
@@ -320,7 +349,7 @@ def _headers(spec: Schema, operation: Schema, ok: Schema) -> Iterator[Field]:
             required=bool(header.get("required")),
             nullable=nullable,
             constraints=constraints,
-            source=_source(header, schema),
+            source=_source(header),
             description=_without_repeats(_description(header, schema), constraints, frozenset()),
             direction="response" if direction == "response" else "request",
         )
@@ -336,7 +365,7 @@ def contract_fields(spec: Schema | None = None) -> list[Field]:
     rules = _rules(spec, body)
     no_rules = _Rules({}, {})
     error = resolve(spec, spec["components"]["schemas"]["ErrorResponse"])
-    error_source = _source(error)
+    error_source = _source(error)  # the Stripe-style body is the kit's, every field of it
     return [
         *_headers(spec, operation, ok),
         *_walk(spec, "request", body, "", rules, names),

@@ -39,8 +39,8 @@ GUIDE_TITLES = {
 }
 _SOURCE_NOTE = {
     "reference": "reference",
-    "kit convention": "[kit convention](sandbox.md)",
-    "inferred": "[inferred](sandbox.md)",
+    "kit convention": "[kit convention](conventions.md)",
+    "inferred": "[inferred](conventions.md#inferred)",
 }
 _CHILDREN = {"request": "child parameters", "header": "", "response": "child attributes"}
 
@@ -216,6 +216,8 @@ def body_parameters(fields: Sequence[Field]) -> str:
         need = "required" if item.required else "optional"
         if item.required_when:
             need = f"required when {item.required_when}"
+        if item.source != "reference":  # the field's own source; each constraint says its own
+            need += f", {item.source}"
         name = f"[`{item.leaf}`]({PAGE}#{item.ref_id})"
         text = " ".join(p for p in (item.description, item.constraints) if p)
         lines.append(f"{'    ' * item.depth}- {name} ({item.type}, {need}): {text}".rstrip(": "))
@@ -282,9 +284,11 @@ def render_page(
             "(a transcription of the LeanRails reference), and its examples come from running "
             "the kit against the sandbox when the site is built. Each field links to the "
             f"guide section that walks through it ({covered} of {len(fields)} do). "
-            "*Kit convention* marks a rule the kit adds where the reference is silent, "
-            "following Stripe; *inferred* marks an enumeration inferred from the reference's "
-            "single example value; the [sandbox conventions](sandbox.md) page explains both.",
+            "Each field and each constraint says where it comes from: the reference; "
+            "*inferred* (known from the reference's example request, or implied by its words "
+            "or by HTTP); or *kit convention* (a rule the kit adds where the reference is "
+            "silent, following Stripe: the sandbox refuses it, the client warns and sends). "
+            "The [conventions](conventions.md) page lists every one.",
             width=100,
         ),
         "",

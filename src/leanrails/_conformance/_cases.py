@@ -30,10 +30,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._contract import component
+from .._contract import Source, component, source_of
 
 Expect = Literal["accept", "refuse"]
-Source = Literal["reference", "inferred", "convention"]
 
 UNKNOWN = "x_conformance_unknown"
 SUCCESS_URL = "https://example.com/conformance/success"
@@ -91,23 +90,9 @@ def entry_of(param: object) -> str:
 
 
 def source(node: Mapping[str, Any], keyword: str | None = None) -> Source:
-    """Where the contract says ``node``'s entry (or one of its keywords) comes from.
-
-    The contract's markers: ``x-leanrails-source`` (``field``, and each keyword's own); or,
-    in the contract before it, ``x-leanrails-convention`` (the whole entry is the kit's),
-    ``x-leanrails-conventions`` (the keywords the kit adds), ``x-leanrails-inferred`` (known
-    only from the reference's example).
-    """
-    marks = node.get("x-leanrails-source")
-    if isinstance(marks, Mapping):
-        field = marks.get("field", "reference")
-        found: Source = field if keyword is None else marks.get(keyword, field)
-        return found
-    if node.get("x-leanrails-convention"):
-        return "convention"
-    if keyword is not None and keyword in node.get("x-leanrails-conventions", ()):
-        return "convention"
-    return "inferred" if node.get("x-leanrails-inferred") else "reference"
+    """Where the contract says ``node``'s entry (or one of its keywords) comes from: its
+    ``x-leanrails-source``, read as everything else reads it (``_contract.source_of``)."""
+    return source_of(node, keyword)
 
 
 def valid_string(schema: Mapping[str, Any]) -> str:

@@ -21,6 +21,8 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .._conventions import faults, refusal
+from .._params import CheckoutSessionCreateParams
 from ._errors import SandboxError, from_validation_error, invalid
 from ._wire import MAX_BODY_BYTES, SandboxRequest
 
@@ -92,6 +94,14 @@ def read_params(
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
+
+
+def refuse_conventions(params: CheckoutSessionCreateParams) -> None:
+    """Refuse the first kit convention ``params`` breaks (400), as a Stripe-like server does;
+    the client warns of the same ones (docs/conventions.md)."""
+    found = faults(params)
+    if found:
+        raise from_validation_error(refusal(found[0]))
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from .._conventions import email_fault
 from .._rules import COUNTRY_CODE, MAX_CUSTOMER_FIELD_LENGTH
 from .._types import Email
 from ._checks import Strict
@@ -25,6 +27,17 @@ from ._errors import invalid
 from ._record import Address, CustomerDetails, Session
 
 _Text = Annotated[str, StringConstraints(max_length=MAX_CUSTOMER_FIELD_LENGTH)]
+
+
+def _deliverable(value: str) -> str:
+    # The page is the sandbox's own: its email field takes what the create's convention takes.
+    fault = email_fault(value)
+    if fault is not None:
+        raise PydanticCustomError("email", "{value} {fault}", {"value": value, "fault": fault})
+    return value
+
+
+_Email = Annotated[Email, AfterValidator(_deliverable)]
 _Country = Annotated[str, StringConstraints(pattern=f"^{COUNTRY_CODE}$", to_upper=True)]
 
 
@@ -38,7 +51,7 @@ class AddressParams(Strict):
 
 
 class CustomerDetailsParams(Strict):
-    email: Annotated[Email, Field(max_length=MAX_CUSTOMER_FIELD_LENGTH)] | None = None
+    email: Annotated[_Email, Field(max_length=MAX_CUSTOMER_FIELD_LENGTH)] | None = None
     name: _Text | None = None
     phone: _Text | None = None
     address: AddressParams | None = None

@@ -2,10 +2,11 @@
 
 Sandbox conventions: the sandbox models no discounts, shipping or tax: ``total_details``
 is all zeros and ``amount_total`` equals ``amount_subtotal``. ``currency`` overrides the
-line items' currency as a label only: no conversion is made, so every line item must be in
-it. Without ``currency``, all line items share the first one's (kit convention: the models
-check inline prices, this module the catalogue's). A recurring catalogue price is refused
-(payment mode takes one-time prices only).
+line items' currency (the reference), but the sandbox converts nothing, so every line item
+must be in it: another is a 400 at ``currency``. Without ``currency``, all line items share
+the first one's (kit convention: ``_conventions.py`` checks inline prices, this module the
+catalogue's). A recurring catalogue price is refused (payment mode takes one-time prices
+only).
 """
 
 from __future__ import annotations
@@ -46,17 +47,19 @@ def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> P
             currency_param = f"line_items[{index}].price_data.currency"
         currency = currency.lower()
         if params.currency is not None:
-            expected, where = params.currency.lower(), "currency"
+            expected, where = params.currency.lower(), "the currency override"
+            currency_param = "currency"
         else:
             expected, where = (lines[0]["currency"] if lines else currency), "line_items[0]"
         if currency != expected:
-            # Inline prices are the models' to check (the client checks them too); a
+            # Inline prices are _conventions.py's to check (the client warns of them too); a
             # catalogue price's currency only the sandbox knows.
             raise invalid(
                 f"Invalid {currency_param}: line_items[{index}] is in {currency} but {where} "
-                f"is in {expected}. All line items share one currency, the session's "
-                "currency when it is set (kit convention).",
+                f"is in {expected}. A session's line items share one currency and the sandbox "
+                "converts nothing (kit convention).",
                 param=currency_param,
+                code="parameter_invalid",
             )
         lines.append(
             {

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .._params import CheckoutSessionCreateParams
 from ._auth import TEST_API_KEY, Caller, authenticate
-from ._checks import JSON, EmptyParams, json_object, read_params
+from ._checks import JSON, EmptyParams, json_object, read_params, refuse_conventions
 from ._customer import CompleteParams
 from ._errors import SandboxError, injected, not_found
 from ._faults import FaultBook, FaultParams
@@ -147,6 +147,7 @@ class Router:
             if self._accept_unknown_params:
                 body, unknown = _split_unknown(body)
             params = read_params(CheckoutSessionCreateParams, body, required=True, context=context)
+            refuse_conventions(params)
             self._sessions.create(params, caller.account, now, receipt, unknown)
 
         return create

@@ -10,6 +10,9 @@ An input is a create's body (a JSON object) and its Idempotency-Key. It is judge
 
 The verdicts must be equal: accepted by all three, or refused by all three with the same
 code and param. A session the sandbox accepts must read back (``retrieve`` answers 200).
+The client judging is a sandbox client, strict by default. A live client (``strict=False``)
+judges too: on the reference's rules it refuses as the strict one does; on a kit convention
+it sends, and its first ``ConventionWarning`` names the sandbox's param and code.
 
 The price catalogue is the sandbox's data, which the client cannot see: each input is judged
 by a fresh sandbox whose catalogue holds every price id the body names, one-time and in the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +59,7 @@ _CALL_OPTIONS = frozenset(
     }
 )
 _CLIENT = leanrails.LeanRails.sandbox()
+_LIVE = leanrails.LeanRails(api_key=TEST_API_KEY, base_url="http://127.0.0.1:9", strict=False)
 
 
 @dataclass(frozen=True)
@@ -81,10 +86,17 @@ class Judged:
     in_process: Verdict
     asgi: Verdict
     reads_back: bool
+    live: Verdict = ACCEPTED
+    warned: Verdict | None = None
+    """The live client's first ConventionWarning, as (code, param)."""
 
     @property
     def agree(self) -> bool:
-        return self.client == self.in_process == self.asgi and self.reads_back
+        if self.warned is None:
+            live = self.live == self.client
+        else:  # a convention: sent with a warning that names the sandbox's refusal
+            live = self.live == ACCEPTED and self.warned == self.client
+        return self.client == self.in_process == self.asgi and self.reads_back and live
 
 
 def client_verdict(case: Case) -> Verdict | None:
@@ -97,6 +109,19 @@ def client_verdict(case: Case) -> Verdict | None:
     except leanrails.ValidationError as exc:
         return (str(exc.code), exc.param)
     return ACCEPTED
+
+
+def live_verdict(case: Case) -> tuple[Verdict, Verdict | None]:
+    """What a live client (``strict=False``) says before sending, and its first warning."""
+    body = case.body if case.raw is None else json.loads(case.raw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", leanrails.ConventionWarning)
+        try:
+            _LIVE.checkout_sessions.build(**body, idempotency_key=case.key)
+        except leanrails.ValidationError as exc:
+            return (str(exc.code), exc.param), None
+    warned = [w.message for w in caught if isinstance(w.message, leanrails.ConventionWarning)]
+    return ACCEPTED, ((warned[0].code, warned[0].param) if warned else None)
 
 
 def _catalogue(body: dict[str, Any]) -> list[Price]:
@@ -168,7 +193,8 @@ async def judge(case: Case) -> Judged | None:
         answer = await http_a.post("/v1/checkout_sessions", content=content, headers=_headers(case))
         asgi = _verdict(answer)
         reads_back = reads_back and await _reads_back_async(answer, http_a)
-    return Judged(client, in_process, asgi, reads_back)
+    live, warned = live_verdict(case)
+    return Judged(client, in_process, asgi, reads_back, live, warned)
 
 
 @dataclass
@@ -188,6 +214,10 @@ class Report:
         self.counts["accepted" if judged.client == ACCEPTED else "refused"] += 1
         if judged.client == ACCEPTED:
             self.counts["accepted_and_read_back"] += judged.reads_back
+        elif judged.warned is None:
+            self.counts["refused_reference_rules"] += 1
+        else:
+            self.counts["convention_warned_by_client_refused_by_sandbox"] += 1
         if not judged.agree:
             self.counts["disagreements"] += 1
             self.disagreements.append((case, judged))
@@ -230,8 +260,8 @@ def _sized(size: int) -> Case:
 
 def targeted_cases(now: int) -> Iterator[tuple[str, Case]]:
     """The cases of issue 12, labelled; ``now`` is the clock both sides read."""
+    from leanrails._conventions import MAX_AMOUNT, MAX_LINE_ITEMS, MAX_QUANTITY
     from leanrails._rules import MAX_BODY_BYTES
-    from leanrails._types import MAX_AMOUNT, MAX_LINE_ITEMS, MAX_QUANTITY
 
     yield "valid", Case(BASE)
     # JSON null: not sent for an optional parameter, missing for a required one.
@@ -332,6 +362,21 @@ def targeted_cases(now: int) -> Iterator[tuple[str, Case]]:
     yield "rules", Case(_with(expires_at=now + 3600))
     yield "rules", Case(_with(expires_at=now + 60))
     yield "rules", Case(_with(line_items=[_item(recurring={"interval": "month"})]))
+    # Conventions the issue names: a live client sends them, the sandbox refuses them.
+    yield (
+        "conventions",
+        Case(_with(line_items=[{"quantity": 1, "price": "price_p", "price_data": INLINE}])),
+    )
+    yield "conventions", Case(_with(metadata={"": "v"}))
+    yield "conventions", Case(_with(metadata={"k" * 41: "v"}))
+    yield "conventions", Case(_with(metadata={str(i): "v" for i in range(51)}))
+    yield "conventions", Case(_with(metadata={"k": "v" * 501}))
+    yield "conventions", Case(_with(payment_intent_data={"statement_descriptor": "x" * 23}))
+    yield "conventions", Case(_with(payment_intent_data={"description": "x" * 5001}))
+    yield "conventions", Case(_with(client_reference_id=""))
+    for email in ('"john doe"@example.com', "a@[192.168.0.1]", "a@localhost", "jsmith@x.invalid"):
+        yield "conventions", Case(_with(customer_email=email))
+    yield "conventions", Case(_with(currency="eur"))
 
 
 def generated_bodies(examples: int, mutations: int) -> list[dict[str, Any]]:
