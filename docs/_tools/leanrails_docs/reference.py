@@ -40,7 +40,7 @@ GUIDE_TITLES = {
 _SOURCE_NOTE = {
     "reference": "reference",
     "kit convention": "[kit convention](conventions.md)",
-    "inferred": "[inferred](conventions.md#inferred)",
+    "inferred": "[inferred](conventions.md#three-sources)",
 }
 _CHILDREN = {"request": "child parameters", "header": "", "response": "child attributes"}
 
