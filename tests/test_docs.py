@@ -93,8 +93,8 @@ def _contract_label(spec: dict[str, Any], item: Any) -> str:
         by_name = {str(p["name"]): p for p in components["parameters"].values()}
         by_name |= {name.replace("-", ""): h for name, h in components["headers"].items()}
         by_name["Authorization"] = components["securitySchemes"]["basicAuth"]
-        node = by_name.get(item.path) or by_name[item.path.replace("-", "")]
-        return _LABELS[source_of(node)]
+        header = by_name.get(item.path) or by_name[item.path.replace("-", "")]
+        return _LABELS[source_of(header)]
     roots = {
         "request": "CheckoutSessionCreateParams",
         "response": "CheckoutSession",
@@ -120,7 +120,7 @@ def _contract_label(spec: dict[str, Any], item: Any) -> str:
 def test_every_field_on_the_built_reference_shows_the_contracts_source_marker(site: Path) -> None:
     page = _page(site, "field-reference")
     spec = load_contract()
-    shown = {}
+    shown: dict[tuple[str, str], str] = {}
     for item in fr.contract_fields():
         entry = page.split(f'id="{item.ref_id}"', 1)[1]
         source = entry.split('class="field-source">Source: ', 1)[1].split("</span>", 1)[0]
