@@ -130,8 +130,8 @@ PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist hypothesis hypothesis-jsonsc
 empty :=
 space := $(empty) $(empty)
 TOOL_PINS := grep -E '^($(subst $(space),|,$(PACKAGE_TOOLS)))==' requirements.lock
-PACKAGE_PYTEST = $(NO_LIVE_KEY) $(1)/bin/python -m pytest -p no:cacheprovider -q -n 2 \
-	--dist loadfile $(2)
+# One process each: they run beside the main steps, which already keep both cores busy.
+PACKAGE_PYTEST = $(NO_LIVE_KEY) $(1)/bin/python -m pytest -p no:cacheprovider -q $(2)
 
 test-py311: $(STAMP) postgres
 	@PY=$$(command -v python3.11 2>/dev/null) && "$$PY" -c 'import sys' 2>/dev/null \
