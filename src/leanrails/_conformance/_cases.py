@@ -4,7 +4,7 @@ Every request is a :class:`Case`: a body, what the contract says must happen to 
 or refused with ``invalid_request_error`` at a ``param``), the contract entry it tests, named
 as the field reference and the guide's headings name it (``line_items[].price_data.currency``,
 ``response.amount_total``), and the source of the rule it tests, read from the contract's
-marker (:func:`source`): the reference, inferred from the reference's example, or a kit
+marker (``_contract.source_of``): the reference, inferred from the reference's example, or a kit
 convention. A convention case expects nothing of its own (the reference is silent): only the
 comparison with the sandbox judges it, and a server that differs there *differs from the
 kit's convention*; it has not drifted from the reference.
@@ -87,12 +87,6 @@ def entry_of(param: object) -> str:
     if not isinstance(param, str) or not param:
         return "request"
     return re.sub(r"\[[^\]]+\]$", "", re.sub(r"\[\d+\]", "[]", param)) or "request"
-
-
-def source(node: Mapping[str, Any], keyword: str | None = None) -> Source:
-    """Where the contract says ``node``'s entry (or one of its keywords) comes from: its
-    ``x-leanrails-source``, read as everything else reads it (``_contract.source_of``)."""
-    return source_of(node, keyword)
 
 
 def valid_string(schema: Mapping[str, Any]) -> str:
@@ -390,7 +384,7 @@ def _walk(
         **kw: Any,
     ) -> Case:
         """``keyword`` of this schema; ``inner``: a keyword of a schema inside it too."""
-        rule = strongest(source(schema, keyword), *([source(*inner)] if inner else []))
+        rule = strongest(source_of(schema, keyword), *([source_of(*inner)] if inner else []))
         param = kw.pop("param", path if expect == "refuse" else None)
         return Case(
             name=f"{entry}: {name}",
@@ -419,7 +413,7 @@ def _walk(
             )
         for name in schema.get("required", []):
             missing = (*loc, name)
-            rule = source(schema, "required")
+            rule = source_of(schema, "required")
             yield Case(
                 name=f"{entry_of(_path(missing))}: required",
                 body=_with(missing, None, containers=containers, delete=True),

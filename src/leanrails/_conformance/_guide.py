@@ -391,11 +391,9 @@ _STRICT_CLIENTS = """\
 # leanrails conformance: the guide's clients refuse the kit's conventions before sending, as
 # the sandbox clients that wrote its outputs did, so the server is sent what the guide sent.
 import functools
-import inspect
 import leanrails
 for _client in (leanrails.LeanRails, leanrails.AsyncLeanRails):
-    if "strict" in inspect.signature(_client.__init__).parameters:
-        _client.__init__ = functools.partialmethod(_client.__init__, strict=True)
+    _client.__init__ = functools.partialmethod(_client.__init__, strict=True)
 """
 
 
