@@ -11,13 +11,14 @@ the site's own pipeline, so links are checked by ``mkdocs build --strict``.
 from __future__ import annotations
 
 import html
+import json
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .contract import Field, as_json
-from .examples import ErrorExample, RequestExample
+from .examples import REQUEST, SANDBOX_URL, ErrorExample, RequestExample
 from .guide import Section, find_section
 
 PAGE = "field-reference.md"
@@ -151,6 +152,49 @@ def _response_tabs(
     return lines
 
 
+_ENUM = re.compile(r"(?:One of|Always) ((?:`[^`]+`(?:, )?)+)")
+
+
+def _form_field(item: Field, fields: Sequence[Field]) -> dict[str, Any]:
+    """One request field as the Try it form builds its input, with its children."""
+    node: dict[str, Any] = {"name": item.leaf, "type": item.type, "required": item.required}
+    found = _ENUM.search(item.constraints)
+    if found:
+        node["enum"] = re.findall(r"`([^`]+)`", found.group(1))
+    children = [f for f in fields if f.parent == item.path.removesuffix("[]")]
+    if children:
+        node["children"] = [_form_field(c, fields) for c in children]
+    if item.type.startswith("array"):
+        node["array"] = True
+    return node
+
+
+def try_it_spec(fields: Sequence[Field]) -> dict[str, Any]:
+    """What the Try it panel (``docs/javascripts/try-it.js``) builds its form from."""
+    body = [f for f in fields if f.kind == "request"]
+    return {
+        "base_url": SANDBOX_URL,
+        "example": REQUEST,
+        "fields": [_form_field(f, body) for f in body if not f.parent],
+    }
+
+
+def _try_it(fields: Sequence[Field]) -> list[str]:
+    spec = json.dumps(try_it_spec(fields), ensure_ascii=False).replace("</", "<\\/")
+    return [
+        '<details class="field-children try-it-panel">',
+        "<summary>Try it: send this request from your browser</summary>",
+        "<p>Start the sandbox with <code>make sandbox</code> (it allows the local docs "
+        "server's origins; another origin needs <code>leanrails sandbox --cors-origin URL"
+        "</code>), enter a test key, and send. The key stays in this tab's memory: it is "
+        "never stored, and the samples show <code>$LEANRAILS_API_KEY</code> instead.</p>",
+        '<div id="try-it"></div>',
+        f'<script type="application/json" id="try-it-spec">{spec}</script>',
+        "</details>",
+        "",
+    ]
+
+
 def _code_panel(
     example: RequestExample, fields: Sequence[Field], errors: Sequence[ErrorExample]
 ) -> list[str]:
@@ -160,6 +204,7 @@ def _code_panel(
         '<p class="endpoint-code-title">Request</p>',
         "",
         *_sample_tabs(example),
+        *_try_it(fields),
         '<p class="endpoint-code-title">Responses</p>',
         "",
         *_response_tabs(fields, example, errors),
