@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup browser postgres lock-keep test test-fast test-py311 test-lowest lint typecheck pytest notebooks docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
+.PHONY: help setup browser axe postgres lock-keep test test-fast test-py311 test-lowest lint typecheck pytest notebooks docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
 help:
 	@echo "make test     set up .venv, then lint, type-check and run every test (CI runs this)"
@@ -62,7 +62,7 @@ $(BIN)/python:
 
 # Every check, the independent ones at once (they mostly wait: on servers, kernels, browsers),
 # each one's output shown whole when it ends, so a failure reads as in a sequential run.
-test: setup browser postgres
+test: setup browser axe postgres
 	@echo "lint, typecheck, pytest, notebooks, test-py311 and test-lowest run at once;" \
 		"each one's output appears when it ends"
 	@$(MAKE) --no-print-directory --keep-going -j6 --output-sync=target \
@@ -72,6 +72,15 @@ test: setup browser postgres
 # root with apt), else Playwright's own download; otherwise one line says what to run.
 browser: $(STAMP)
 	@PYTHONPATH=tests $(BIN)/python -m _support.browser ensure
+
+# The accessibility tests inject axe-core (npm, pinned) into the test browser: installed into
+# the venv, or one line says what is missing.
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+axe: $(STAMP)
+	@if [ -f $(AXE) ] && grep -q '"version": "$(AXE_VERSION)"' $(VENV)/axe/node_modules/axe-core/package.json; then :; \
+	elif command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION); \
+	else echo "error: npm is missing: install Node.js and npm (the accessibility tests load axe-core $(AXE_VERSION) from npm), then run make test again" >&2; exit 1; fi
 
 # The store tests run on a throwaway PostgreSQL that pytest starts and stops: its server
 # programs already here, else Debian's postgresql (as root with apt); otherwise one line says
@@ -92,7 +101,7 @@ NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
 
 # The tests, two at a time (pytest-xdist; the tests of a module marked xdist_group stay on one
 # worker, as they share module-scoped fixtures), with coverage of the package.
-pytest: setup browser postgres
+pytest: setup browser axe postgres
 	@$(RUN_DATA) && echo "this run's data: $$run" && \
 	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup \
 		--cov --cov-report=term:skip-covered --durations=15 tests
