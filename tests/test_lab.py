@@ -41,6 +41,10 @@ ALL_RAN = """() => {
   const prompts = [...document.querySelectorAll('SHOWN .jp-CodeCell .jp-InputPrompt')];
   return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
 }""".replace("SHOWN", SHOWN)
+# The notebook step of make test: strict nbval with the sanitize file.
+NBVAL = ["-p", "nbval", "--nbval", "--nbval-current-env", "--nbval-sanitize-with"]
+NBVAL += ["notebooks/sanitize.cfg"]
+COLLECT = ["--collect-only", "-q", "notebooks"]
 RUN_AND_SAVE = ["01_quickstart.ipynb", "03_line_items.ipynb", "11_idempotency_and_retries.ipynb"]
 
 
@@ -179,8 +183,8 @@ def test_a_new_notebook_from_make_labs_root_breaks_neither_the_site_nor_the_note
             timeout=600,
             check=False,
         )
-        collected = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q"],
+        collected = subprocess.run(  # what make notebooks collects, with its nbval options
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *NBVAL, *COLLECT],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -58,9 +58,13 @@ COLLECT = """() => {
     ids: inside('h1, h2, h3, h4, h5, h6').map(h => h.getAttribute('data-jupyter-id')),
   };
 }""".replace("SHOWN", SHOWN)
+# Rendered: every Markdown cell has its text and every heading its id (which JupyterLab sets
+# after the text, later still on a busy machine).
 RENDERED = """n => {
   const shown = [...document.querySelectorAll('SHOWN .jp-MarkdownCell .jp-RenderedMarkdown')];
-  return shown.length === n && shown.every(r => r.textContent.trim() !== '');
+  return shown.length === n && shown.every(r => r.textContent.trim() !== '') &&
+    shown.every(r => [...r.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+      .every(h => h.getAttribute('data-jupyter-id')));
 }""".replace("SHOWN", SHOWN)
 
 
@@ -101,7 +105,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 for path in committed_notebooks():
-                    page.goto(url.replace("01_quickstart.ipynb", path.name))
+                    # reset: a workspace of this notebook alone, none kept from the last
+                    page.goto(url.replace("01_quickstart.ipynb", path.name) + "&reset")
                     expected = len(_markdown_cells(path))
                     page.wait_for_function(RENDERED, arg=expected, polling=250, timeout=120_000)
                     found[path.name] = Rendered(**page.evaluate(COLLECT))
