@@ -356,6 +356,20 @@ class BaseClient(Generic[_HttpClient]):
     def _max_retries(self, call: Call) -> int:
         return self.max_retries if call.max_retries is None else call.max_retries
 
+    def _after_attempt(
+        self,
+        request: httpx2.Request,
+        outcome: httpx2.Response | httpx2.TransportError,
+        retries: int,
+        max_retries: int,
+    ) -> APIResponse | float:
+        """What follows an attempt, for both clients: the seconds to sleep before the next,
+        or the call's response (its error raised)."""
+        if isinstance(outcome, httpx2.TransportError):
+            return self._after_error(request, outcome, retries, max_retries)
+        delay = self._after_response(outcome, retries, max_retries)
+        return self._finish(outcome, retries) if delay is None else delay
+
     def _after_error(
         self, request: httpx2.Request, exc: httpx2.TransportError, retries: int, max_retries: int
     ) -> float:

@@ -1,9 +1,9 @@
 """LeanRails and AsyncLeanRails: ``BaseClient`` plus the loop that sends and sleeps.
 
-Everything else (configuration, request building, retry decisions, responses and errors)
-is in ``_base_client.py``, and the calls themselves in ``_resources.py``, written once for
-both clients. The two send loops below are the one deliberate repetition: one blocks, the
-other awaits.
+Everything else (configuration, request building, what follows each attempt, responses and
+errors) is in ``_base_client.py``, and the calls themselves in ``_resources.py``, written
+once for both clients, as httpx shares its ``BaseClient``. What is left here is the I/O:
+an attempt and the sleep before a retry, one blocking, the other awaited.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ class LeanRails(BaseClient[httpx2.Client]):
 
         return httpx2.Client(timeout=timeout, transport=deadline_transport())
 
-    def _send(self, request: httpx2.Request) -> httpx2.Response:
-        """One attempt, by its deadline, its body read up to ``max_response_bytes``."""
+    def _send(self, request: httpx2.Request) -> httpx2.Response | httpx2.TransportError:
+        """One attempt, by its deadline, its body read up to ``max_response_bytes``: the
+        response, or the transport error that ended it."""
         at, token = set_deadline(attempt_seconds(request))
         try:
             # Never a redirect, whatever the http_client's setting: httpx2 would carry a
@@ -73,6 +74,8 @@ class LeanRails(BaseClient[httpx2.Client]):
                 over = read_body(response, self.max_response_bytes, at)
             finally:
                 response.close()
+        except httpx2.TransportError as exc:
+            return exc
         finally:
             reset_deadline(token)
         if over is not None:
@@ -84,16 +87,10 @@ class LeanRails(BaseClient[httpx2.Client]):
         max_retries = self._max_retries(call)
         retries = 0
         while True:
-            try:
-                response = self._send(request)
-            except httpx2.TransportError as exc:
-                delay = self._after_error(request, exc, retries, max_retries)
-            else:
-                retry_in = self._after_response(response, retries, max_retries)
-                if retry_in is None:
-                    return self._finish(response, retries)
-                delay = retry_in
-            time.sleep(delay)
+            step = self._after_attempt(request, self._send(request), retries, max_retries)
+            if isinstance(step, APIResponse):
+                return step
+            time.sleep(step)
             retries += 1
 
     def _request_parsed(self, call: Call) -> CheckoutSession:
@@ -139,8 +136,9 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
     def _new_http_client(timeout: TimeoutTypes) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(timeout=timeout)
 
-    async def _send(self, request: httpx2.Request) -> httpx2.Response:
-        """One attempt, cancelled at its deadline, its body read up to ``max_response_bytes``."""
+    async def _send(self, request: httpx2.Request) -> httpx2.Response | httpx2.TransportError:
+        """One attempt, cancelled at its deadline, its body read up to ``max_response_bytes``:
+        the response, or the transport error that ended it."""
         seconds = attempt_seconds(request)
         try:
             with anyio.fail_after(seconds):
@@ -151,10 +149,10 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
                     over = await aread_body(response, self.max_response_bytes)
                 finally:
                     await response.aclose()
+        except httpx2.TransportError as exc:
+            return exc
         except TimeoutError:
-            raise httpx2.ReadTimeout(
-                f"no complete response within {seconds} s", request=request
-            ) from None
+            return httpx2.ReadTimeout(f"no complete response within {seconds} s", request=request)
         if over is not None:
             raise self._too_large(response, over)
         return response
@@ -164,16 +162,10 @@ class AsyncLeanRails(BaseClient[httpx2.AsyncClient]):
         max_retries = self._max_retries(call)
         retries = 0
         while True:
-            try:
-                response = await self._send(request)
-            except httpx2.TransportError as exc:
-                delay = self._after_error(request, exc, retries, max_retries)
-            else:
-                retry_in = self._after_response(response, retries, max_retries)
-                if retry_in is None:
-                    return self._finish(response, retries)
-                delay = retry_in
-            await anyio.sleep(delay)
+            step = self._after_attempt(request, await self._send(request), retries, max_retries)
+            if isinstance(step, APIResponse):
+                return step
+            await anyio.sleep(step)
             retries += 1
 
     async def _request_parsed(self, call: Call) -> CheckoutSession:
