@@ -169,19 +169,7 @@ class PostgresStore:
             " FROM leanrails_idempotency WHERE api_key = %s AND key = %s",
             (api_key, key),
         )
-        if row is None:
-            return None
-        fingerprint, created, status, headers, body, request_id = row
-        return IdempotencyRecord(
-            api_key=api_key,
-            key=key,
-            fingerprint=fingerprint,
-            created=created,
-            status=status,
-            headers=tuple((str(n), str(v)) for n, v in json.loads(headers)),
-            body=bytes(body),
-            request_id=request_id,
-        )
+        return None if row is None else IdempotencyRecord.from_row(api_key, key, row)
 
     # -- idempotency -----------------------------------------------------------------------
 

@@ -201,18 +201,8 @@ class SQLiteStore:
         ).fetchone()
         if row is None:
             return None, None
-        fingerprint, created, status, headers, body, request_id, owner = row
-        record = IdempotencyRecord(
-            api_key=api_key,
-            key=key,
-            fingerprint=fingerprint,
-            created=created,
-            status=status,
-            headers=tuple((str(n), str(v)) for n, v in json.loads(headers)),
-            body=bytes(body),
-            request_id=request_id,
-        )
-        return record, owner
+        *columns, owner = row
+        return IdempotencyRecord.from_row(api_key, key, columns), owner
 
     def reserve(self, record: IdempotencyRecord, expired_before: int) -> IdempotencyRecord | None:
         with self._transaction() as db:

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 from pydantic_core import to_json
 
@@ -60,6 +61,14 @@ class IdempotencyRecord:
     def in_flight(self) -> bool:
         """Reserved by a POST that has not finished (status 0)."""
         return self.status == IN_FLIGHT
+
+    @classmethod
+    def from_row(cls, api_key: str, key: str, row: Sequence[Any]) -> IdempotencyRecord:
+        """The record a database store keeps as the columns ``fingerprint, created, status,
+        headers`` (a JSON list of pairs) ``, body, request_id``."""
+        fingerprint, created, status, headers, body, request_id = row
+        pairs = tuple((str(name), str(value)) for name, value in json.loads(headers))
+        return cls(api_key, key, fingerprint, created, status, pairs, bytes(body), request_id)
 
     def with_body(self, body: bytes) -> IdempotencyRecord:
         """This record with another body (``dataclasses.replace`` costs more, per request)."""
