@@ -26,7 +26,7 @@ import copy
 import json
 import random
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -512,24 +512,9 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
             param_prefix=True,
         )
     if names.get("maxLength"):
-        high = names["maxLength"]
-        yield case(
-            f"keys of at most {high} characters",
-            {"k" * (high + 1): "v"},
-            "refuse",
-            "propertyNames",
-            (names, "maxLength"),
-            param_prefix=True,
+        yield from _longest_cases(
+            case, "keys", "propertyNames", names, lambda n: {"k" * n: "v"}, accept_ok
         )
-        if accept_ok:
-            full = {"k" * high: "v"}
-            yield case(
-                f"keys of {high} characters are accepted",
-                full,
-                "accept",
-                "propertyNames",
-                (names, "maxLength"),
-            )
     values = schema.get("additionalProperties")
     if isinstance(values, dict):
         yield case(
@@ -541,23 +526,36 @@ def _map_cases(schema: Mapping[str, Any], case: Any, accept_ok: bool) -> Iterato
             param_prefix=True,
         )
         if values.get("maxLength"):
-            high = values["maxLength"]
-            yield case(
-                f"values of at most {high} characters",
-                {"key": "v" * (high + 1)},
-                "refuse",
+            yield from _longest_cases(
+                case,
+                "values",
                 "additionalProperties",
-                (values, "maxLength"),
-                param_prefix=True,
+                values,
+                lambda n: {"key": "v" * n},
+                accept_ok,
             )
-            if accept_ok:
-                yield case(
-                    f"values of {high} characters are accepted",
-                    {"key": "v" * high},
-                    "accept",
-                    "additionalProperties",
-                    (values, "maxLength"),
-                )
+
+
+def _longest_cases(
+    case: Any,
+    what: str,
+    keyword: str,
+    inner: Mapping[str, Any],
+    sample: Callable[[int], dict[str, str]],
+    accept_ok: bool,
+) -> Iterator[Case]:
+    """A map's keys or values (``what``, under ``keyword``) one character over ``inner``'s
+    maxLength are refused, and at it accepted; ``sample`` makes the map for a length."""
+    high = inner["maxLength"]
+    rule = (inner, "maxLength")
+    over = sample(high + 1)
+    yield case(
+        f"{what} of at most {high} characters", over, "refuse", keyword, rule, param_prefix=True
+    )
+    if accept_ok:
+        yield case(
+            f"{what} of {high} characters are accepted", sample(high), "accept", keyword, rule
+        )
 
 
 # -- a seeded sample of valid requests ----------------------------------------------------
