@@ -305,32 +305,44 @@ def render_confirm(
     return document("Confirm your payment - LeanRails sandbox checkout", "\n".join(body))
 
 
+def _notice(title: str, heading: str, *paragraphs: str | None) -> str:
+    """A page that only tells something: a heading and its paragraphs (HTML, escaped by the
+    caller; an empty or absent one is left out)."""
+    lines = [f"<h1>{heading}</h1>", *(f"<p>{text}</p>" for text in paragraphs if text)]
+    return document(title, "\n".join(lines))
+
+
+def _link(url: str | None, session: Session, text: str) -> str | None:
+    """A link to a session's ``success_url`` or ``cancel_url``, if it has one."""
+    return url and f'<a href="{escape(fill_session_id(url, session["id"]))}">{text}</a>'
+
+
 def render_refused(action: str) -> str:
     """A form that did not come from this checkout page (another site's, or a forged one)."""
-    body = (
-        "<h1>Payment refused</h1>\n"
-        "<p>This payment form was not sent from its own checkout page, so nothing was paid.</p>\n"
-        f'<p><a href="{escape(action)}">Go to the checkout page</a></p>'
+    return _notice(
+        "Payment refused - LeanRails sandbox checkout",
+        "Payment refused",
+        "This payment form was not sent from its own checkout page, so nothing was paid.",
+        f'<a href="{escape(action)}">Go to the checkout page</a>',
     )
-    return document("Payment refused - LeanRails sandbox checkout", body)
 
 
 def render_closed(session: Session) -> str:
     """The page of a session that is no longer open."""
     if session["status"] == "complete":
         total = format_amount(session["amount_total"], session["currency"])
-        link = ""
-        if session["success_url"]:
-            url = fill_session_id(session["success_url"], session["id"])
-            link = f'<p><a href="{escape(url)}">Continue</a></p>'
-        body = f"<h1>Payment complete</h1>\n<p>{escape(total)} was paid. Thank you.</p>\n{link}"
-        return document("Payment complete - LeanRails sandbox checkout", body)
-    link = ""
-    if session["cancel_url"]:
-        cancel = fill_session_id(session["cancel_url"], session["id"])
-        link = f'<p><a href="{escape(cancel)}">Return</a></p>'
-    body = f"<h1>This checkout has expired</h1>\n<p>Start again to pay.</p>\n{link}"
-    return document("Checkout expired - LeanRails sandbox checkout", body)
+        return _notice(
+            "Payment complete - LeanRails sandbox checkout",
+            "Payment complete",
+            f"{escape(total)} was paid. Thank you.",
+            _link(session["success_url"], session, "Continue"),
+        )
+    return _notice(
+        "Checkout expired - LeanRails sandbox checkout",
+        "This checkout has expired",
+        "Start again to pay.",
+        _link(session["cancel_url"], session, "Return"),
+    )
 
 
 _OUTCOMES: Final = {
@@ -372,18 +384,21 @@ def render_landing(kind: str, session: Session | None) -> str:
 
 
 def render_not_found() -> str:
-    body = "<h1>Checkout not found</h1>\n<p>There is no hosted checkout at this address.</p>"
-    return document("Not found - LeanRails sandbox checkout", body)
+    return _notice(
+        "Not found - LeanRails sandbox checkout",
+        "Checkout not found",
+        "There is no hosted checkout at this address.",
+    )
 
 
 def render_misdirected(origin: str) -> str:
     """A request whose ``Host`` is not the sandbox's own (see :mod:`._hosted`)."""
-    body = (
-        "<h1>Wrong address</h1>\n"
-        "<p>This sandbox serves its pages only at its own address, "
-        f"<code>{escape(origin)}</code>. Open the page there.</p>"
+    return _notice(
+        "Wrong address - LeanRails sandbox",
+        "Wrong address",
+        "This sandbox serves its pages only at its own address, "
+        f"<code>{escape(origin)}</code>. Open the page there.",
     )
-    return document("Wrong address - LeanRails sandbox", body)
 
 
 def render_index(test_key: str) -> str:
