@@ -13,7 +13,7 @@ import pytest
 from leanrails.sandbox import TEST_API_KEY, Sandbox, create_app
 
 from _support.reliability.results import Tally
-from _support.reliability.transitions import LOSER, race
+from _support.reliability.transitions import RACES, check_once, race, record_race
 from _support.sandbox import BASIC
 
 pytestmark = pytest.mark.slow
@@ -23,25 +23,14 @@ SESSIONS = 150
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize(
-    "actions",
-    [("pay",), ("complete",), ("expire",), ("complete", "expire")],
-    ids=["pay", "complete", "expire", "complete-vs-expire"],
-)
+@RACES
 def test_four_processes_changing_the_same_sessions_change_each_once(
     tmp_path: Path, tally: Tally, actions: tuple[str, ...]
 ) -> None:
     outcome = race(tmp_path, SESSIONS, actions)
 
-    assert outcome.twice() == []
-    # The three others lost, and were told so as the API (or the page) tells it.
-    assert outcome.losers == {LOSER[actions[0]]: 3 * SESSIONS}
-    tally.add(
-        f"4 processes, {'/'.join(actions)}",
-        sessions=SESSIONS,
-        changed_twice=len(outcome.twice()),
-        busy_retried=outcome.retried,
-    )
+    check_once(outcome)
+    record_race(tally, "4 processes", outcome)
 
 
 def test_threads_completing_one_in_memory_session_through_the_app_complete_it_once() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from _support.reliability.results import Tally, tally_for
-from _support.reliability.transitions import LOSER, race
+from _support.reliability.transitions import RACES, check_once, race, record_race
 
 SESSIONS = 600
 
@@ -20,11 +20,7 @@ def tally(request: pytest.FixtureRequest) -> Tally:
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize(
-    "actions",
-    [("pay",), ("complete",), ("expire",), ("complete", "expire")],
-    ids=["pay", "complete", "expire", "complete-vs-expire"],
-)
+@RACES
 def test_four_processes_change_each_of_600_sessions_once(
     tmp_path: Path, tally: Tally, actions: tuple[str, ...]
 ) -> None:
@@ -32,12 +28,5 @@ def test_four_processes_change_each_of_600_sessions_once(
     outcome = race(tmp_path, SESSIONS, actions)
     seconds = time.monotonic() - started
 
-    assert outcome.twice() == []
-    assert outcome.losers == {LOSER[actions[0]]: 3 * SESSIONS}
-    tally.add(
-        f"4 processes, {'/'.join(actions)}",
-        sessions=SESSIONS,
-        changed_twice=len(outcome.twice()),
-        busy_retried=outcome.retried,
-        wall_ms=round(seconds * 1000),
-    )
+    check_once(outcome)
+    record_race(tally, "4 processes", outcome, wall_ms=round(seconds * 1000))

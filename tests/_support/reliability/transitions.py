@@ -18,10 +18,12 @@ from html import unescape
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from leanrails.sandbox import TEST_API_KEY
 
 from _support.reliability.processes import servers
+from _support.reliability.results import Tally
 from _support.sandbox import BASIC
 
 CARD_FORM = {
@@ -40,6 +42,13 @@ LOSER = {
     "expire": "400 checkout_session_not_open",
 }
 """How a request that lost the race is answered, by what it tried."""
+RACES = pytest.mark.parametrize(
+    "actions",
+    [("pay",), ("complete",), ("expire",), ("complete", "expire")],
+    ids=["pay", "complete", "expire", "complete-vs-expire"],
+)
+"""What the processes race at, in ``make test`` and ``make soak``: paying, completing,
+expiring, and completing against expiring."""
 _TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
 
 
@@ -50,6 +59,8 @@ class Outcome:
     wins: Counter[str] = field(default_factory=Counter)
     losers: Counter[str] = field(default_factory=Counter)
     retried: int = 0
+    sessions: int = 0
+    actions: tuple[str, ...] = ()
 
     def twice(self) -> list[str]:
         """The sessions that more than one request changed."""
@@ -70,7 +81,25 @@ def race(
         else:
             outcome = asyncio.run(post_everywhere(urls, ids, actions))
     assert sorted(outcome.wins) == sorted(ids), "every session is changed by someone"
+    outcome.sessions, outcome.actions = sessions, actions
     return outcome
+
+
+def check_once(outcome: Outcome) -> None:
+    """The done-when of a race: no session changed twice, and the three other processes
+    lost each, told so as the API (or the page) tells it."""
+    assert outcome.twice() == []
+    assert outcome.losers == {LOSER[outcome.actions[0]]: 3 * outcome.sessions}
+
+
+def record_race(tally: Tally, where: str, outcome: Outcome, **more: int) -> None:
+    tally.add(
+        f"{where}, {'/'.join(outcome.actions)}",
+        sessions=outcome.sessions,
+        changed_twice=len(outcome.twice()),
+        busy_retried=outcome.retried,
+        **more,
+    )
 
 
 Attempt = Callable[[httpx2.AsyncClient, str], Awaitable[httpx2.Response]]
