@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from _support.install import find_or_install
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
@@ -72,25 +74,18 @@ def launch(playwright: Playwright, **options: Any) -> Browser:
 
 def ensure() -> int:
     """Find a Chromium, or install one as this machine allows; 0 when one is there."""
-    if system_chromium() or playwright_chromium():
-        return 0
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("make: installing Debian's chromium for the browser tests (apt-get, as root)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            check=False,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-    else:
-        print("make: installing Playwright's Chromium for the browser tests")
-        subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
-    if system_chromium() or playwright_chromium():
-        return 0
-    print(f"error: {HOW_TO_INSTALL}.", file=sys.stderr)
-    return 1
+    return find_or_install(
+        lambda: system_chromium() or playwright_chromium(),
+        "chromium",
+        "the browser tests",
+        HOW_TO_INSTALL,
+        otherwise=_install_playwright_chromium,
+    )
+
+
+def _install_playwright_chromium() -> None:
+    print("make: installing Playwright's Chromium for the browser tests")
+    subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
 
 
 if __name__ == "__main__":

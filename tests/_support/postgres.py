@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from _support.install import find_or_install
 from _support.sandbox import free_port
 
 HOW_TO_INSTALL = (
@@ -58,22 +59,12 @@ def server_binaries() -> Path | None:
 
 def ensure() -> int:
     """Find PostgreSQL, or install Debian's as root; 0 when the tests can have one."""
-    if os.environ.get(URL_VARIABLE) or server_binaries():
-        return 0
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("make: installing Debian's postgresql for the store tests (apt-get, as root)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "postgresql"],
-            check=False,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-    if server_binaries():
-        return 0
-    print(f"error: {HOW_TO_INSTALL}.", file=sys.stderr)
-    return 1
+    return find_or_install(
+        lambda: os.environ.get(URL_VARIABLE) or server_binaries(),
+        "postgresql",
+        "the store tests",
+        HOW_TO_INSTALL,
+    )
 
 
 MIGRATED_BATCH = 16
