@@ -183,8 +183,10 @@ port_free = $(eval busy := $(shell $(BIN)/python scripts/port_free.py $(1) $(2) 
 docs-port: setup
 	$(call port_free,$(DOCS_PORT),docs,DOCS_PORT)
 
-docs: docs-port docs-build
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT) --no-livereload
+# One strict build, by the server itself (serve --strict stops on a warning as build does):
+# a separate docs-build first built the whole site twice before serving.
+docs: docs-port
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT) --no-livereload
 
 # Opens the first notebook of the guide, with the repository as JupyterLab's root (the guide
 # links to ../docs/), and the file browser on scratch/ (ignored by git, the site and nbval),

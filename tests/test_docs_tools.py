@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from leanrails_docs import examples, notebook_pages, reference
 from leanrails_docs.contract import Field, contract_fields
 from leanrails_docs.guide import guide_sections
@@ -358,6 +359,11 @@ def test_the_page_has_a_response_tab_per_status_the_sandbox_gave(page: str) -> N
 # ============================================================================ notebook pages
 
 
+def _fixed(page: str) -> str:
+    """``page`` as the site's hook leaves a notebook page (``fix_html`` on its parse)."""
+    return str(notebook_pages.fix_html(BeautifulSoup(page, "html.parser")))
+
+
 @pytest.mark.parametrize(
     ("label", "kind"),
     [
@@ -370,7 +376,7 @@ def test_the_page_has_a_response_tab_per_status_the_sandbox_gave(page: str) -> N
 def test_a_blockquote_with_a_bold_label_becomes_an_admonition(label: str, kind: str) -> None:
     page = f"<blockquote>\n<p><strong>{label}</strong> The text.</p>\n<p>More.</p>\n</blockquote>"
 
-    html = notebook_pages.fix_html(page)
+    html = _fixed(page)
 
     title = label.rstrip(":.")
     assert f'<div class="admonition {kind}"><p class="admonition-title">{title}</p>' in html
@@ -381,7 +387,7 @@ def test_a_blockquote_with_a_bold_label_becomes_an_admonition(label: str, kind: 
 def test_a_plain_blockquote_stays_a_quote() -> None:
     page = "<blockquote><p>The reference says <strong>this</strong>.</p></blockquote>"
 
-    assert notebook_pages.fix_html(page) == page
+    assert _fixed(page) == page
 
 
 def test_notebook_code_gets_a_code_element_and_loses_tags_and_its_own_copy_button() -> None:
@@ -393,7 +399,7 @@ def test_notebook_code_gets_a_code_element_and_loses_tags_and_its_own_copy_butto
         '<div class="jp-RenderedText"><pre>1</pre></div></div>'
     )
 
-    html = notebook_pages.fix_html(page)
+    html = _fixed(page)
 
     assert "raises-exception</span>" not in html
     assert "Copied!" not in html
@@ -404,7 +410,7 @@ def test_notebook_code_gets_a_code_element_and_loses_tags_and_its_own_copy_butto
 def test_a_setup_cell_collapses() -> None:
     page = '<div class="jp-Cell jp-CodeCell celltag_setup"><div class="jp-InputArea">x</div></div>'
 
-    html = notebook_pages.fix_html(page)
+    html = _fixed(page)
 
     assert '<details class="setup-cell"><summary>Setup code</summary>' in html
 
@@ -480,13 +486,13 @@ ERROR_LINE = (
 def test_an_uncaught_kit_error_shows_once_its_table_without_the_closing_error_line() -> None:
     table = '<div class="leanrails-uncaught"><table></table><details>Traceback</details></div>'
 
-    html = notebook_pages.fix_html(_outputs(table, ERROR_LINE))
+    html = _fixed(_outputs(table, ERROR_LINE))
 
     assert "leanrails-uncaught" in html
     assert "InvalidRequestError: 400" not in html
 
 
 def test_an_error_that_is_not_the_kits_keeps_its_traceback() -> None:
-    html = notebook_pages.fix_html(_outputs("<pre>some print</pre>", ERROR_LINE))
+    html = _fixed(_outputs("<pre>some print</pre>", ERROR_LINE))
 
     assert "InvalidRequestError: 400" in html

@@ -102,9 +102,12 @@ def _collapse(cell: Tag, soup: BeautifulSoup) -> None:
     cell.append(details)
 
 
-def fix_html(page_html: str) -> str:
-    """A notebook page's HTML with callouts, copyable code, no tags, setup cells collapsed."""
-    soup = BeautifulSoup(page_html, "html.parser")
+def fix_html(soup: BeautifulSoup) -> BeautifulSoup:
+    """A notebook page's HTML with callouts, copyable code, no tags, setup cells collapsed.
+
+    The page is parsed once for every change the site makes (a parse of a long notebook page
+    costs more than all of them): each step changes ``soup`` in place and returns it.
+    """
     for quote in soup.find_all("blockquote"):
         _callout(quote, soup)
     for clutter in soup.select(".celltoolbar, .zeroclipboard-container"):
@@ -117,7 +120,7 @@ def fix_html(page_html: str) -> str:
         _collapse(cell, soup)
     for area in soup.select(".jp-OutputArea"):
         _error_once(area)
-    return str(soup)
+    return soup
 
 
 def _error_once(area: Tag) -> None:
@@ -133,12 +136,11 @@ def _error_once(area: Tag) -> None:
         children[-1].decompose()
 
 
-def link_back(page_html: str, links: Mapping[str, Sequence[tuple[str, str]]]) -> str:
+def link_back(soup: BeautifulSoup, links: Mapping[str, Sequence[tuple[str, str]]]) -> BeautifulSoup:
     """Under each guide heading that walks through a field, a link to its reference entry.
 
     ``links`` maps a heading's id to the (field path, reference URL) pairs it covers.
     """
-    soup = BeautifulSoup(page_html, "html.parser")
     for anchor, targets in links.items():
         heading = soup.find(id=anchor)
         if heading is None:
@@ -154,7 +156,7 @@ def link_back(page_html: str, links: Mapping[str, Sequence[tuple[str, str]]]) ->
             link.append(code)
             note.append(link)
         heading.insert_after(note)
-    return str(soup)
+    return soup
 
 
 def drop_mathjax(page_html: str) -> str:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
@@ -23,8 +25,8 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from . import examples, notebook_pages, reference
-from .contract import contract_fields
-from .guide import coverage_problems, find_section, guide_sections, slugify
+from .contract import Field, contract_fields
+from .guide import Section, coverage_problems, find_section, guide_sections, slugify
 from .wrapping import wrap_identifiers
 
 log = logging.getLogger("mkdocs.hooks.leanrails_docs")
@@ -44,14 +46,41 @@ def notebooks_dir(config: MkDocsConfig) -> Path:
         return (base / os.environ.get("LEANRAILS_NOTEBOOKS_DIR", "notebooks")).resolve()
 
 
-def reference_page(directory: Path) -> str:
-    """The endpoint reference's Markdown, with the guide's sections found in ``directory``."""
-    fields = contract_fields()
-    sections = guide_sections(directory) if directory.is_dir() else []
-    for problem in coverage_problems(fields, sections):
+@dataclass(frozen=True)
+class Build:
+    """What one build reads once: the contract's fields and the guide's sections.
+
+    ``on_files`` reads them at the start of every build (``mkdocs serve`` rebuilds when the
+    contract or a notebook changes); every page then uses them, instead of parsing the
+    contract and every notebook again.
+    """
+
+    fields: list[Field]
+    sections: list[Section]
+
+    @classmethod
+    def read(cls, directory: Path) -> Build:
+        sections = guide_sections(directory) if directory.is_dir() else []
+        return cls(contract_fields(), sections)
+
+
+_build: Build | None = None
+
+
+def current_build(config: MkDocsConfig) -> Build:
+    """This build's :class:`Build` (read here if ``on_files`` has not run, as in a test)."""
+    global _build
+    if _build is None:
+        _build = Build.read(notebooks_dir(config))
+    return _build
+
+
+def reference_page(build: Build) -> str:
+    """The endpoint reference's Markdown, with each field's guide section."""
+    for problem in coverage_problems(build.fields, build.sections):
         log.warning("field reference: %s", problem)  # strict builds fail on it
     example = examples.request_example()
-    return reference.render_page(fields, sections, example, examples.error_examples())
+    return reference.render_page(build.fields, build.sections, example, examples.error_examples())
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -63,7 +92,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     placeholder = files.get_file_from_path(reference.PAGE)
     if placeholder is not None:
         files.remove(placeholder)
-    content = reference_page(notebooks_dir(config))
+    global _build
+    _build = Build.read(notebooks_dir(config))
+    content = reference_page(_build)
     files.append(File.generated(config, reference.PAGE, content=content))
     changelog = CHANGELOG.read_text(encoding="utf-8")
     files.append(File.generated(config, CHANGELOG_PAGE, content=changelog))
@@ -79,7 +110,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if _is_notebook(page):
         return notebook_pages.fix_markdown(markdown)
     if reference.BODY_PARAMETERS_MARKER in markdown:
-        listing = reference.body_parameters(contract_fields())
+        listing = reference.body_parameters(current_build(config).fields)
         return markdown.replace(reference.BODY_PARAMETERS_MARKER, listing)
     return markdown
 
@@ -87,10 +118,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 def reference_links(page: Page, config: MkDocsConfig) -> dict[str, list[tuple[str, str]]]:
     """For a guide page: each heading's id, and the reference entries it walks through."""
     notebook = Path(page.file.src_uri).name
-    sections = guide_sections(notebooks_dir(config))
+    build = current_build(config)
     links: dict[str, list[tuple[str, str]]] = {}
-    for item in contract_fields():
-        section = find_section(item, sections)
+    for item in build.fields:
+        section = find_section(item, build.sections)
         if section is not None and section.notebook == notebook:
             url = get_relative_url(f"{reference.URL}#{item.ref_id}", page.url)
             links.setdefault(section.anchor, []).append((item.heading, url))
@@ -98,10 +129,11 @@ def reference_links(page: Page, config: MkDocsConfig) -> dict[str, list[tuple[st
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    soup = BeautifulSoup(html, "html.parser")  # once: every step below changes it in place
     if _is_notebook(page):
-        html = notebook_pages.fix_html(html)
-        html = notebook_pages.link_back(html, reference_links(page, config))
-    return wrap_identifiers(html)
+        notebook_pages.fix_html(soup)
+        notebook_pages.link_back(soup, reference_links(page, config))
+    return str(wrap_identifiers(soup))
 
 
 @event_priority(-100)  # after mkdocs-jupyter's on_post_page, which adds the MathJax loader
@@ -114,7 +146,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     path = Path(config.site_dir) / "search" / "search_index.json"
     if path.is_file():
         index = json.loads(path.read_text(encoding="utf-8"))
-        boosted = reference.boost_fields(index, contract_fields())
+        boosted = reference.boost_fields(index, current_build(config).fields)
         path.write_text(json.dumps(boosted, separators=(",", ":")), encoding="utf-8")
 
 

@@ -21,9 +21,8 @@ _BREAK_AFTER = re.compile(r"(?<=[_.\[/])(?=[^\s/])")
 _TARGETS = "code, h1, h2, h3, h4, h5, h6"
 
 
-def wrap_identifiers(page_html: str) -> str:
-    """``page_html`` with ``<wbr>`` after each separator in inline code and headings."""
-    soup = BeautifulSoup(page_html, "html.parser")
+def wrap_identifiers(soup: BeautifulSoup) -> BeautifulSoup:
+    """``soup`` with ``<wbr>`` after each separator in inline code and headings."""
     for element in soup.select(_TARGETS):
         if element.find_parent("pre") is not None:
             continue
@@ -39,4 +38,4 @@ def wrap_identifiers(page_html: str) -> str:
                     pieces.append(soup.new_tag("wbr"))
                 pieces.append(NavigableString(part))
             text.replace_with(*pieces)
-    return str(soup)
+    return soup
