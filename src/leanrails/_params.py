@@ -291,9 +291,20 @@ class CheckoutSessionCreateParams(RequestModel):
             fields = cls.model_fields
             data = {k: v for k, v in data.items() if v is not None or k not in fields}
         try:
-            return handler(data)
+            params = handler(data)
         except pydantic.ValidationError as exc:
             raise _with_api_paths(cls, exc) from None
+        # A cross-field rule, checked here rather than in an after validator of its own: one
+        # Python call per request fewer.
+        if params.ui_mode == "hosted" and params.success_url is None:
+            raise _rule_broken(
+                params,
+                "success_url",
+                "missing",
+                "success_url is required when ui_mode is hosted (the default)",
+                None,
+            )
+        return params
 
     mode: Literal["payment"]
     line_items: list[LineItem] = Field(min_length=1)
@@ -330,15 +341,3 @@ class CheckoutSessionCreateParams(RequestModel):
                 {"low": low, "high": high, "now": now},
             )
         return value
-
-    @model_validator(mode="after")
-    def _success_url_for_hosted(self) -> Self:
-        if self.ui_mode == "hosted" and self.success_url is None:
-            raise _rule_broken(
-                self,
-                "success_url",
-                "missing",
-                "success_url is required when ui_mode is hosted (the default)",
-                None,
-            )
-        return self

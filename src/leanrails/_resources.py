@@ -9,7 +9,7 @@ evaluated (no ``from __future__ import annotations``), so ``create?`` in IPython
 enumerations' values rather than their aliases' names.
 """
 
-import uuid
+import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
@@ -44,9 +44,17 @@ def _idempotency_key(key: str | None) -> str:
     """The key to send: the caller's, checked as the API checks it (the same param and code,
     ``Idempotency-Key``, ``parameter_invalid``), or a new UUID4."""
     if key is None:
-        return str(uuid.uuid4())
+        return _uuid4()
     check_idempotency_key(key)
     return key
+
+
+def _uuid4() -> str:
+    """``str(uuid.uuid4())``: 122 random bits, version 4, RFC 4122's variant; written from
+    the random bytes directly, in half the time (``uuid.UUID`` checks what needs no check)."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _session_path(session_id: str, action: str = "", *, base: str = SESSIONS_PATH) -> str:
@@ -92,8 +100,8 @@ def _create_params(
     if params is None:
         line_items = given.get("line_items")
         # Any iterable of items (a tuple, a generator); anything else is the model's to refuse.
-        if isinstance(line_items, Iterable) and not isinstance(
-            line_items, (list, str, bytes, Mapping)
+        if not isinstance(line_items, (list, str, bytes, Mapping)) and isinstance(
+            line_items, Iterable
         ):
             given["line_items"] = list(line_items)
         try:

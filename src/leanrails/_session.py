@@ -9,16 +9,17 @@ sees the known values, as openai-python's and stripe-python's do.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal, TypeAlias, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeAlias, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from ._types import MaybeAbsent, UriText
 
@@ -27,21 +28,23 @@ logger = logging.getLogger("leanrails")
 T = TypeVar("T")
 
 
-def _keep_unknown(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-    try:
-        return handler(value)
-    except ValidationError:
-        if not isinstance(value, str):
-            raise
-        logger.warning(
-            "response field %s is %r, a value this kit does not know yet; kept as it is",
-            info.field_name,
-            value,
-        )
-        return value
+class _KeepUnknown:
+    """The values the reference lists, else any string, kept as it is (``CheckoutSession``
+    logs it): a union pydantic-core decides, with no Python call per field."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        known = handler(source)
+        return core_schema.union_schema([known, core_schema.str_schema()], mode="left_to_right")
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(schema["choices"][0])
 
 
-Open: TypeAlias = Annotated[T, WrapValidator(_keep_unknown)]
+Open: TypeAlias = Annotated[T, _KeepUnknown()]
 
 
 class ResponseModel(BaseModel):
@@ -99,8 +102,28 @@ class CheckoutSession(ResponseModel):
     total_details: MaybeAbsent[TotalDetails] = None
     client_reference_id: str | None = None
 
+    @model_validator(mode="after")
+    def _log_unknown_values(self) -> Self:
+        for name, known in _KNOWN_VALUES.items():
+            value = getattr(self, name)
+            if value not in known:
+                logger.warning(
+                    "response field %s is %r, a value this kit does not know yet; kept as it is",
+                    name,
+                    value,
+                )
+        return self
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """In Jupyter, a table of its fields, and its JSON as text (``_display`` loads then)."""
         from ._display import bundle
 
         return bundle(self)
+
+
+_KNOWN_VALUES = {
+    name: frozenset(get_args(field.annotation))
+    for name, field in CheckoutSession.model_fields.items()
+    if any(isinstance(marker, _KeepUnknown) for marker in field.metadata)
+}
+"""The values the reference lists, of each ``Open`` field."""
