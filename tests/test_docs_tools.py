@@ -166,10 +166,10 @@ def test_fields_carry_required_nullable_default_constraints_and_source() -> None
     assert fields[("request", "metadata")].source == "reference"
     assert fields[("request", "payment_intent_data.metadata")].source == "inferred"
     assert fields[("request", "line_items[].quantity")].constraints == (
-        "From 1 to 999999 (kit convention)."
+        "From 1 to 999,999 (kit convention)."
     )
     assert fields[("request", "line_items[].price_data.unit_amount")].constraints == (
-        "At least 0 (inferred); at most 99999999 (kit convention)."
+        "At least 0 (inferred); at most 99,999,999 (kit convention)."
     )
     assert fields[("header", "Request-Id")].source == "kit convention"
     assert fields[("request", "mode")].source == "reference"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,8 +22,23 @@ Source = Literal["reference", "kit convention", "inferred"]
 ENDPOINT = "/v1/checkout_sessions"
 _REQUIRED_WHEN = re.compile(r"^(?P<name>\S+) is required when (?P<condition>.+?)\.?$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"])")
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:-[a-z]+)?")  # 99,999,999; 64-bit
 _WORD = re.compile(r"[A-Za-z_]+")
+_QUOTED = re.compile(r"""['"]([^'"\s]+)['"]""")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One constraint as the reference page says it, with what it was read from.
+
+    ``text`` ends with its source note when it is not the reference's ("at most 5,000
+    characters (kit convention)"); ``keywords`` are the schema keywords it says, a nested
+    one as ``propertyNames.maxLength``; ``rule`` is the ``x-leanrails-rules`` id it says.
+    """
+
+    text: str
+    keywords: tuple[str, ...] = ()
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,11 +53,16 @@ class Field:
     nullable: bool = False
     default: Any = None
     has_default: bool = False
-    constraints: str = ""
+    phrases: tuple[Constraint, ...] = ()
     source: Source = "reference"
     description: str = ""
     example: str = ""
     direction: Literal["", "request", "response"] = ""
+
+    @property
+    def constraints(self) -> str:
+        """The constraints in one sentence, each once: "Not empty; at most 200 characters."."""
+        return sentence([c.text for c in self.phrases])
 
     @property
     def heading(self) -> str:
@@ -98,25 +118,37 @@ def _type(schema: Schema) -> str:
     return f"{kind} ({fmt})" if fmt else str(kind)
 
 
+def _number(value: Any) -> str:
+    """A limit as a reader writes it: ``99,999,999``."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{_number(count)} {noun}{'' if count == 1 else 's'}"
 
 
 _NOTE: dict[str, str] = {"convention": " (kit convention)", "inferred": " (inferred)"}
 
 
-def _schema_constraints(schema: Schema) -> list[str]:
+def _schema_constraints(schema: Schema) -> list[Constraint]:
     """The keywords of ``schema`` as phrases: "one of ...", "at most 22 characters", ...
 
     A phrase from a keyword the contract marks ``convention`` or ``inferred``
-    (``x-leanrails-source``, read by ``source_of``) says so.
+    (``x-leanrails-source``, read by ``source_of``) says so; a phrase about the keys or the
+    values of a map (``propertyNames``, ``additionalProperties``) reads the marks of the
+    keywords it states, in the nested schema.
     """
-    out: list[str] = []
+    out: list[Constraint] = []
 
     def add(phrase: str, *keywords: str) -> None:
-        sources = {source_of(schema, k) for k in keywords if k in schema}
+        sources = set()
+        for keyword in keywords:
+            outer, _, inner = keyword.partition(".")
+            node = schema if not inner else schema.get(outer, {})
+            if (inner or outer) in node:
+                sources.add(source_of(node, inner or outer))
         note = next((_NOTE[s] for s in ("convention", "inferred") if s in sources), "")
-        out.append(phrase + note)
+        out.append(Constraint(phrase + note, keywords))
 
     if "enum" in schema and len(schema["enum"]) > 1:
         add("one of " + ", ".join(f"`{v}`" for v in schema["enum"]), "enum")
@@ -131,22 +163,26 @@ def _schema_constraints(schema: Schema) -> list[str]:
     if low is not None and low == high and not split:
         add(f"exactly {_plural(low, 'character')}", "minLength", "maxLength")
     elif low is not None and high is not None and not split:
-        add(f"{low} to {high} characters", "minLength", "maxLength")
+        add(f"{_number(low)} to {_plural(high, 'character')}", "minLength", "maxLength")
     else:
         if low is not None:
-            add("not empty" if low == 1 else f"at least {low} characters", "minLength")
+            add("not empty" if low == 1 else f"at least {_plural(low, 'character')}", "minLength")
         if high is not None:
             add(f"at most {_plural(high, 'character')}", "maxLength")
     if "pattern" in schema:
         add(f"matching `{schema['pattern']}`", "pattern")
-    both = "minimum" in schema and "maximum" in schema
-    if both and source_of(schema, "minimum") == source_of(schema, "maximum"):
-        add(f"from {schema['minimum']} to {schema['maximum']}", "minimum", "maximum")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (
+        low is not None
+        and high is not None
+        and (source_of(schema, "minimum") == source_of(schema, "maximum"))
+    ):
+        add(f"from {_number(low)} to {_number(high)}", "minimum", "maximum")
     else:
-        if "minimum" in schema:
-            add(f"at least {schema['minimum']}", "minimum")
-        if "maximum" in schema:
-            add(f"at most {schema['maximum']}", "maximum")
+        if low is not None:
+            add(f"at least {_number(low)}", "minimum")
+        if high is not None:
+            add(f"at most {_number(high)}", "maximum")
     if "minItems" in schema:
         add(f"at least {_plural(schema['minItems'], 'item')}", "minItems")
     if "maxItems" in schema:
@@ -154,24 +190,31 @@ def _schema_constraints(schema: Schema) -> list[str]:
     if "maxProperties" in schema:
         add(f"at most {_plural(schema['maxProperties'], 'key')}", "maxProperties")
     names = schema.get("propertyNames")
-    if isinstance(names, Mapping) and ("minLength" in names or "maxLength" in names):
-        low_key, high_key = names.get("minLength", 0), names.get("maxLength")
-        add(f"keys of {low_key} to {high_key} characters", "propertyNames")
+    if isinstance(names, Mapping) and "maxLength" in names:
+        low_key, high_key = names.get("minLength", 0), names["maxLength"]
+        add(
+            f"keys of {_number(low_key)} to {_plural(high_key, 'character')}",
+            *(f"propertyNames.{k}" for k in ("minLength", "maxLength") if k in names),
+        )
     values = schema.get("additionalProperties")
     if isinstance(values, Mapping) and "maxLength" in values:
         add(
-            f"values of at most {_plural(values['maxLength'], 'character')}", "additionalProperties"
+            f"values of at most {_plural(values['maxLength'], 'character')}",
+            "additionalProperties.maxLength",
         )
     return out
 
 
-def _sentence(phrases: Sequence[str]) -> str:
-    if not phrases:
-        return ""
+def sentence(phrases: Sequence[str], mark: Callable[[int, str], str] | None = None) -> str:
+    """``phrases`` as one sentence: the first capitalized, joined by semicolons; ``mark``
+    wraps each phrase (by its index) once its case is set."""
     parts = [p.rstrip(".") for p in phrases]
-    parts = parts[:1] + [p[:1].lower() + p[1:] for p in parts[1:]]
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    parts = [
+        p[:1].upper() + p[1:] if i == 0 else p[:1].lower() + p[1:] for i, p in enumerate(parts)
+    ]
+    if mark is not None:
+        parts = [mark(i, p) for i, p in enumerate(parts)]
+    return "; ".join(parts) + "." if parts else ""
 
 
 _KEYWORDS = (
@@ -209,28 +252,52 @@ def _description(*schemas: Schema) -> str:
     return ""
 
 
-def _without_repeats(description: str, constraints: str, names: frozenset[str]) -> str:
-    """``description`` less the sentences (never the first) that ``constraints`` already says.
+def _numbers(text: str) -> set[str]:
+    """The numbers ``text`` states, ``99,999,999`` as ``99999999``; "not empty" states 1."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text) if "-" not in n}  # no 64-bit
+    return found | {"1"} if "not empty" in text.lower() else found
 
-    A sentence repeats the constraints when all its numbers appear in them (limits restated
-    in prose), or when it names two or more fields and the constraints name them all (a
-    rule restated); a "Required ..." sentence is left to the Required line.
+
+def _without_repeats(
+    description: str, phrases: Sequence[Constraint], names: frozenset[str], source: Source
+) -> str:
+    """``description`` less what the entry's other lines already say (never its first sentence).
+
+    A sentence goes when all its numbers are in the constraints (limits restated in prose),
+    when it names two or more fields and the constraints name them all (a rule restated),
+    when it lists exactly the values an ``enum`` allows, when it only repeats the field's
+    source ("Kit convention (Stripe-style)."), or when it starts "Required" (the Required
+    line says it). A clause pointing at ``x-leanrails-rules`` goes: the rule is a constraint.
     """
-    sentences = _SENTENCE_END.split(description)
-    numbers = set(_NUMBER.findall(constraints))
+    constraints = sentence([c.text for c in phrases])
+    numbers = _numbers(constraints)
     mentioned = {w for w in _WORD.findall(constraints) if w in names}
-    kept = sentences[:1]
-    for sentence in sentences[1:]:
-        own_numbers = set(_NUMBER.findall(sentence))
-        own_names = {w for w in _WORD.findall(sentence) if w in names}
+    allowed = set(re.findall(r"`([^`]+)`", constraints)) if "enum" in _keywords(phrases) else set()
+    kept = _SENTENCE_END.split(description)[:1]
+    for text in _SENTENCE_END.split(description)[1:]:
+        clauses = [c for c in text.rstrip(".").split("; ") if "x-leanrails-rules" not in c]
+        if not clauses:
+            continue
+        text = "; ".join(clauses) + "."
+        own_numbers = _numbers(text)
+        own_names = {w for w in _WORD.findall(text) if w in names}
+        quoted = set(_QUOTED.findall(text))
         if own_numbers and own_numbers <= numbers:
             continue
         if len(own_names) >= 2 and own_names <= mentioned:
             continue
-        if sentence.startswith("Required"):
+        if quoted and quoted == allowed:
             continue
-        kept.append(sentence)
+        if text.lower().startswith(f"{source} (") and text.endswith(").") and ":" not in text:
+            continue
+        if text.startswith("Required"):
+            continue
+        kept.append(text)
     return " ".join(kept)
+
+
+def _keywords(phrases: Sequence[Constraint]) -> set[str]:
+    return {k for c in phrases for k in c.keywords}
 
 
 def _code_words(condition: str, spec: Schema, body: Schema) -> str:
@@ -253,13 +320,13 @@ def _code_words(condition: str, spec: Schema, body: Schema) -> str:
 @dataclass(frozen=True)
 class _Rules:
     required_when: Mapping[str, str]
-    constraints: Mapping[str, Sequence[str]]
+    constraints: Mapping[str, Sequence[Constraint]]
 
 
 def _rules(spec: Schema, body: Schema) -> _Rules:
     """The ``x-leanrails-rules`` by field path: conditions of "required when", and the rest."""
     required_when: dict[str, str] = {}
-    constraints: dict[str, list[str]] = {}
+    constraints: dict[str, list[Constraint]] = {}
     for rule in body.get("x-leanrails-rules", ()):
         path = str(rule["param"]).replace("[i]", "[]").removesuffix("[]")
         text = " ".join(str(rule["rule"]).split())
@@ -269,7 +336,7 @@ def _rules(spec: Schema, body: Schema) -> _Rules:
             continue
         leaf = path.rsplit(".", 1)[-1]
         text = text.removeprefix(f"{leaf} is ")
-        constraints.setdefault(path, []).append(text)
+        constraints.setdefault(path, []).append(Constraint(text, rule=str(rule["id"])))
     return _Rules(required_when, constraints)
 
 
@@ -295,8 +362,8 @@ def _walk(
         path = f"{prefix}{name}"
         target, nullable = unwrap(spec, raw)
         own = raw if "$ref" not in raw else {}
-        own_rules = list(rules.constraints.get(path, ()))
-        constraints = _sentence(_schema_constraints(target) + own_rules)
+        phrases = (*_schema_constraints(target), *rules.constraints.get(path, ()))
+        source = _source(target, inherited)
         examples = target.get("examples", ())
         yield Field(
             kind=kind,
@@ -307,9 +374,9 @@ def _walk(
             nullable=nullable,
             default=target.get("default"),
             has_default="default" in target,
-            constraints=constraints,
-            source=_source(target, inherited),
-            description=_without_repeats(_description(own, target), constraints, names),
+            phrases=phrases,
+            source=source,
+            description=_without_repeats(_description(own, target), phrases, names, source),
             example=as_json(examples[0]) if examples else "",
         )
         if target.get("type") == "object" and "properties" in target:
@@ -328,7 +395,7 @@ def _headers(spec: Schema, operation: Schema, ok: Schema) -> Iterator[Field]:
                 path="Authorization",
                 type="string",
                 required=True,
-                constraints=f"HTTP {scheme['scheme'].capitalize()} authentication.",
+                phrases=(Constraint(f"HTTP {scheme['scheme'].capitalize()} authentication"),),
                 description=_description(scheme),
                 direction="request",
             )
@@ -341,16 +408,18 @@ def _headers(spec: Schema, operation: Schema, ok: Schema) -> Iterator[Field]:
         if direction == "request" and header.get("in") != "header":
             continue
         schema, nullable = unwrap(spec, header.get("schema", {}))
-        constraints = _sentence(_schema_constraints(schema))
+        phrases = tuple(_schema_constraints(schema))
+        source = _source(header)
+        description = _without_repeats(_description(header, schema), phrases, frozenset(), source)
         yield Field(
             kind="header",
             path=str(header["name"]),
             type=_type(schema),
             required=bool(header.get("required")),
             nullable=nullable,
-            constraints=constraints,
-            source=_source(header),
-            description=_without_repeats(_description(header, schema), constraints, frozenset()),
+            phrases=phrases,
+            source=source,
+            description=description,
             direction="response" if direction == "response" else "request",
         )
 

@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .contract import Field, as_json
+from .contract import Field, as_json, sentence
 from .examples import REQUEST, SANDBOX_URL, ErrorExample, RequestExample
 from .guide import Section, find_section
 
@@ -53,21 +53,46 @@ def _heading(item: Field, level: int) -> str:
 
 
 def _requirement(item: Field) -> str:
+    """Required; Required when ...; for what a server sends, Nullable (sent, maybe null: the
+    sandbox sends every field) or Optional (may be left out); else Optional."""
     if item.required:
         return '<span class="field-required">Required</span>'
     if item.required_when:
         return f'<span class="field-required">Required when</span> {item.required_when}'
+    if item.nullable and item.kind in ("response", "error"):
+        return '<span class="field-optional">Nullable</span>'
     return '<span class="field-optional">Optional</span>'
 
 
+def _type(item: Field) -> str:
+    """The type, "or null" added unless the requirement already says Nullable."""
+    nullable = item.nullable and (item.required or item.kind not in ("response", "error"))
+    return f"{item.type} or null" if nullable else item.type
+
+
+def _constraints(item: Field) -> str:
+    """The constraints' sentence, each phrase marked with the keywords or rule it says (the
+    tests check each phrase's source note against the contract's marker)."""
+
+    def mark(index: int, text: str) -> str:
+        said = item.phrases[index]
+        what = (
+            f'data-rule="{said.rule}"'
+            if said.rule
+            else f'data-keywords="{" ".join(said.keywords)}"'
+        )
+        return f'<span class="field-constraint" {what}>{text}</span>'
+
+    return sentence([c.text for c in item.phrases], mark)
+
+
 def _entry(item: Field, section: Section | None, level: int) -> list[str]:
-    kind = f"{item.type} or null" if item.nullable else item.type
-    meta = [f'<span class="field-type">{kind}</span>', _requirement(item)]
+    meta = [f'<span class="field-type">{_type(item)}</span>', _requirement(item)]
     if item.has_default:
         meta.append(f"Default `{as_json(item.default)}`")
     meta.append(f'<span class="field-source">Source: {_SOURCE_NOTE[item.source]}</span>')
     lines = ['<div class="field" markdown>', "", _heading(item, level), "", " · ".join(meta), ""]
-    prose = [item.description, item.constraints]
+    prose = [item.description, _constraints(item)]
     if item.example:
         prose.append(f"Example: `{item.example}`.")
     text = " ".join(p for p in prose if p)
@@ -354,6 +379,11 @@ def render_page(
         "",
         *_tree([h for h in headers if h.direction == "response"], "", links, 3),
         "### The session's fields { #response-fields }",
+        "",
+        "The sandbox sends every field. A *Required* one is never null; a *Nullable* one is "
+        "null when it has no value (`url` in embedded mode). The reference requires only the "
+        "Required ones: another server may leave out the others (an *Optional* one is never "
+        "null, only absent), and the client reads a missing field as null.",
         "",
         *_tree([f for f in fields if f.kind == "response"], "", links, 4),
         "## Errors { #errors }",
