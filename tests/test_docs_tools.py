@@ -496,3 +496,10 @@ def test_an_error_that_is_not_the_kits_keeps_its_traceback() -> None:
     html = _fixed(_outputs("<pre>some print</pre>", ERROR_LINE))
 
     assert "InvalidRequestError: 400" in html
+
+
+def test_the_python_sample_fits_the_code_panel_without_wrapping() -> None:
+    sample = examples.python_sample(examples.REQUEST)
+
+    assert max(len(line) for line in sample.splitlines()) <= examples.PYTHON_WIDTH
+    compile(sample, "create-session.py", "exec")

@@ -36,13 +36,19 @@ REQUEST: dict[str, Any] = {
 """The one request description every sample on the page is generated from."""
 
 
+PYTHON_WIDTH = 50
+"""The Python sample's longest line: it fits the code panel beside the fields at 1440 px,
+which wraps a longer line at its spaces (to column 0, losing its indentation)."""
+
+
 def _python_value(value: Any, indent: int) -> str:
-    """``value`` as Python source, one item a line when it holds a container (black's style)."""
+    """``value`` as Python source, one item a line when it holds a container or would make
+    the line longer than :data:`PYTHON_WIDTH` (black's style)."""
     pad, inner = "    " * indent, "    " * (indent + 1)
     if isinstance(value, dict) and value:
         nested = any(isinstance(v, dict | list) for v in value.values())
         items = [f"{json.dumps(k)}: {_python_value(v, indent + 1)}" for k, v in value.items()]
-        if not nested and len(pad) + sum(len(i) + 2 for i in items) < 80:
+        if not nested and len(inner) + sum(len(i) + 2 for i in items) <= PYTHON_WIDTH:
             return "{" + ", ".join(items) + "}"
         return "{\n" + "".join(f"{inner}{i},\n" for i in items) + pad + "}"
     if isinstance(value, list) and value:
@@ -59,8 +65,9 @@ def python_sample(request: Mapping[str, Any]) -> str:
     return (
         "import os\n\n"
         "from leanrails import LeanRails\n\n"
-        "# The key comes from LEANRAILS_API_KEY; each create sends a new Idempotency-Key.\n"
-        f'base_url = os.environ.get("LEANRAILS_BASE_URL", "{SANDBOX_URL}")\n'
+        "# The key comes from LEANRAILS_API_KEY, and each\n"
+        "# create sends a new Idempotency-Key.\n"
+        f'base_url = os.environ.get(\n    "LEANRAILS_BASE_URL",\n    "{SANDBOX_URL}",\n)\n'
         "client = LeanRails(base_url=base_url)\n"
         f"session = client.checkout_sessions.create(\n{arguments})\n"
         "print(session.id, session.url)\n"
