@@ -112,13 +112,10 @@ def json_object(body: bytes) -> dict[str, Any]:
             code="body_missing",
         )
     try:
-        # Numbers read as floats: their size is the models' to judge, not int()'s digit limit.
-        value = json.loads(
-            body.decode("utf-8"),
-            parse_int=float,
-            parse_constant=_not_json,
-            object_pairs_hook=_unique_keys,
-        )
+        text = body.decode("utf-8")
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise invalid("The request body is not UTF-8 encoded JSON.", code="json_invalid") from None
     except _DuplicateKey as exc:
@@ -159,6 +156,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
+
+
+# One decoder for every request (json.loads with options builds one per call).
+# Numbers read as floats: their size is the models' to judge, not int()'s digit limit.
+_DECODER: Final = json.JSONDecoder(
+    parse_int=float, parse_constant=_not_json, object_pairs_hook=_unique_keys
+)
 
 
 def _json_kind(value: object) -> str:
