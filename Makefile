@@ -91,9 +91,12 @@ postgres: $(STAMP)
 # A test run leaves the work tree as it found it: bytecode goes under .venv, and the run's data
 # (coverage, hypothesis's storage, the reliability counts) to a new temporary folder; to keep
 # the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
+# Bytecode is written there even where PYTHONDONTWRITEBYTECODE is set: without it, each of the
+# run's hundreds of Python subprocesses (servers, kernels, builds) compiles every module it
+# imports again, about twice the CPU time of its start.
 # The tests never see a live key: one in the environment would send them to a live server.
 PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
-RUN_DATA = run=$$(mktemp -d -t leanrails-$@-XXXXXX) && \
+RUN_DATA = run=$$(mktemp -d -t leanrails-$@-XXXXXX) && unset PYTHONDONTWRITEBYTECODE && \
 	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
 		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run}
@@ -103,7 +106,7 @@ NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
 # worker, as they share module-scoped fixtures), with coverage of the package.
 pytest: setup browser axe postgres
 	@$(RUN_DATA) && echo "this run's data: $$run" && \
-	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadgroup \
 		--cov --cov-report=term:skip-covered --durations=15 tests
 
 # The guide's notebooks, each re-executed in a kernel and compared output by output with the
@@ -134,7 +137,7 @@ PACKAGE_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py 
 	tests/test_serve.py tests/test_explore.py
 LOWEST_TESTS := $(PACKAGE_TESTS) tests/test_sandbox_bounds.py \
 	tests/reliability/test_parity.py::test_the_client_error_pickles_with_its_param_and_code
-PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist hypothesis hypothesis-jsonschema jsonschema \
+PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist filelock hypothesis hypothesis-jsonschema jsonschema \
 	openapi-spec-validator rfc3986-validator
 empty :=
 space := $(empty) $(empty)

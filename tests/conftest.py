@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import httpx2
 import pytest
 import uvicorn
+from filelock import FileLock
 
 from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
 
@@ -151,9 +152,18 @@ def api(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Ite
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site built once per test run (``mkdocs build --strict``), for every docs test."""
-    return build_site(tmp_path_factory.mktemp("site"))
+def built_site(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The site built once per test run (``mkdocs build --strict``), for every docs test: under
+    pytest-xdist, the first worker to ask builds it, under a lock, and the others read it."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # the workers' temporary folders share this parent
+        shared = shared.parent
+    site, built = shared / "site", shared / "site.built"
+    with FileLock(shared / "site.lock"):
+        if not built.exists():
+            build_site(site)
+            built.touch()
+    return site
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -23,7 +22,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from test_notebooks_lab import NOTEBOOK_SETTINGS
 
 from _support.browser import launch
 from _support.explore_lab import notebook_url
@@ -55,25 +53,25 @@ def _git(*args: str) -> str:
     return done.stdout
 
 
+# JupyterLab is session-scoped: started once by the xdist worker that runs this module (a
+# module-scoped one started again whenever another module's test ran in between). Playwright
+# is module-scoped: its sync API holds an event loop that the async tests must not find.
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``make lab``, its notebook windowing off."""
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    """One ``make lab`` and one headless Chromium for this module's tests; JupyterLab's
-    notebook windowing is off (a settings file in a temporary settings directory), so every
-    cell is laid out, not only those in view."""
-    home = tmp_path_factory.mktemp("jupyterlab")
-    settings = home / "settings" / NOTEBOOK_SETTINGS
-    settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("JUPYTERLAB_SETTINGS_DIR", str(home / "settings"))
-        env.setenv("JUPYTERLAB_WORKSPACES_DIR", str(home / "workspaces"))
-        env.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
-        with running_lab() as url, sync_playwright() as playwright:
-            browser = launch(playwright)
-            try:
-                yield url, browser
-            finally:
-                browser.close()
+def lab(lab_url: str) -> Iterator[tuple[str, Any]]:
+    """The JupyterLab and a headless Chromium for this module's tests."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield lab_url, browser
+        finally:
+            browser.close()
 
 
 @pytest.mark.browser

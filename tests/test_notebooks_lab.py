@@ -37,7 +37,6 @@ from _support.lab import running_lab
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("notebooks_lab")]
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
 CALLOUT = re.compile(r"(?m)^> \*\*[^*\n]+[:.]\*\*")
 
 # Every rendered Markdown cell's text, its callouts (a blockquote opening with a bold
@@ -86,32 +85,26 @@ def _markdown_cells(path: Path) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: rendered once by the xdist worker that runs this module (a module-scoped one
+# was rendered again whenever another module's test ran in between).
+@pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     """Each committed notebook, opened in one JupyterLab, by file name."""
     from playwright.sync_api import sync_playwright
 
-    home = tmp_path_factory.mktemp("jupyterlab")
-    settings = home / "settings" / NOTEBOOK_SETTINGS
-    settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
     found: dict[str, Rendered] = {}
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("JUPYTERLAB_SETTINGS_DIR", str(home / "settings"))
-        env.setenv("JUPYTERLAB_WORKSPACES_DIR", str(home / "workspaces"))
-        env.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
-        with running_lab() as url, sync_playwright() as playwright:
-            browser = launch(playwright)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                for path in committed_notebooks():
-                    # reset: a workspace of this notebook alone, none kept from the last
-                    page.goto(url.replace("01_quickstart.ipynb", path.name) + "&reset")
-                    expected = len(_markdown_cells(path))
-                    page.wait_for_function(RENDERED, arg=expected, polling=250, timeout=120_000)
-                    found[path.name] = Rendered(**page.evaluate(COLLECT))
-            finally:
-                browser.close()
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as url, sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for path in committed_notebooks():
+                # reset: a workspace of this notebook alone, none kept from the last
+                page.goto(url.replace("01_quickstart.ipynb", path.name) + "&reset")
+                expected = len(_markdown_cells(path))
+                page.wait_for_function(RENDERED, arg=expected, polling=250, timeout=120_000)
+                found[path.name] = Rendered(**page.evaluate(COLLECT))
+        finally:
+            browser.close()
     return found
 
 

@@ -119,7 +119,7 @@ def test_what_the_kit_relies_on_has_a_ceiling() -> None:
         assert f"<{ceiling}" in {str(s) for s in declared[name]}, (name, declared[name])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """The sdist's and the wheel's file names, built offline by the declared backend."""
     out = tmp_path_factory.mktemp("dist")

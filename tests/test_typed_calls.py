@@ -85,7 +85,7 @@ BODY: dict[str, Any] = {
 # ------------------------------------------------------------------------ type checkers
 
 
-@pytest.fixture(scope="module", params=[mypy, pyright], ids=["mypy", "pyright"])
+@pytest.fixture(scope="session", params=[mypy, pyright], ids=["mypy", "pyright"])
 def diagnostics(request: pytest.FixtureRequest) -> list[Diagnostic]:
     checker = request.param
     found: list[Diagnostic] = checker(GOOD, MISTAKES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,25 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
 
 
+NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
+
+
 @contextmanager
-def running_lab() -> Iterator[str]:
-    """``make lab`` on a free port; yields the URL its first line of output names."""
+def running_lab(home: Path | None = None) -> Iterator[str]:
+    """``make lab`` on a free port; yields the URL its first line of output names.
+
+    With ``home``, JupyterLab keeps its user settings, workspaces and runtime files there
+    (not the user's), with its notebook windowing off, so every cell is laid out, not only
+    those in view."""
     command = ["make", "--no-print-directory", "lab", f"LAB_PORT={free_port()}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEANRAILS_")}
+    if home is not None:
+        settings = home / "settings" / NOTEBOOK_SETTINGS
+        settings.parent.mkdir(parents=True)
+        settings.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "settings")
+        env["JUPYTERLAB_WORKSPACES_DIR"] = str(home / "workspaces")
+        env["JUPYTER_RUNTIME_DIR"] = str(home / "runtime")
     with subprocess.Popen(
         [*command, "LAB_ARGS=--no-browser"],
         cwd=ROOT,
@@ -33,7 +49,7 @@ def running_lab() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("LEANRAILS_")},
+        env=env,
     ) as process:
         try:
             assert process.stdout is not None
