@@ -106,7 +106,7 @@ NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
 # worker, as they share module-scoped fixtures), with coverage of the package.
 pytest: setup browser axe postgres
 	@$(RUN_DATA) && echo "this run's data: $$run" && \
-	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadgroup \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadgroup --no-loadscope-reorder \
 		--cov --cov-report=term:skip-covered --durations=15 tests
 
 # The guide's notebooks, each re-executed in a kernel and compared output by output with the

@@ -49,6 +49,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SINCE] = share_results_dir()
 
 
+# The longest waits first (make test runs --no-loadscope-reorder): a module's tests, kept
+# together, start by its slowest kind, so no JupyterLab or browser module starts last on an
+# otherwise idle run.
+FIRST = ("lab", "browser", "docs", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank: dict[str, int] = {}
+    for item in items:
+        kinds = [FIRST.index(m.name) for m in item.iter_markers() if m.name in FIRST]
+        module = item.nodeid.split("::")[0]
+        rank[module] = min([rank.get(module, len(FIRST)), *kinds])
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])
+
+
 def pytest_terminal_summary(terminalreporter: object, config: pytest.Config) -> None:
     if _xdist_controller(config):
         show_worker_tallies(terminalreporter, config.stash[_SINCE])
