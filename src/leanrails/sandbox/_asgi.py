@@ -64,7 +64,7 @@ class _SandboxApp:
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
-        cors = self._cors.headers(_header(scope, b"origin"), scope["path"])
+        cors = self._cors.headers(_header(scope, b"origin"), scope["path"]) if self._cors else []
         if smuggling is not None:
             await _send_error(send, smuggling, cors)
             return

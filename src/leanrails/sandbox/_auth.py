@@ -47,7 +47,13 @@ class Caller:
 
 def authenticate(request: SandboxRequest) -> Caller:
     """The caller, or a 401 that says how to authenticate."""
-    header = request.header("authorization")
+    return _caller(request.header("authorization"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _caller(header: str | None) -> Caller:
+    """The caller an ``Authorization`` value names (each value is decoded once: a client
+    sends the same one with every request), or the 401; a refusal is not cached."""
     if header is None or not header.strip():
         raise _unauthorized("api_key_missing", f"No API key provided. {_HOW}")
     scheme, _, credentials = header.strip().partition(" ")

@@ -7,7 +7,7 @@ it goes to and from the store and onto the wire with no conversion. The key orde
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import Any, Literal, TypedDict
 
 Status = Literal["open", "complete", "expired"]
@@ -98,4 +98,4 @@ class SessionRecord(TypedDict):
 
 def new_id(prefix: str) -> str:
     """A new random id, such as ``cs_test_`` followed by 24 hex digits."""
-    return prefix + secrets.token_hex(12)
+    return prefix + os.urandom(12).hex()  # secrets.token_hex(12), without its two calls

@@ -11,8 +11,6 @@ a key can always clear the faults that hold its requests.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Final
 
 from ._errors import SandboxError
@@ -28,9 +26,9 @@ class Shares:
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
 
-    @contextmanager
-    def take(self, account: str) -> Iterator[None]:
-        """One of ``account``'s slots for the block, or :class:`SandboxError` 429 at once."""
+    def take(self, account: str) -> _Slot:
+        """One of ``account``'s slots for a ``with`` block, or :class:`SandboxError` 429 at
+        once."""
         with self._lock:
             taken = self._in_flight.get(account, 0)
             if taken >= MAX_REQUESTS_PER_ACCOUNT:
@@ -44,12 +42,29 @@ class Shares:
                     headers=(("Retry-After", "1"),),
                 )
             self._in_flight[account] = taken + 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                left = self._in_flight[account] - 1
-                if left:
-                    self._in_flight[account] = left
-                else:
-                    del self._in_flight[account]
+        return _Slot(self, account)
+
+    def _give_back(self, account: str) -> None:
+        with self._lock:
+            left = self._in_flight[account] - 1
+            if left:
+                self._in_flight[account] = left
+            else:
+                del self._in_flight[account]
+
+
+class _Slot:
+    """A slot taken: given back when its block ends, however it ends (a class rather than a
+    ``contextmanager`` generator: it is taken on every API request)."""
+
+    __slots__ = ("_account", "_shares")
+
+    def __init__(self, shares: Shares, account: str) -> None:
+        self._shares = shares
+        self._account = account
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._shares._give_back(self._account)
