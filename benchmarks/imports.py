@@ -77,6 +77,6 @@ def _run(rounds: int, cache: str) -> list[Row]:
                 "rounds": rounds,
                 "ratio_p25_p75": [quartiles[0], quartiles[2]],
             },
-            note=f"+{millis(extra)} (median of paired differences)",
+            note=f"{'+' if extra >= 0 else '-'}{millis(abs(extra))} (median of paired differences)",
         )
     ]
