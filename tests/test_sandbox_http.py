@@ -309,13 +309,6 @@ def test_nan_and_infinity_are_not_json(client: httpx2.Client, constant: bytes) -
     _assert_error(_post(client, content, f"constant-{constant.decode()}"), 400, "json_invalid")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HEAD is routed as an unknown method (404 resource_missing) on every page and "
-    "route; RFC 9110 §9.1: a general-purpose server MUST support HEAD. Not fixed: a HEAD "
-    "must not consume a fault's count nor mint the hosted page's CSRF cookie, which needs "
-    "a decision in the routes",
-)
 @pytest.mark.parametrize("path", ["/", "/openapi.yaml", "/pay/{id}"])
 def test_head_answers_as_get_would_without_a_body(served: Served, path: str) -> None:
     with httpx2.Client(base_url=served.url, auth=(TEST_API_KEY, ""), timeout=10) as client:
@@ -334,3 +327,54 @@ def test_head_answers_as_get_would_without_a_body(served: Served, path: str) -> 
     assert head.status_code == 200
     assert head.headers["content-type"] == got.headers["content-type"]
     assert head.content == b""
+
+
+def test_head_takes_no_faults_count_and_the_next_get_meets_the_fault(served: Served) -> None:
+    # RFC 9110 §9.1: HEAD is GET without the body. A fault set for "the next request" is
+    # the next GET's or POST's: a monitor's or link checker's HEAD must not use it up.
+    auth = ("sk_test_head_faults", "")
+    with httpx2.Client(base_url=served.url, auth=auth, timeout=10) as client:
+        created = client.post(
+            "/v1/checkout_sessions",
+            json={
+                "mode": "payment",
+                "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
+                "success_url": "https://example.com/done",
+            },
+            headers={"Idempotency-Key": "head-faults"},
+        )
+        url = f"/v1/checkout_sessions/{created.json()['id']}"
+        faults = {"fail_next": {"count": 1, "status": 503}, "delay": {"seconds": 0.01, "count": 1}}
+        client.post("/v1/test_helpers/faults", json=faults, headers={"Idempotency-Key": "set"})
+        heads = [client.head(url) for _ in range(3)]
+        state = client.get("/v1/test_helpers/faults").json()
+        failed, delayed, read = client.get(url), client.get(url), client.get(url)
+
+    assert [(h.status_code, h.content) for h in heads] == [(200, b"")] * 3
+    assert heads[0].headers["content-length"] == read.headers["content-length"]
+    assert state["fail_next"]["count"] == 1
+    assert state["delay"]["count"] == 1
+    assert failed.status_code == 503
+    assert (delayed.status_code, read.status_code) == (200, 200)
+    assert state["object"] == "sandbox.faults"
+
+
+def test_head_on_the_hosted_page_mints_no_csrf_cookie(served: Served) -> None:
+    with httpx2.Client(base_url=served.url, auth=(TEST_API_KEY, ""), timeout=10) as client:
+        created = client.post(
+            "/v1/checkout_sessions",
+            json={
+                "mode": "payment",
+                "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
+                "success_url": "https://example.com/done",
+            },
+            headers={"Idempotency-Key": "head-cookie"},
+        )
+        page = f"/pay/{created.json()['id']}"
+        head = client.head(page)
+        got = client.get(page)
+
+    assert head.status_code == 200
+    assert "set-cookie" not in head.headers
+    assert "set-cookie" in got.headers  # a GET mints it, as before
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]

@@ -7,6 +7,11 @@ page or ``/openapi.yaml``, so a test can always inspect and reset the sandbox. E
 request but the fault helpers' takes one of its account's slots (:mod:`._shares`) until it
 is answered. Every answer carries a ``Request-Id`` and echoes a header-safe
 ``X-API-Version``.
+
+``HEAD`` is answered as ``GET`` would be, without the body (RFC 9110 §9.3.2): same status,
+same headers (``Content-Length`` included) but ``Set-Cookie``. It takes no fault's count
+(a failure or delay set for the next requests waits for them), and mints no CSRF cookie for
+the hosted page (the token is made per GET, and nothing of it is kept server-side).
 """
 
 from __future__ import annotations
@@ -62,8 +67,9 @@ class Router:
         version = request.header("x-api-version")
         if version is not None and _is_header_safe(version):
             common.append(("X-API-Version", version))
+        head = request.method.upper() == "HEAD"
         try:
-            result = yield from self._route(request, request_id)
+            result = yield from self._route(request, request_id, head)
         except SandboxError as exc:
             result = response(exc.status, dump_json(exc.body()), JSON, exc.headers)
         except StoreBusy:
@@ -81,19 +87,22 @@ class Router:
             )
             error = SandboxError(500, "api_error", None, "The sandbox failed unexpectedly.")
             result = response(500, dump_json(error.body()), JSON)
-        return SandboxResponse(
-            result.status, result.headers + tuple(common), result.body, result.drop_connection
-        )
+        headers = result.headers + tuple(common)
+        if head:
+            headers = tuple(h for h in headers if h[0].lower() != "set-cookie")
+            return SandboxResponse(result.status, headers, b"")
+        return SandboxResponse(result.status, headers, result.body, result.drop_connection)
 
-    def _route(self, request: SandboxRequest, request_id: str) -> Step:
-        method, path = request.method.upper(), request.path
+    def _route(self, request: SandboxRequest, request_id: str, head: bool) -> Step:
+        method, path = "GET" if head else request.method.upper(), request.path
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["v1"]:
             caller = authenticate(request)
+            route = (request, method, parts[1:], caller, request_id, head)
             if parts[1:3] == ["test_helpers", "faults"]:  # outside the share: clear gets through
-                return (yield from self._route_api(request, method, parts[1:], caller, request_id))
+                return (yield from self._route_api(*route))
             with self._shares.take(caller.account):
-                return (yield from self._route_api(request, method, parts[1:], caller, request_id))
+                return (yield from self._route_api(*route))
         if method == "GET" and path == "/openapi.yaml":
             return response(200, _openapi(), "application/yaml; charset=utf-8")
         if len(parts) == 2 and parts[0] == "pay" and method in ("GET", "POST"):
@@ -105,10 +114,16 @@ class Router:
         raise _unrecognized(method, path)
 
     def _route_api(
-        self, request: SandboxRequest, method: str, parts: list[str], caller: Caller, rid: str
+        self,
+        request: SandboxRequest,
+        method: str,
+        parts: list[str],
+        caller: Caller,
+        rid: str,
+        head: bool,
     ) -> Step:
         faults = self._faults.peek(caller.account)
-        if parts[:1] == ["checkout_sessions"]:
+        if parts[:1] == ["checkout_sessions"] and not head:  # a HEAD takes no fault's count
             failure = faults.take_failure()
             if failure is not None:
                 raise injected(*failure)
@@ -119,7 +134,7 @@ class Router:
                 hold, drop = faults.take_delay, faults.take_drop
                 return (yield from idempotent(create, hold=hold, drop=drop))
             case "GET", ["checkout_sessions", session_id]:
-                held = faults.take_delay()
+                held = None if head else faults.take_delay()
                 if held is not None:
                     yield held
                 with self._lock:
