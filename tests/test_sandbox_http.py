@@ -309,19 +309,27 @@ def test_nan_and_infinity_are_not_json(client: httpx2.Client, constant: bytes) -
     _assert_error(_post(client, content, f"constant-{constant.decode()}"), 400, "json_invalid")
 
 
+def _hosted_session(client: httpx2.Client, key: str) -> str:
+    """A new hosted session's id."""
+    created = client.post(
+        "/v1/checkout_sessions",
+        json={
+            "mode": "payment",
+            "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
+            "success_url": "https://example.com/done",
+        },
+        headers={"Idempotency-Key": key},
+    )
+    assert created.status_code == 200, created.text
+    session_id: str = created.json()["id"]
+    return session_id
+
+
 @pytest.mark.parametrize("path", ["/", "/openapi.yaml", "/pay/{id}"])
 def test_head_answers_as_get_would_without_a_body(served: Served, path: str) -> None:
     with httpx2.Client(base_url=served.url, auth=(TEST_API_KEY, ""), timeout=10) as client:
-        created = client.post(
-            "/v1/checkout_sessions",
-            json={
-                "mode": "payment",
-                "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
-                "success_url": "https://example.com/done",
-            },
-            headers={"Idempotency-Key": f"head-{path}"},
-        )
-        url = path.format(id=created.json()["id"])
+        session_id = _hosted_session(client, f"head-{path}")
+        url = path.format(id=session_id)
         got, head = client.get(url), client.head(url)
     assert got.status_code == 200
     assert head.status_code == 200
@@ -334,16 +342,8 @@ def test_head_takes_no_faults_count_and_the_next_get_meets_the_fault(served: Ser
     # the next GET's or POST's: a monitor's or link checker's HEAD must not use it up.
     auth = ("sk_test_head_faults", "")
     with httpx2.Client(base_url=served.url, auth=auth, timeout=10) as client:
-        created = client.post(
-            "/v1/checkout_sessions",
-            json={
-                "mode": "payment",
-                "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
-                "success_url": "https://example.com/done",
-            },
-            headers={"Idempotency-Key": "head-faults"},
-        )
-        url = f"/v1/checkout_sessions/{created.json()['id']}"
+        session_id = _hosted_session(client, "head-faults")
+        url = f"/v1/checkout_sessions/{session_id}"
         faults = {"fail_next": {"count": 1, "status": 503}, "delay": {"seconds": 0.01, "count": 1}}
         client.post("/v1/test_helpers/faults", json=faults, headers={"Idempotency-Key": "set"})
         heads = [client.head(url) for _ in range(3)]
@@ -361,16 +361,8 @@ def test_head_takes_no_faults_count_and_the_next_get_meets_the_fault(served: Ser
 
 def test_head_on_the_hosted_page_mints_no_csrf_cookie(served: Served) -> None:
     with httpx2.Client(base_url=served.url, auth=(TEST_API_KEY, ""), timeout=10) as client:
-        created = client.post(
-            "/v1/checkout_sessions",
-            json={
-                "mode": "payment",
-                "line_items": [{"price": "price_test_tshirt", "quantity": 1}],
-                "success_url": "https://example.com/done",
-            },
-            headers={"Idempotency-Key": "head-cookie"},
-        )
-        page = f"/pay/{created.json()['id']}"
+        session_id = _hosted_session(client, "head-cookie")
+        page = f"/pay/{session_id}"
         head = client.head(page)
         got = client.get(page)
 
