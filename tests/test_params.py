@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 import leanrails
-from leanrails import CheckoutSessionCreateParams, LineItem, PriceData
+from leanrails import CheckoutSessionCreateParams, LineItem, PaymentIntentData, PriceData, Recurring
 from leanrails._conventions import faults, refusal
 
 from _support.sandbox import Api
@@ -541,6 +541,42 @@ def test_wire_bytes_are_the_compact_json_of_what_the_caller_set() -> None:
     assert params.to_json() == json.dumps(
         params.to_api(), separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
+
+
+def test_only_the_body_has_defaults_other_than_none_so_wire_bytes_leave_out_what_was_not_set() -> (
+    None
+):
+    # to_json leaves out the unset defaults by name at the top level and relies on
+    # exclude_none below it: a nested default other than None would be sent unasked.
+    nested = [LineItem, PriceData, Recurring, PaymentIntentData]
+    assert [model._defaulted for model in nested] == [frozenset()] * len(nested)
+    assert CheckoutSessionCreateParams._defaulted == {
+        "customer_creation",
+        "ui_mode",
+        "billing_address_collection",
+    }
+    bodies = [
+        valid(),
+        valid(ui_mode="hosted", customer_creation="if_required"),
+        valid(billing_address_collection="required", cancel_url=None),
+        valid(
+            line_items=[
+                {"quantity": 1, "price": "price_test_tshirt", "price_data": None},
+                {"quantity": 2, "price_data": price_data(tax_behavior=None)},
+            ],
+            payment_intent_data={"description": None, "metadata": {"a": "b"}},
+        ),
+    ]
+    for body in bodies:
+        params = CheckoutSessionCreateParams.model_validate(body)
+        unset = params.__pydantic_serializer__.to_json(
+            params, exclude_unset=True, exclude_none=True
+        )
+        assert params.to_json() == unset
+        for item in params.line_items:
+            assert item.to_json() == item.__pydantic_serializer__.to_json(
+                item, exclude_unset=True, exclude_none=True
+            )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import functools
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 import pydantic
 from pydantic import (
@@ -215,6 +215,18 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    _defaulted: ClassVar[frozenset[str]] = frozenset()
+    """The optional fields whose default is not None: sent only when the caller sets them."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._defaulted = frozenset(
+            name
+            for name, field in cls.model_fields.items()
+            if not field.is_required() and field.default is not None
+        )
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; with ``update``, validated as the constructor validates.
 
@@ -235,8 +247,15 @@ class RequestModel(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
 
     def to_json(self) -> bytes:
-        """:meth:`to_api` as the bytes sent on the wire, serialized in one pass."""
-        return self.__pydantic_serializer__.to_json(self, exclude_unset=True, exclude_none=True)
+        """:meth:`to_api` as the bytes sent on the wire, serialized in one pass.
+
+        The defaults the caller did not set are left out by name, and what is None by
+        ``exclude_none``: the bytes of ``exclude_unset`` too, since a nested model's optional
+        fields all default to None (a test keeps them so), at two thirds of its cost.
+        """
+        # A set, not a frozenset: pydantic-core reads a frozenset's exclude the slow way.
+        unset = set(self._defaulted) - self.__pydantic_fields_set__
+        return self.__pydantic_serializer__.to_json(self, exclude=unset or None, exclude_none=True)
 
 
 class Recurring(RequestModel):
