@@ -13,6 +13,7 @@ from pydantic import ValidationError
 import leanrails
 from leanrails import CheckoutSessionCreateParams, LineItem, PaymentIntentData, PriceData, Recurring
 from leanrails._conventions import faults, refusal
+from leanrails._params import RequestModel
 
 from _support.sandbox import Api
 
@@ -548,7 +549,7 @@ def test_only_the_body_has_defaults_other_than_none_so_wire_bytes_leave_out_what
 ):
     # to_json leaves out the unset defaults by name at the top level and relies on
     # exclude_none below it: a nested default other than None would be sent unasked.
-    nested = [LineItem, PriceData, Recurring, PaymentIntentData]
+    nested: list[type[RequestModel]] = [LineItem, PriceData, Recurring, PaymentIntentData]
     assert [model._defaulted for model in nested] == [frozenset()] * len(nested)
     assert CheckoutSessionCreateParams._defaulted == {
         "customer_creation",
