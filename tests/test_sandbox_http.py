@@ -167,6 +167,22 @@ def test_a_one_megabyte_header_gets_431_as_json_not_a_reset(served: Served) -> N
     _assert_json_error(received, 431, "headers_too_large")
 
 
+def test_a_head_over_the_limit_that_arrives_in_one_read_gets_414_or_431_too(
+    served: Served,
+) -> None:
+    # Under 64 KiB, one read brings the whole head, and h11's own limit (on a head still
+    # arriving) never sees it.
+    long_url = b"GET /" + b"a" * 17 * 1024 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    big_header = _create_request(
+        "big-header-one-read",
+        json.dumps(BASIC).encode(),
+        extra=b"X-Big: " + b"b" * 20 * 1024 + b"\r\n",
+    )
+
+    _assert_json_error(_send(served.port, long_url), 414, "url_too_long")
+    _assert_json_error(_send(served.port, big_header), 431, "headers_too_large")
+
+
 def test_malformed_http_gets_400_as_json(served: Served) -> None:
     received = _send(served.port, b"NOT HTTP AT ALL\r\n\r\n")
 

@@ -33,10 +33,19 @@ from ._errors import SandboxError, invalid
 from ._record import new_id
 from ._wire import MAX_BODY_BYTES, SandboxRequest, dump_json
 
-__all__ = ["MAX_REQUESTS", "closing_error", "create_app"]
+__all__ = [
+    "MAX_HEAD_BYTES",
+    "MAX_REQUESTS",
+    "closing_error",
+    "create_app",
+    "headers_too_large",
+    "url_too_long",
+]
 
 MAX_REQUESTS: Final = 1000
 """Requests answered at once by one app; more get 503 with ``Retry-After``."""
+MAX_HEAD_BYTES: Final = 16 * 1024
+"""A request's line and headers hold at most this many bytes (h11's default)."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +69,7 @@ class _SandboxApp:
             return
         if scope["type"] != "http":  # websockets: not served
             return
-        smuggling = _ambiguous_framing(scope)
+        smuggling = _ambiguous_framing(scope) or _oversized_head(scope)
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
@@ -173,6 +182,37 @@ def _ambiguous_framing(scope: Scope) -> SandboxError | None:
             "(RFC 9112 §6.1). The connection is closed.",
             code="http_invalid",
         )
+    return None
+
+
+def url_too_long() -> SandboxError:
+    return SandboxError(
+        414,
+        "invalid_request_error",
+        "url_too_long",
+        f"The request line is longer than {MAX_HEAD_BYTES} bytes.",
+    )
+
+
+def headers_too_large() -> SandboxError:
+    return SandboxError(
+        431,
+        "invalid_request_error",
+        "headers_too_large",
+        f"The request's line and headers are longer than {MAX_HEAD_BYTES} bytes.",
+    )
+
+
+def _oversized_head(scope: Scope) -> SandboxError | None:
+    """The 414 or 431 for a head over the limit that h11 read whole: its limit holds only
+    while a head is still arriving, and one read can bring up to 64 KiB."""
+    line = len(scope["method"]) + len(scope.get("raw_path") or b"") + 11  # "M /p HTTP/1.1\r\n"
+    query = scope.get("query_string", b"")
+    line += len(query) + 1 if query else 0
+    if line > MAX_HEAD_BYTES:
+        return url_too_long()
+    if line + sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > MAX_HEAD_BYTES:
+        return headers_too_large()
     return None
 
 

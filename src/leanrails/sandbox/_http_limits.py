@@ -54,7 +54,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ._asgi import ASGIApp, closing_error
+from ._asgi import MAX_HEAD_BYTES, ASGIApp, closing_error, headers_too_large, url_too_long
 from ._errors import SandboxError, invalid
 
 __all__ = [
@@ -73,8 +73,6 @@ DEFAULT_MAX_CONNECTIONS: Final = 4096
 KEEP_ALIVE_SECONDS: Final = 5
 GRACEFUL_SHUTDOWN_SECONDS: Final = 3
 MAX_BACKLOG: Final = 2048
-MAX_HEAD_BYTES: Final = 16 * 1024
-"""A request's line and headers hold at most this many bytes (h11's default)."""
 LINGER_SECONDS: Final = 2.0
 """How long a refused request's remaining bytes are read and dropped before closing."""
 _LINGER_BYTES: Final = 8 * 1024 * 1024
@@ -160,20 +158,7 @@ class BoundedH11Protocol(H11Protocol):
         hint = getattr(problem, "error_status_hint", 400)
         if hint == 431:
             received, _ = self.conn.trailing_data
-            if b"\n" not in received:
-                error = SandboxError(
-                    414,
-                    "invalid_request_error",
-                    "url_too_long",
-                    f"The request line is longer than {MAX_HEAD_BYTES} bytes.",
-                )
-            else:
-                error = SandboxError(
-                    431,
-                    "invalid_request_error",
-                    "headers_too_large",
-                    f"The request's line and headers are longer than {MAX_HEAD_BYTES} bytes.",
-                )
+            error = url_too_long() if b"\n" not in received else headers_too_large()
         else:
             detail = (str(problem) if problem is not None else "") or msg
             error = invalid(
