@@ -106,6 +106,22 @@ def test_site_pages_reference_nothing_off_the_serving_host(site: Path) -> None:
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
+def test_notebook_pages_link_their_jupyterlab_css_as_shared_files_instead_of_inlining_it(
+    site: Path,
+) -> None:
+    linked: set[str] = set()
+    for path in _notebook_pages(site):
+        html = path.read_text(encoding="utf-8")
+        sheets = re.findall(r'<link href="\.\./\.\./(assets/notebook/[0-9a-f]{16}\.css)"', html)
+        assert "<style" not in html, path
+        assert len(html) < 200_000, path  # it was 650 KB, 575 KB of it CSS
+        assert len(sheets) == 3, path
+        linked.update(sheets)
+    assert len(linked) == 3  # every page links the same files
+    assert sum((site / sheet).stat().st_size for sheet in linked) > 500_000
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
 def test_field_reference_links_land_on_notebook_headings(site: Path) -> None:
     page = _page(site, "field-reference")
     links = re.findall(r'href="\.\./guide/([^/"]+)/#([^"]+)"', page)

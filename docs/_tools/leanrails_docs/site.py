@@ -5,7 +5,8 @@
   reference (a guide field with no section is a warning, so a strict build fails), and
   adds ``CHANGELOG.md`` as the Changelog page.
 - ``on_page_markdown`` / ``on_page_content`` / ``on_post_page`` make notebook pages read as
-  docs (:mod:`leanrails_docs.notebook_pages`); on every page, identifiers wrap only at
+  docs (:mod:`leanrails_docs.notebook_pages`), their inlined CSS linked as shared files that
+  ``on_post_build`` writes; on every page, identifiers wrap only at
   their separators (:mod:`leanrails_docs.wrapping`).
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -57,6 +58,8 @@ class Build:
 
     fields: list[Field]
     sections: list[Section]
+    stylesheets: dict[str, str] = field(default_factory=dict)
+    """The notebook pages' stylesheets by path under the site, gathered as pages render."""
 
     @classmethod
     def read(cls, directory: Path) -> Build:
@@ -129,6 +132,8 @@ def reference_links(page: Page, config: MkDocsConfig) -> dict[str, list[tuple[st
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if _is_notebook(page):
+        html = notebook_pages.link_stylesheets(html, page.url, current_build(config).stylesheets)
     soup = BeautifulSoup(html, "html.parser")  # once: every step below changes it in place
     if _is_notebook(page):
         notebook_pages.fix_html(soup)
@@ -143,7 +148,11 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 @event_priority(-100)  # after the search plugin has written its index
 def on_post_build(config: MkDocsConfig) -> None:
-    path = Path(config.site_dir) / "search" / "search_index.json"
+    site = Path(config.site_dir)
+    for name, css in current_build(config).stylesheets.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(css, encoding="utf-8")
+    path = site / "search" / "search_index.json"
     if path.is_file():
         index = json.loads(path.read_text(encoding="utf-8"))
         boosted = reference.boost_fields(index, current_build(config).fields)
