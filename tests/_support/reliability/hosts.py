@@ -61,7 +61,7 @@ def kill_one_host_mid_burst(db: str, hosts: int, logs: Path, lease: float) -> Ho
             )
             assert answer.status_code == 200, answer.text
         holder.start()
-        _wait_until_in_flight(survivor)
+        _wait_until_in_flight(db)
 
         log, stop = LoadLog(), threading.Event()
         burst = [
@@ -100,11 +100,25 @@ def _held_answer(url: str) -> httpx2.Response:
         return client.post("/v1/checkout_sessions", json=BASIC, headers={"Idempotency-Key": HELD})
 
 
-def _wait_until_in_flight(survivor: str) -> None:
-    deadline = time.monotonic() + 30
-    while _held_answer(survivor).status_code != 409:
+def _wait_until_in_flight(db: str) -> None:
+    """Until the victim's in-flight row for the held key is in the database.
+
+    Read from the database, not asked of a survivor with the same key: a survivor asked
+    before the victim's create arrived would take the key itself (a slow thread start on a
+    loaded machine), and the victim would then hold nothing."""
+    deadline = time.monotonic() + 60
+    while not _in_flight(db):
         assert time.monotonic() < deadline, "the victim never held its create in flight"
         time.sleep(0.05)
+
+
+def _in_flight(db: str) -> bool:
+    with psycopg.connect(db, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM leanrails_idempotency WHERE api_key = %s AND key = %s",
+            (HOLDER_KEY, HELD),
+        ).fetchone()
+    return row is not None
 
 
 def _held_lease(db: str) -> datetime:
