@@ -14,6 +14,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,11 +203,6 @@ def browser(served_site: str) -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture
-def requests_seen() -> list[str]:
-    return []
-
-
 def _open(browser: Any, url: str, width: int, seen: list[str] | None = None) -> Any:
     page = browser.new_page(viewport={"width": width, "height": 900})
     if seen is not None:
@@ -352,44 +348,61 @@ def test_browser_reference_at_390px_shows_every_column_and_the_code_within_two_s
     assert code["y"] < fields["y"]  # the request comes before the parameters
 
 
+@dataclass
+class Tour:
+    """Every guide page and the home, reference and API pages, each opened once at 1280 px."""
+
+    problems: dict[str, list[str]]
+    """By guide page: prompts, cell tags, code that overflows, outputs with no copy button."""
+    requests: list[str]
+    """Every URL the browser requested while it opened the pages."""
+
+
+def _guide_page_problems(page: Any) -> list[str]:
+    text = page.locator(".md-content").inner_text()
+    found = re.findall(r"(?:In|Out)\s*\[\d*\]:", text)
+    found += [f"tag {t}" for t in page.locator(".cell-tag, .celltoolbar").all_inner_texts()]
+    found += page.evaluate(
+        """() => [...document.querySelectorAll('.jp-CodeCell pre')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1)
+            .map(e => 'overflow: ' + e.innerText.slice(0, 60))"""
+    )
+    if page.locator(".jp-OutputArea-output pre").count():
+        copyable = page.locator(".jp-OutputArea-output [data-md-type=copy]").count()
+        if not copyable:
+            found.append("no copy button on outputs")
+    return found
+
+
+@pytest.fixture(scope="module")
+def tour(site: Path, served_site: str, browser: Any) -> Tour:
+    """One visit of each page for the tests that read every page (a page load is the cost)."""
+    tour = Tour({}, [])
+    guide = _guide_urls(site, served_site)
+    others = [served_site, served_site + "field-reference/", served_site + "api/"]
+    for url in others + guide:
+        page = _open(browser, url, 1280, tour.requests)
+        if url in guide:
+            tour.problems[url] = _guide_page_problems(page)
+        page.close()
+    return tour
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(BUILD_TIMEOUT)
 def test_browser_guide_pages_show_no_prompt_or_tag_and_no_code_overflows_at_1280px(
-    site: Path, served_site: str, browser: Any
+    tour: Tour,
 ) -> None:
-    problems: dict[str, list[str]] = {}
-    for url in _guide_urls(site, served_site):
-        page = _open(browser, url, 1280)
-        text = page.locator(".md-content").inner_text()
-        found = re.findall(r"(?:In|Out)\s*\[\d*\]:", text)
-        found += [f"tag {t}" for t in page.locator(".cell-tag, .celltoolbar").all_inner_texts()]
-        found += page.evaluate(
-            """() => [...document.querySelectorAll('.jp-CodeCell pre')]
-                .filter(e => e.scrollWidth > e.clientWidth + 1)
-                .map(e => 'overflow: ' + e.innerText.slice(0, 60))"""
-        )
-        if page.locator(".jp-OutputArea-output pre").count():
-            copyable = page.locator(".jp-OutputArea-output [data-md-type=copy]").count()
-            if not copyable:
-                found.append("no copy button on outputs")
-        if found:
-            problems[url] = found
-        page.close()
-
-    assert problems == {}
+    assert len(tour.problems) == len(fr.GUIDE_NOTEBOOKS)
+    assert {url: found for url, found in tour.problems.items() if found} == {}
 
 
 @pytest.mark.browser
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_browser_no_request_leaves_the_serving_host(
-    site: Path, served_site: str, browser: Any, requests_seen: list[str]
-) -> None:
-    urls = [served_site, served_site + "field-reference/", served_site + "api/"]
-    for url in urls + _guide_urls(site, served_site):
-        _open(browser, url, 1280, requests_seen).close()
+def test_browser_no_request_leaves_the_serving_host(served_site: str, tour: Tour) -> None:
+    offsite = [u for u in tour.requests if not u.startswith((served_site, "data:", "blob:"))]
 
-    offsite = [u for u in requests_seen if not u.startswith((served_site, "data:", "blob:"))]
-    assert requests_seen
+    assert tour.requests
     assert offsite == []
 
 
