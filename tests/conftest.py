@@ -181,9 +181,12 @@ def built_site(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
     return site
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """A headless Chromium (the browser tests': see _support/browser.py), closed after."""
+    """A headless Chromium (the browser tests': see _support/browser.py) for a module's tests,
+    closed after them: each test opens its pages with ``new_page``, each in a new context
+    (no cookie or storage shared). Module-scoped, not session-scoped: Playwright's sync API
+    holds an event loop, so a module that uses it has no async tests."""
     from playwright.sync_api import sync_playwright
 
     from _support.browser import launch
