@@ -34,7 +34,6 @@ engine serializes calls with its lock.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
@@ -42,6 +41,7 @@ from typing import Any, Final, Protocol, cast
 from pydantic_core import to_json
 
 from ._record import SessionRecord
+from ._wire import dump_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +149,13 @@ class Store(Protocol):
 class MemoryStore:
     """Plain dictionaries; the default.
 
-    Sessions and replay bodies are kept zlib-compressed (level 1, a small window) against a
-    preset dictionary of what every session's JSON shares (:data:`_PRESET`): they are nearly all of
-    what a held session costs. A create's session and its replay body are compressed
-    together, as one blob both entries hold (``session JSON \\n body``; compact JSON has no
-    raw newline): one compression per create instead of two, and smaller than the two.
-    After a session changes, its record's blob keeps the old copy, which is never read.
+    A session is kept as its record's compact JSON, bytes (nothing for the garbage collector
+    to walk). A create's replay body is that session's public JSON as the sandbox writes it
+    (:func:`~._wire.dump_json`): its idempotency record holds the same bytes object, marked
+    :class:`_SessionJSON`, and a replay writes the body from them again. After the session
+    changes, the record keeps the old bytes, so a replay still answers what the create did.
+    Nothing is compressed: zlib took a sixth of a create's time in the server, and a held
+    session costs about 2.2 KB without it (``make bench`` rows 3 and 4).
     """
 
     def __init__(self) -> None:
@@ -165,13 +166,13 @@ class MemoryStore:
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         data = self._sessions.get(session_id)
-        return None if data is None else loads_session(_unpack(data).partition(b"\n")[0])
+        return None if data is None else loads_session(data)
 
     def get_idempotency(self, api_key: str, key: str) -> IdempotencyRecord | None:
         record = self._records.get((api_key, key))
-        if record is None:
-            return None
-        return record.with_body(_unpack(record.body).partition(b"\n")[2])
+        if record is None or not isinstance(record.body, _SessionJSON):
+            return record
+        return record.with_body(dump_json(loads_session(record.body)["session"]))
 
     def count_sessions(self) -> int:
         return len(self._sessions)
@@ -180,8 +181,7 @@ class MemoryStore:
         found = self.get_idempotency(record.api_key, record.key)
         if found is not None and found.created >= expired_before:
             return found
-        body = _pack(b"\n" + record.body) if record.body else _EMPTY_BODY
-        self._records[(record.api_key, record.key)] = record.with_body(body)
+        self._records[(record.api_key, record.key)] = record
         return None
 
     def release(self, api_key: str, key: str) -> None:
@@ -190,22 +190,21 @@ class MemoryStore:
             del self._records[(api_key, key)]
 
     def commit(self, *, session: SessionRecord | None, record: IdempotencyRecord | None) -> None:
-        # Serialize first, so a failure leaves nothing half-written.
-        data = b"" if session is None else to_json(session)
-        if record is not None:
-            data += b"\n" + record.body
-        packed = _pack(data)
         if session is not None:
+            # Serialize first, so a failure leaves nothing half-written.
+            data = _SessionJSON(to_json(session))
+            if record is not None and record.body == dump_json(session["session"]):
+                record = record.with_body(data)  # a create's 200: the session it made
             session_id = session["session"]["id"]
-            self._sessions[session_id] = packed
+            self._sessions[session_id] = data
             owned = self._by_account.setdefault(session["account"], {})
             owned[session_id] = session["session"]["created"]
         if record is not None:
-            self._records[(record.api_key, record.key)] = record.with_body(packed)
+            self._records[(record.api_key, record.key)] = record
 
     def transition(self, session: SessionRecord, *, expected_status: str) -> bool:
         session_id = session["session"]["id"]
-        data = _pack(to_json(session))
+        data = to_json(session)
         stored = self.get_session(session_id)
         if stored is None or stored["session"]["status"] != expected_status:
             return False
@@ -236,52 +235,10 @@ class MemoryStore:
         pass
 
 
-def _preset() -> bytes:
-    """What the JSON of every stored session shares, in both forms kept: the record's
-    (compact) and the replay body's (indented). Only a hint: any session compresses."""
-    session = {
-        **dict.fromkeys(("id", "object", "mode", "status", "payment_status", "ui_mode")),
-        **dict.fromkeys(("customer_creation", "billing_address_collection", "expires_at")),
-        **{"metadata": {}, "livemode": False, "created": 0, "url": "/pay/cs_test_"},
-        **dict.fromkeys(("client_secret", "success_url", "cancel_url", "customer")),
-        **dict.fromkeys(("customer_email", "customer_details", "payment_intent")),
-        **dict.fromkeys(("currency", "amount_subtotal", "amount_total")),
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "client_reference_id": None,
-    }
-    values = '"checkout.session" "payment" "open" "unpaid" "paid" "hosted" "if_required"'
-    item = dict.fromkeys(("product", "price", "quantity", "unit_amount", "currency", "amount"))
-    record = {"account": "acct_test_", "session": session, "line_items": [item]}
-    return values.encode() + json.dumps(session, indent=2).encode() + to_json(record)
+class _SessionJSON(bytes):
+    """A create's stored session, which its idempotency record replays as the body."""
 
-
-_PRESET: Final = _preset()
-
-
-_WINDOW_BITS: Final = 13
-_MEMORY_LEVEL: Final = 6
-"""An 8 KiB window and a 16 KiB hash table: a compressor of about 64 KiB instead of zlib's
-default 256 KiB. What one create compresses (its blob, against the 1.4 KiB preset) fits the
-window, so the output is the same size to a few bytes; allocating, clearing and releasing
-the default's state on every create cost 8 page faults and about 40 µs a create here
-(docs/benchmarks.md)."""
-
-
-def _pack(data: bytes) -> bytes:
-    packer = zlib.compressobj(
-        1, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY, _PRESET
-    )
-    return packer.compress(data) + packer.flush()
-
-
-def _unpack(data: bytes) -> bytes:
-    # wbits 0: the window the blob's header names (8 KiB), not a 32 KiB one.
-    unpacker = zlib.decompressobj(0, zdict=_PRESET)
-    return unpacker.decompress(data) + unpacker.flush()
-
-
-_EMPTY_BODY: Final = _pack(b"\n")
-"""An in-flight record's stored body: no session, an empty response body."""
+    __slots__ = ()
 
 
 def loads_session(data: str | bytes) -> SessionRecord:
