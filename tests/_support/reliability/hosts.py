@@ -107,29 +107,24 @@ def _wait_until_in_flight(db: str) -> None:
     before the victim's create arrived would take the key itself (a slow thread start on a
     loaded machine), and the victim would then hold nothing."""
     deadline = time.monotonic() + 60
-    while not _in_flight(db):
+    while _held_row(db) is None:
         assert time.monotonic() < deadline, "the victim never held its create in flight"
         time.sleep(0.05)
 
 
-def _in_flight(db: str) -> bool:
+def _held_row(db: str) -> tuple[datetime] | None:
+    """The held key's idempotency row (its lease), if one is stored."""
     with psycopg.connect(db, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT 1 FROM leanrails_idempotency WHERE api_key = %s AND key = %s",
-            (HOLDER_KEY, HELD),
-        ).fetchone()
-    return row is not None
-
-
-def _held_lease(db: str) -> datetime:
-    with psycopg.connect(db, autocommit=True) as conn:
-        row = conn.execute(
+        return conn.execute(
             "SELECT lease_until FROM leanrails_idempotency WHERE api_key = %s AND key = %s",
             (HOLDER_KEY, HELD),
         ).fetchone()
+
+
+def _held_lease(db: str) -> datetime:
+    row = _held_row(db)
     assert row is not None, "the killed host's in-flight row is gone"
-    lease: datetime = row[0]
-    return lease
+    return row[0]
 
 
 def _take_the_held_key(survivor: str, db: str, crash: HostCrash) -> None:
