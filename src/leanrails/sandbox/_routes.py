@@ -28,7 +28,7 @@ from .._params import CheckoutSessionCreateParams
 from ._auth import TEST_API_KEY, Caller, authenticate
 from ._checks import JSON, EmptyParams, json_object, read_params, refuse_conventions
 from ._customer import CompleteParams
-from ._errors import SandboxError, injected, not_found
+from ._errors import SandboxError, injected, invalid, not_found
 from ._faults import FaultBook, FaultParams
 from ._hosted import LANDINGS, HostedPage
 from ._idempotency import Idempotency, Receipt
@@ -190,12 +190,24 @@ class Router:
         return set_faults
 
 
+_UNKEPT = "An unknown parameter cannot be kept and sent back as JSON: "
+
+
 def _split_unknown(body: bytes) -> tuple[bytes, dict[str, Any]]:
     """A create's body without the top-level keys the kit does not know, and those keys."""
     json_object(body)  # refused here as read_params would refuse it
-    value = json.loads(body)  # numbers as they were sent, for the unknown keys' values
     known = CheckoutSessionCreateParams.model_fields
-    unknown = {k: v for k, v in value.items() if k not in known}
+    try:
+        value = json.loads(body)  # numbers as they were sent, for the unknown keys' values
+        unknown = {k: v for k, v in value.items() if k not in known}
+        # Kept only if the answer can write them back as JSON in UTF-8: no lone surrogate,
+        # no number json reads as infinite, no integer past Python's 4,300 digits.
+        json.dumps(unknown, allow_nan=False, ensure_ascii=False).encode()
+    except UnicodeError:  # a ValueError: the input is never echoed (it is not UTF-8)
+        raise invalid(_UNKEPT + "a string holds a lone surrogate.", code="json_invalid") from None
+    except ValueError as error:
+        reason = "a number beyond a double" if "float" in str(error) else "an integer too long"
+        raise invalid(_UNKEPT + reason + ".", code="json_invalid") from None
     if not unknown:
         return body, {}
     return json.dumps({k: v for k, v in value.items() if k in known}).encode(), unknown
