@@ -24,8 +24,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
-from _support.explore_lab import notebook_url
-from _support.lab import ROOT, accept_dialogs, running_lab
+from _support.lab import ROOT, accept_dialogs, open_notebook, running_lab
 from _support.wrapping import mid_word_breaks
 
 # One JupyterLab for the module (its fixture), so one xdist worker runs it.
@@ -74,6 +73,18 @@ def lab(lab_url: str) -> Iterator[tuple[str, Any]]:
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def lab_page(lab: tuple[str, Any]) -> Iterator[Any]:
+    """One page of the JupyterLab, loaded once, for the tests that open a notebook to read it."""
+    url, browser = lab
+    page = browser.new_page()
+    try:
+        page.goto(url + "&reset")
+        yield page
+    finally:
+        page.close()
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(240)
 def test_make_lab_opens_the_first_guide_notebook_with_no_news_pop_up(
@@ -114,8 +125,9 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
     url, browser = lab
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
+        page.goto(url + "&reset")
         for path in paths:
-            page.goto(notebook_url(url, path) + "&reset")
+            open_notebook(page, path)
             expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
             accept_dialogs(page)
             _menu(page, "Run", "Run All Cells")
@@ -219,16 +231,11 @@ OUTPUT_IDENTIFIERS = ", ".join(
 @pytest.mark.parametrize("width", [1440, 390], ids=["desktop", "phone"])
 @pytest.mark.parametrize("name", ["09_errors.ipynb", "10_error_body.ipynb"])
 def test_identifiers_in_the_guide_wrap_only_at_their_separators_in_jupyterlab(
-    lab: tuple[str, Any], name: str, width: int
+    lab_page: Any, name: str, width: int
 ) -> None:
-    url, browser = lab
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    try:
-        page.goto(notebook_url(url, f"notebooks/{name}") + "&reset")
-        expect(page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
-        page.wait_for_timeout(1000)
-        breaks = mid_word_breaks(page, OUTPUT_IDENTIFIERS)
-    finally:
-        page.close()
+    lab_page.set_viewport_size({"width": width, "height": 900})
+    open_notebook(lab_page, f"notebooks/{name}")
+    expect(lab_page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
+    lab_page.wait_for_timeout(1000)
 
-    assert breaks == []
+    assert mid_word_breaks(lab_page, OUTPUT_IDENTIFIERS) == []
