@@ -66,7 +66,7 @@ def test_unwrap_reads_the_three_spellings_of_nullable(
     assert (dict(found), nullable) == expected
 
 
-_FOLLOWS_A_REF = re.compile(r"yaml\.safe_load|\[[\"']\$ref[\"']\]|get\([\"']\$ref")
+_FOLLOWS_A_REF = re.compile(r"yaml\.(?:safe_)?load\b|\[[\"']\$ref[\"']\]|get\([\"']\$ref")
 
 
 def test_one_module_reads_the_contract() -> None:
