@@ -102,11 +102,13 @@ RUN_DATA = run=$$(mktemp -d -t leanrails-$@-XXXXXX) && unset PYTHONDONTWRITEBYTE
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run}
 NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
 
-# The tests, two at a time (pytest-xdist; the tests of a module marked xdist_group stay on one
-# worker, as they share module-scoped fixtures), with coverage of the package.
+# The tests, four at a time (pytest-xdist; the tests of a module marked xdist_group stay on one
+# worker, as they share module-scoped fixtures), with coverage of the package; the libraries
+# the tests import are imported before coverage starts (tests/_support/untraced.py).
 pytest: setup browser axe postgres
 	@$(RUN_DATA) && echo "this run's data: $$run" && \
-	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadgroup --no-loadscope-reorder \
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider -p tests._support.untraced \
+		-n 4 --dist loadgroup --no-loadscope-reorder \
 		--cov --cov-report=term:skip-covered --durations=15 tests
 
 # The guide's notebooks, each re-executed in a kernel and compared output by output with the
