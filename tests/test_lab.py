@@ -127,7 +127,7 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
     try:
         page.goto(url + "&reset")
         for path in paths:
-            open_notebook(page, path)
+            open_notebook(page, path, to_run=True)
             expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
             accept_dialogs(page)
             _menu(page, "Run", "Run All Cells")
@@ -234,7 +234,7 @@ def test_identifiers_in_the_guide_wrap_only_at_their_separators_in_jupyterlab(
     lab_page: Any, name: str, width: int
 ) -> None:
     lab_page.set_viewport_size({"width": width, "height": 900})
-    open_notebook(lab_page, f"notebooks/{name}")
+    open_notebook(lab_page, f"notebooks/{name}", to_run=False)
     expect(lab_page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
     lab_page.wait_for_timeout(1000)
 

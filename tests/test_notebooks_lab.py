@@ -99,7 +99,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url + "&reset")  # reset: the quickstart alone, no workspace kept
             for path in committed_notebooks():
-                open_notebook(page, path.relative_to(ROOT).as_posix())
+                open_notebook(page, path.relative_to(ROOT).as_posix(), to_run=False)
                 expected = len(_markdown_cells(path))
                 page.wait_for_function(RENDERED, arg=expected, polling=250, timeout=120_000)
                 found[path.name] = Rendered(**page.evaluate(COLLECT))

@@ -28,13 +28,16 @@ NOTEBOOK_SETTINGS = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
 # have it), so that a test opens the next notebook with JupyterLab's command: reloading the
 # page for it starts the whole application again, 4 to 5 CPU seconds of Chromium each time.
 LAB_ARGS = "--no-browser --LabApp.expose_app_in_browser=True"
-# Close every tab (nothing in them is unsaved), then open the notebook, as File > Open does.
-# Once the application has restored its layout (its commands are registered by then).
-OPEN = """async path => {
+# Close every tab (nothing in them is unsaved), then open the notebook, as File > Open does,
+# once the application has restored its layout (its commands are registered by then); to read
+# it only, on a kernel already running (a kernel's start is a second of CPU), else its own.
+OPEN = """async ([path, shared]) => {
   const app = window.jupyterapp;
   await app.restored;
+  const [running] = shared ? [...app.serviceManager.kernels.running()] : [];
   await app.commands.execute('application:close-all');
-  await app.commands.execute('docmanager:open', {path});
+  const kernel = running ? {id: running.id, name: running.name} : undefined;
+  await app.commands.execute('docmanager:open', {path, kernel});
 }"""
 
 
@@ -92,11 +95,12 @@ def _wait_until_served(url: str, process: subprocess.Popen[str]) -> None:
     raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT:.0f} s")
 
 
-def open_notebook(page: Page, path: str) -> None:
+def open_notebook(page: Page, path: str, *, to_run: bool) -> None:
     """Open the notebook at ``path`` (from the repository's root) in the JupyterLab that
-    ``page`` shows, alone, without reloading JupyterLab."""
+    ``page`` shows, alone, without reloading JupyterLab: ``to_run``, on a kernel of its own;
+    else (to read it) on one already running, if any."""
     page.wait_for_function("() => window.jupyterapp", timeout=90_000)
-    page.evaluate(OPEN, path)
+    page.evaluate(OPEN, [path, not to_run])
 
 
 def accept_dialogs(page: Page) -> list[str]:
