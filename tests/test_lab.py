@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
-from _support.lab import ROOT, accept_dialogs, open_notebook, running_lab
+from _support.lab import ROOT, accept_dialogs, lab_home, open_notebook, running_lab
 from _support.wrapping import mid_word_breaks
 
 # One JupyterLab for the module (its fixture), so one xdist worker runs it.
@@ -74,15 +74,23 @@ def lab(lab_url: str) -> Iterator[tuple[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def lab_page(lab: tuple[str, Any]) -> Iterator[Any]:
-    """One page of the JupyterLab, loaded once, for the tests that open a notebook to read it."""
+def lab_pages(lab: tuple[str, Any]) -> Iterator[Callable[[int], Any]]:
+    """A page of the JupyterLab per window width, loaded at that width once (JupyterLab lays
+    itself out for the width it starts at), for the tests that open notebooks to read them."""
     url, browser = lab
-    page = browser.new_page()
+    pages: dict[int, Any] = {}
+
+    def at(width: int) -> Any:
+        if width not in pages:
+            pages[width] = browser.new_page(viewport={"width": width, "height": 900})
+            pages[width].goto(lab_home(url))
+        return pages[width]
+
     try:
-        page.goto(url + "&reset")
-        yield page
+        yield at
     finally:
-        page.close()
+        for page in pages.values():
+            page.close()
 
 
 @pytest.mark.browser
@@ -125,7 +133,7 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
     url, browser = lab
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
-        page.goto(url + "&reset")
+        page.goto(lab_home(url))
         for path in paths:
             open_notebook(page, path, to_run=True)
             expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
@@ -231,11 +239,11 @@ OUTPUT_IDENTIFIERS = ", ".join(
 @pytest.mark.parametrize("width", [1440, 390], ids=["desktop", "phone"])
 @pytest.mark.parametrize("name", ["09_errors.ipynb", "10_error_body.ipynb"])
 def test_identifiers_in_the_guide_wrap_only_at_their_separators_in_jupyterlab(
-    lab_page: Any, name: str, width: int
+    lab_pages: Callable[[int], Any], name: str, width: int
 ) -> None:
-    lab_page.set_viewport_size({"width": width, "height": 900})
-    open_notebook(lab_page, f"notebooks/{name}", to_run=False)
-    expect(lab_page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
-    lab_page.wait_for_timeout(1000)
+    page = lab_pages(width)
+    open_notebook(page, f"notebooks/{name}", to_run=False)
+    expect(page.locator(f"{SHOWN} .jp-OutputArea-output").first).to_be_attached(timeout=90_000)
+    page.wait_for_timeout(1000)
 
-    assert mid_word_breaks(lab_page, OUTPUT_IDENTIFIERS) == []
+    assert mid_word_breaks(page, OUTPUT_IDENTIFIERS) == []

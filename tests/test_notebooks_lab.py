@@ -31,7 +31,7 @@ import pytest
 from test_notebooks import committed_notebooks
 
 from _support.browser import launch
-from _support.lab import open_notebook, running_lab
+from _support.lab import lab_home, open_notebook, running_lab
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("notebooks_lab")]
@@ -97,7 +97,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
         browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(url + "&reset")  # reset: the quickstart alone, no workspace kept
+            page.goto(lab_home(url))
             for path in committed_notebooks():
                 open_notebook(page, path.relative_to(ROOT).as_posix(), to_run=False)
                 expected = len(_markdown_cells(path))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 
@@ -93,6 +94,14 @@ def _wait_until_served(url: str, process: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT:.0f} s")
+
+
+def lab_home(lab_url: str) -> str:
+    """``running_lab()``'s URL (with its token) on JupyterLab alone, no document, its workspace
+    reset: where a test opens its notebooks with :func:`open_notebook` (a document named in the
+    URL would open after the test's own, over it)."""
+    parts = urlsplit(lab_url)
+    return urlunsplit(parts._replace(path="/lab", query=parts.query + "&reset"))
 
 
 def open_notebook(page: Page, path: str, *, to_run: bool) -> None:

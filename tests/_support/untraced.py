@@ -22,7 +22,6 @@ import openapi_spec_validator  # noqa: F401
 import playwright.sync_api  # noqa: F401
 import psycopg  # noqa: F401
 import pydantic  # noqa: F401
-import pygments  # noqa: F401
 import yaml  # noqa: F401
 
 if "leanrails" in sys.modules or "hypothesis" in sys.modules:
