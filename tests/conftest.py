@@ -28,7 +28,7 @@ from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, Sandbo
 
 from _support.postgres import Postgres, throwaway_server
 from _support.reliability.results import share_results_dir, show_worker_tallies
-from _support.sandbox import Api, FakeClock, LiveServer, _Switch, free_port
+from _support.sandbox import LOCAL_TLS, Api, FakeClock, LiveServer, _Switch, free_port
 from _support.site import build_site
 from _support.stores import database
 
@@ -148,7 +148,9 @@ def api(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Ite
         server: LiveServer = request.getfixturevalue("live_server")
         with Sandbox(clock=clock, base_url=server.url, db=db) as sandbox:
             server.mount(sandbox)
-            client = httpx2.Client(base_url=server.url, auth=(TEST_API_KEY, ""), timeout=10)
+            client = httpx2.Client(
+                base_url=server.url, auth=(TEST_API_KEY, ""), timeout=10, verify=LOCAL_TLS
+            )
             try:
                 yield Api("http", sandbox, client, clock, server.url)
             finally:

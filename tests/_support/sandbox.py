@@ -18,6 +18,9 @@ import uvicorn
 
 from leanrails.sandbox import Sandbox, SandboxTransport, create_app
 
+# What httpx2 gives a client by default, made once per process: each client makes its own
+# otherwise, loading the CA bundle again (35 ms), for servers the tests reach over plain HTTP.
+LOCAL_TLS = httpx2.create_ssl_context()
 START = 1_800_000_000
 """The sandbox tests' fixed "now" (2027-01-15), far from any real clock."""
 
@@ -154,7 +157,7 @@ class Api:
     def anonymous(self) -> httpx2.Client:
         """A new client to the same sandbox, without credentials; close it."""
         if self.mode == "http":
-            return httpx2.Client(base_url=self.base_url, timeout=10)
+            return httpx2.Client(base_url=self.base_url, timeout=10, verify=LOCAL_TLS)
         return httpx2.Client(transport=SandboxTransport(self.sandbox), base_url=self.base_url)
 
 
