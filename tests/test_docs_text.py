@@ -39,8 +39,14 @@ def reference(built_site: Path) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
+_IDS: dict[int, tuple[BeautifulSoup, dict[str, Tag]]] = {}
+"""Each page's elements by id, found once (a ``find(id=...)`` walks the whole page)."""
+
+
 def _entry(page: BeautifulSoup, item: fr.Field) -> Tag:
-    heading = page.find(id=item.ref_id)
+    if id(page) not in _IDS:
+        _IDS[id(page)] = (page, {str(tag["id"]): tag for tag in page.find_all(id=True)})
+    heading = _IDS[id(page)][1].get(item.ref_id)
     assert isinstance(heading, Tag), item.ref_id
     entry = heading.find_parent("div", class_="field")
     assert isinstance(entry, Tag), item.ref_id
