@@ -112,15 +112,15 @@ pytest: setup browser axe postgres
 		--cov --cov-report=term:skip-covered --durations=15 tests
 
 # The guide's notebooks, each re-executed in a kernel and compared output by output with the
-# committed one (strict nbval, never --nbval-lax), two notebooks at a time, each in order.
+# committed one (strict nbval, never --nbval-lax), one notebook after another in one process
+# (beside the main steps, which keep both cores busy, workers of its own cost more CPU).
 # Apart from pytest: pytest-cov's measurement of subprocesses stops nbval's kernels starting.
 # One notebook: make notebooks NB=notebooks/01_quickstart.ipynb
 NBVAL := -p nbval --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 NB ?= notebooks
 notebooks: setup
 	@$(RUN_DATA) && \
-	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider $(NBVAL) -n 2 --dist loadscope \
-		$(NB)
+	$(NO_LIVE_KEY) $(BIN)/python -m pytest -p no:cacheprovider $(NBVAL) $(NB)
 
 # The inner loop: no browser, no JupyterLab or kernel, no docs, nothing slow, no notebooks,
 # no coverage. make test still runs everything.
