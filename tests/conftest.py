@@ -183,6 +183,16 @@ def built_site(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
     return site
 
 
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``make lab`` (its notebook windowing off) for the tests of the xdist group "lab",
+    which one worker runs: started once, not once per module (5 CPU seconds each)."""
+    from _support.lab import running_lab
+
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     """A headless Chromium (the browser tests': see _support/browser.py) for a module's tests,

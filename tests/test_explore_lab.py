@@ -7,15 +7,18 @@ from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
 from _support.explore_lab import notebook_url, open_builder, scratch_notebook
-from _support.lab import running_lab
 
-pytestmark = pytest.mark.lab
+# The JupyterLab of the "lab" group (conftest's lab_url), which one xdist worker runs.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 
 @pytest.mark.browser
 @pytest.mark.timeout(300)
-def test_typing_shows_a_validation_error_then_clears_it_and_send_shows_a_session() -> None:
-    with scratch_notebook() as path, running_lab() as url, sync_playwright() as playwright:
+def test_typing_shows_a_validation_error_then_clears_it_and_send_shows_a_session(
+    lab_url: str,
+) -> None:
+    url = lab_url
+    with scratch_notebook() as path, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})

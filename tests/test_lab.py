@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
-from _support.lab import ROOT, accept_dialogs, lab_home, open_notebook, running_lab
+from _support.lab import ROOT, accept_dialogs, lab_home, open_notebook
 from _support.wrapping import mid_word_breaks
 
 # One JupyterLab for the module (its fixture), so one xdist worker runs it.
@@ -52,16 +52,8 @@ def _git(*args: str) -> str:
     return done.stdout
 
 
-# JupyterLab is session-scoped: started once by the xdist worker that runs this module (a
-# module-scoped one started again whenever another module's test ran in between). Playwright
-# is module-scoped: its sync API holds an event loop that the async tests must not find.
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One ``make lab``, its notebook windowing off."""
-    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as url:
-        yield url
-
-
+# JupyterLab is conftest's lab_url (session-scoped, one for the "lab" group). Playwright is
+# module-scoped: its sync API holds an event loop that the async tests must not find.
 @pytest.fixture(scope="module")
 def lab(lab_url: str) -> Iterator[tuple[str, Any]]:
     """The JupyterLab and a headless Chromium for this module's tests."""

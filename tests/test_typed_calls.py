@@ -46,7 +46,7 @@ from leanrails._resources import CheckoutSessionCalls
 from leanrails.sandbox import Sandbox
 
 from _support.browser import launch
-from _support.lab import ROOT, accept_dialogs, running_lab
+from _support.lab import ROOT, accept_dialogs
 from _support.typecheck import TYPING, Diagnostic, marked_lines, mypy, pyright
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
@@ -392,9 +392,13 @@ EXECUTED = re.compile(r"\[\d+\]:")
 
 
 @pytest.mark.browser
+@pytest.mark.xdist_group("lab")  # conftest's lab_url: the JupyterLab of the "lab" group
 @pytest.mark.timeout(300)
-def test_tab_inside_create_completes_line_items_in_jupyterlab(scratch_notebook: str) -> None:
-    with running_lab() as url, sync_playwright() as playwright:
+def test_tab_inside_create_completes_line_items_in_jupyterlab(
+    scratch_notebook: str, lab_url: str
+) -> None:
+    url = lab_url
+    with sync_playwright() as playwright:
         notebook_url = re.sub(r"/lab/tree/[^?]+", f"/lab/tree/{scratch_notebook}", url)
         browser = launch(playwright)
         try:
