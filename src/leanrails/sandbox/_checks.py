@@ -11,6 +11,11 @@ JSON parsers disagree on which copy wins, so ``{"success_url": "javascript:…",
 "success_url": "https://…"}`` could be checked as one URL and used as the other).
 The bodies the sandbox's own routes read are :class:`Strict` models, closed like the request
 models, so a typo is a 400 naming the field rather than silently ignored.
+
+A body is parsed once, by jiter (pydantic's JSON parser, which also catches a repeated key),
+and its model validates the Python objects it reads, as the create model's wrap validator
+reads a JSON body anyway. What jiter refuses goes the long way, the json module's parse then
+pydantic's, so each refusal keeps its own message.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
+import jiter
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .._conventions import faults, refusal
@@ -27,6 +33,7 @@ from ._errors import SandboxError, from_validation_error, invalid
 from ._wire import MAX_BODY_BYTES, SandboxRequest
 
 JSON: Final = "application/json"
+_BOM: Final = b"\xef\xbb\xbf"
 FORM: Final = "application/x-www-form-urlencoded"
 _KINDS: Final = {JSON: "JSON", FORM: "form fields"}
 
@@ -89,11 +96,29 @@ def read_params(
     """
     if not body and not required:
         return model()
-    json_object(body)
+    value = _parsed_object(body)
     try:
+        if value is not None:
+            return model.model_validate(value, context=context)
+        json_object(body)
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
+
+
+def _parsed_object(body: bytes) -> dict[str, Any] | None:
+    """``body`` as one JSON object without a repeated key, as the models read JSON; None
+    when it is anything else (refused, or read only by the json module: a lone surrogate, an
+    integer past 4,300 digits), for the long way to say what."""
+    if body.startswith(_BOM):
+        return None
+    try:
+        value = jiter.from_json(
+            body, allow_inf_nan=False, cache_mode="keys", catch_duplicate_keys=True
+        )
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def refuse_conventions(params: CheckoutSessionCreateParams) -> None:

@@ -29,7 +29,7 @@ from ._errors import SandboxError, invalid
 from ._faults import Hold
 from ._record import SessionRecord
 from ._store import IN_FLIGHT, IdempotencyRecord, Store
-from ._wire import SandboxRequest, SandboxResponse, Step, dump_json, response
+from ._wire import SandboxRequest, SandboxResponse, SessionBody, Step, dump_json, response
 
 IDEMPOTENCY_RETENTION_SECONDS: Final = 24 * 60 * 60
 _PURGE_EVERY_SECONDS: Final = 60 * 60
@@ -55,6 +55,8 @@ class Receipt:
 
         A POST that changed a session has written it already (:meth:`Store.transition`)."""
         content = dump_json(payload)
+        if session is not None and payload is session["session"]:
+            content = SessionBody(content)  # a store may keep it with the session, once
         result = response(200, content, JSON)
         record = IdempotencyRecord(
             api_key=self.api_key,

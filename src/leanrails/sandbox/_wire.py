@@ -13,7 +13,15 @@ from .._rules import MAX_BODY_BYTES
 if TYPE_CHECKING:  # _faults reads its HTTP body through _checks, which reads requests from here
     from ._faults import Hold
 
-__all__ = ["MAX_BODY_BYTES", "SandboxRequest", "SandboxResponse", "Step", "dump_json", "response"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SessionBody",
+    "Step",
+    "dump_json",
+    "response",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +91,13 @@ def dump_json(value: Any) -> bytes:
     indenting encoder.
     """
     return to_json(value, indent=2) + b"\n"
+
+
+class SessionBody(bytes):
+    """A 200's body that is exactly the :func:`dump_json` of the session its POST stored
+    (a create's answer): a store may keep the two as one."""
+
+    __slots__ = ()
 
 
 def response(
