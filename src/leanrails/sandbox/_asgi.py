@@ -69,7 +69,7 @@ class _SandboxApp:
             return
         if scope["type"] != "http":  # websockets: not served
             return
-        smuggling = _ambiguous_framing(scope) or _oversized_head(scope)
+        headers, smuggling = _read_head(scope)
         body, truncated, disconnected = await _read_body(receive)
         if disconnected:
             return
@@ -87,13 +87,14 @@ class _SandboxApp:
             return
         self._answering += 1
         try:
-            await self._answer(scope, body, truncated, cors, send)
+            await self._answer(scope, headers, body, truncated, cors, send)
         finally:
             self._answering -= 1
 
     async def _answer(
         self,
         scope: Scope,
+        headers: tuple[tuple[str, str], ...],
         body: bytes,
         truncated: bool,
         cors: list[tuple[str, str]],
@@ -105,19 +106,16 @@ class _SandboxApp:
             method=scope["method"],
             path=path,
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=tuple(
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in scope["headers"]
-            ),
+            headers=headers,
             body=body,
             body_truncated=truncated,
         )
         answer = await self.sandbox.handle_async(request)
-        headers = [
+        written = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in (*answer.headers, *cors)
         ]
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.start", "status": answer.status, "headers": written})
         if answer.drop_connection:
             # Returning without the rest of the body makes the server close the connection.
             await send(
@@ -173,16 +171,30 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
             return b"".join(chunks), truncated, False
 
 
-def _ambiguous_framing(scope: Scope) -> SandboxError | None:
-    """The 400 for a request framed by both Transfer-Encoding and Content-Length, or None."""
-    names = {name.lower() for name, _ in scope["headers"]}
-    if b"transfer-encoding" in names and b"content-length" in names:
-        return invalid(
+def _read_head(scope: Scope) -> tuple[tuple[tuple[str, str], ...], SandboxError | None]:
+    """The request's headers as text, and the error its head earns (or None): a 400 when
+    both Transfer-Encoding and Content-Length frame it, a 414 or 431 when it is too long.
+    One pass over the headers: every request pays for it."""
+    headers: list[tuple[str, str]] = []
+    size = 0
+    framings: set[bytes] = set()
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+        if (lowered := name.lower()) in _FRAMING:
+            framings.add(lowered)
+        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    if framings == _FRAMING:
+        error: SandboxError | None = invalid(
             "The request has both Transfer-Encoding and Content-Length: send one "
             "(RFC 9112 §6.1). The connection is closed.",
             code="http_invalid",
         )
-    return None
+    else:
+        error = _oversized_head(scope, size)
+    return tuple(headers), error
+
+
+_FRAMING: Final = frozenset({b"transfer-encoding", b"content-length"})
 
 
 def url_too_long() -> SandboxError:
@@ -203,7 +215,7 @@ def headers_too_large() -> SandboxError:
     )
 
 
-def _oversized_head(scope: Scope) -> SandboxError | None:
+def _oversized_head(scope: Scope, headers_size: int) -> SandboxError | None:
     """The 414 or 431 for a head over the limit that h11 read whole: its limit holds only
     while a head is still arriving, and one read can bring up to 64 KiB."""
     line = len(scope["method"]) + len(scope.get("raw_path") or b"") + 11  # "M /p HTTP/1.1\r\n"
@@ -211,7 +223,7 @@ def _oversized_head(scope: Scope) -> SandboxError | None:
     line += len(query) + 1 if query else 0
     if line > MAX_HEAD_BYTES:
         return url_too_long()
-    if line + sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > MAX_HEAD_BYTES:
+    if line + headers_size > MAX_HEAD_BYTES:
         return headers_too_large()
     return None
 

@@ -30,7 +30,6 @@ Retention (kit conventions, in :mod:`._store`): an account keeps its
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
@@ -113,7 +112,7 @@ class Sessions:
             "livemode": False,
             "created": now,
             "url": f"{self.base_url}/pay/{session_id}" if hosted else None,
-            "client_secret": None if hosted else f"{session_id}_secret_{secrets.token_hex(12)}",
+            "client_secret": None if hosted else new_id(f"{session_id}_secret_"),
             "success_url": params.success_url,
             "cancel_url": params.cancel_url,
             "customer": params.customer,
