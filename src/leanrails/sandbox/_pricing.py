@@ -12,7 +12,7 @@ only).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._params import CheckoutSessionCreateParams
 from ._catalog import Price
@@ -20,8 +20,7 @@ from ._errors import SandboxError, invalid
 from ._record import LineItem, TotalDetails
 
 
-@dataclass(frozen=True, slots=True)
-class Priced:
+class Priced(NamedTuple):
     """A create's priced lines, its currency and its amounts."""
 
     line_items: list[LineItem]
@@ -34,33 +33,36 @@ class Priced:
 def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> Priced:
     """Price ``params.line_items``, or raise the 400 that names the line at fault."""
     lines: list[LineItem] = []
+    subtotal = 0
+    override = None if params.currency is None else params.currency.lower()
     for index, item in enumerate(params.line_items):
         if item.price is not None:
-            param = f"line_items[{index}].price"
-            found = _catalogue_price(item.price, param, prices)
+            found = _catalogue_price(item.price, index, prices)
             currency, unit_amount, product = found.currency, found.unit_amount, found.product
-            currency_param = param
         else:
             assert item.price_data is not None  # the model guarantees one of the two
             data = item.price_data
             currency, unit_amount, product = data.currency, data.unit_amount, data.product
-            currency_param = f"line_items[{index}].price_data.currency"
         currency = currency.lower()
-        if params.currency is not None:
-            expected, where = params.currency.lower(), "the currency override"
-            currency_param = "currency"
-        else:
-            expected, where = (lines[0]["currency"] if lines else currency), "line_items[0]"
+        expected = override or (lines[0]["currency"] if lines else currency)
         if currency != expected:
             # Inline prices are _conventions.py's to check (the client warns of them too); a
             # catalogue price's currency only the sandbox knows.
+            if override is not None:
+                param, where = "currency", "the currency override"
+            elif item.price is not None:
+                param, where = f"line_items[{index}].price", "line_items[0]"
+            else:
+                param, where = f"line_items[{index}].price_data.currency", "line_items[0]"
             raise invalid(
-                f"Invalid {currency_param}: line_items[{index}] is in {currency} but {where} "
+                f"Invalid {param}: line_items[{index}] is in {currency} but {where} "
                 f"is in {expected}. A session's line items share one currency and the sandbox "
                 "converts nothing (kit convention).",
-                param=currency_param,
+                param=param,
                 code="parameter_invalid",
             )
+        amount = item.quantity * unit_amount
+        subtotal += amount
         lines.append(
             {
                 "product": product,
@@ -68,20 +70,21 @@ def price(params: CheckoutSessionCreateParams, prices: Mapping[str, Price]) -> P
                 "quantity": item.quantity,
                 "unit_amount": unit_amount,
                 "currency": currency,
-                "amount": item.quantity * unit_amount,
+                "amount": amount,
             }
         )
-    subtotal = sum(line["amount"] for line in lines)
     details: TotalDetails = {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
     total = (
         subtotal - details["amount_discount"] + details["amount_shipping"] + details["amount_tax"]
     )
-    currency = (params.currency or lines[0]["currency"]).lower()
-    return Priced(lines, currency, subtotal, details, total)
+    return Priced(lines, override or lines[0]["currency"], subtotal, details, total)
 
 
-def _catalogue_price(price_id: str, param: str, prices: Mapping[str, Price]) -> Price:
+def _catalogue_price(price_id: str, index: int, prices: Mapping[str, Price]) -> Price:
     found = prices.get(price_id)
+    if found is not None and found.recurring_interval is None:
+        return found
+    param = f"line_items[{index}].price"
     if found is None:
         known = ", ".join(sorted(prices)) or "(none)"
         raise SandboxError(
@@ -91,11 +94,9 @@ def _catalogue_price(price_id: str, param: str, prices: Mapping[str, Price]) -> 
             f"No such price: {price_id!r} (at {param}). The sandbox's catalogue has: {known}.",
             param,
         )
-    if found.recurring_interval is not None:
-        raise invalid(
-            f"Invalid {param}: {found.id} is a recurring price (billed every "
-            f"{found.recurring_interval}), and a payment-mode Checkout Session "
-            "takes one-time prices only. Use a one-time price.",
-            param=param,
-        )
-    return found
+    raise invalid(
+        f"Invalid {param}: {found.id} is a recurring price (billed every "
+        f"{found.recurring_interval}), and a payment-mode Checkout Session "
+        "takes one-time prices only. Use a one-time price.",
+        param=param,
+    )

@@ -44,18 +44,17 @@ class SandboxRequest:
     def __post_init__(self) -> None:
         lower = self._lower
         for name, value in self.headers:
-            # The first of repeated headers wins; surrounding whitespace is not part of a
-            # value (RFC 9110), as an HTTP server would already have trimmed it.
-            lower.setdefault(name.lower(), value.strip(" \t"))
+            lower.setdefault(name.lower(), value)  # the first of repeated headers wins
 
     def header(self, name: str) -> str | None:
-        """The value of header ``name`` (case-insensitive), or None."""
-        return self._lower.get(name.lower())
+        """The value of header ``name`` (case-insensitive), or None. Surrounding whitespace
+        is not part of a value (RFC 9110), as an HTTP server would already have trimmed it."""
+        value = self._lower.get(name.lower())
+        return None if value is None else value.strip(" \t")
 
     def raw_header(self, name: str) -> str | None:
         """The first header ``name`` as the transport handed it, whitespace and all."""
-        lname = name.lower()
-        return next((value for key, value in self.headers if key.lower() == lname), None)
+        return self._lower.get(name.lower())
 
 
 @dataclass(frozen=True, slots=True)
