@@ -1,5 +1,6 @@
-"""The sandbox parses a body once (jiter) and validates the Python objects it reads: each
-verdict, a model or a 400, is the one pydantic's own JSON validation gives the same bytes."""
+"""The sandbox parses a body once (jiter, which catches a repeated key) and the create model
+validates the Python objects it reads: each verdict, a model or a 400 with its message, is
+the one the json module's checks and pydantic's own JSON validation give the same bytes."""
 
 from __future__ import annotations
 
@@ -67,6 +68,19 @@ OTHER: dict[str, tuple[type[pydantic.BaseModel], bytes]] = {
     "faults-float-count": (FaultParams, b'{"drop_after_commit": 1.0}'),
     "complete-country": (CompleteParams, b'{"customer_details": {"address": {"country": "fr"}}}'),
     "complete-null": (CompleteParams, b'{"customer_details": null}'),
+    # Found by an outside attack: in Python mode these read with other messages.
+    "faults-number-for-object": (FaultParams, b'{"delay": 1}'),
+    "faults-string-for-object": (FaultParams, b'{"fail_next": "x"}'),
+    "complete-string-for-object": (CompleteParams, b'{"customer_details": "x"}'),
+    "complete-number-for-address": (
+        CompleteParams,
+        b'{"customer_details": {"address": 1}}',
+    ),
+    "faults-seconds-past-a-double": (FaultParams, b'{"delay": {"seconds": 2' + b"0" * 308 + b"}}"),
+    "faults-seconds-below-minus-a-double": (
+        FaultParams,
+        b'{"delay": {"seconds": -2' + b"0" * 308 + b"}}",
+    ),
 }
 CASES = {name: (CheckoutSessionCreateParams, body) for name, body in BODIES.items()} | OTHER
 

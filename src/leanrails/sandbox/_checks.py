@@ -12,10 +12,11 @@ JSON parsers disagree on which copy wins, so ``{"success_url": "javascript:…",
 The bodies the sandbox's own routes read are :class:`Strict` models, closed like the request
 models, so a typo is a 400 naming the field rather than silently ignored.
 
-A body is parsed once, by jiter (pydantic's JSON parser, which also catches a repeated key),
-and its model validates the Python objects it reads, as the create model's wrap validator
-reads a JSON body anyway. What jiter refuses goes the long way, the json module's parse then
-pydantic's, so each refusal keeps its own message.
+A create's body is parsed once, by jiter (pydantic's JSON parser, which also catches a
+repeated key), and its model validates the Python objects jiter reads, as its wrap validator
+read a JSON body anyway; the other routes' models validate the JSON after jiter's check. What
+jiter refuses goes the long way, the json module's parse then pydantic's, so each refusal
+keeps its own message.
 """
 
 from __future__ import annotations
@@ -98,12 +99,20 @@ def read_params(
         return model()
     value = _parsed_object(body)
     try:
-        if value is not None:
+        if value is None:
+            json_object(body)
+        elif model in _READ_AS_PYTHON:
             return model.model_validate(value, context=context)
-        json_object(body)
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
+
+
+# The models that read a JSON body as the Python objects it parses to anyway: a wrap model
+# validator is handed those objects, so validating jiter's spares a second parse. The others
+# validate the JSON itself (its messages and number rules differ: "Input should be an object",
+# an integer past a double's range read as infinite).
+_READ_AS_PYTHON: Final = frozenset({CheckoutSessionCreateParams})
 
 
 def _parsed_object(body: bytes) -> dict[str, Any] | None:
