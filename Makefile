@@ -135,8 +135,8 @@ test-fast: $(STAMP)
 # server's bounds (uvicorn's and h11's internals) and a pickled ValidationError are tried too.
 PACKAGE_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py \
 	tests/test_openapi.py tests/test_client.py tests/test_errors.py tests/test_retry.py \
-	tests/test_curl.py tests/test_sandbox_client.py tests/test_idempotency.py \
-	tests/test_serve.py tests/test_explore.py
+	tests/test_curl.py tests/test_sandbox_client.py tests/test_sandbox_json.py \
+	tests/test_idempotency.py tests/test_serve.py tests/test_explore.py
 LOWEST_TESTS := $(PACKAGE_TESTS) tests/test_sandbox_bounds.py \
 	tests/reliability/test_parity.py::test_the_client_error_pickles_with_its_param_and_code
 PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist filelock hypothesis hypothesis-jsonschema jsonschema \
@@ -163,7 +163,7 @@ test-lowest: $(STAMP) postgres
 		--no-emit-package leanrails --output-file .venv-lowest/requirements.txt && \
 	$(BIN)/uv pip sync --quiet --python .venv-lowest/bin/python .venv-lowest/requirements.txt && \
 	$(BIN)/uv pip install --quiet --python .venv-lowest/bin/python --no-deps -e . && \
-	echo "test-lowest: $$(grep -E '^(anyio|email-validator|h11|httpx2|ipywidgets|psycopg|pydantic|pyyaml|uvicorn)==' \
+	echo "test-lowest: $$(grep -E '^(anyio|email-validator|h11|httpx2|ipywidgets|jiter|psycopg|pydantic|pyyaml|uvicorn)==' \
 		.venv-lowest/requirements.txt | tr '\n' ' ')" && \
 	$(RUN_DATA) && $(call PACKAGE_PYTEST,.venv-lowest,$(LOWEST_TESTS))
 
