@@ -5,10 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 export NO_MKDOCS_2_WARNING := 1
-# Every Python the Makefile runs keeps its bytecode under .venv, never in the work tree. Setup
-# compiles the dependencies there once (uv's --compile-bytecode follows this prefix), so no
-# test, kernel, server or build of a run compiles them again.
-export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/.cache/pycache
 
 .PHONY: help setup browser axe postgres lock-keep test test-fast test-py311 test-lowest lint typecheck pytest notebooks docs docs-port docs-build lab nb-normalize sandbox lock bench soak screenshots clean
 
@@ -92,15 +88,16 @@ axe: $(STAMP)
 postgres: $(STAMP)
 	@PYTHONPATH=tests $(BIN)/python -m _support.postgres ensure
 
-# A test run leaves the work tree as it found it: bytecode goes under .venv (above), and the
-# run's data (coverage, hypothesis's storage, the reliability counts) to a new temporary
-# folder; to keep the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
-# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it, each of the
-# run's hundreds of Python subprocesses (servers, kernels, builds) compiles every module of
-# the work tree it imports again.
+# A test run leaves the work tree as it found it: bytecode goes under .venv, and the run's data
+# (coverage, hypothesis's storage, the reliability counts) to a new temporary folder; to keep
+# the counts elsewhere: make test LEANRAILS_TEST_RESULTS=benchmarks/results
+# Bytecode is written there even where PYTHONDONTWRITEBYTECODE is set: without it, each of the
+# run's hundreds of Python subprocesses (servers, kernels, builds) compiles every module it
+# imports again, about twice the CPU time of its start.
 # The tests never see a live key: one in the environment would send them to a live server.
+PYCACHE := $(CURDIR)/$(VENV)/.cache/pycache
 RUN_DATA = run=$$(mktemp -d -t leanrails-$@-XXXXXX) && unset PYTHONDONTWRITEBYTECODE && \
-	export COVERAGE_FILE=$$run/coverage \
+	export PYTHONPYCACHEPREFIX=$(PYCACHE) COVERAGE_FILE=$$run/coverage \
 		HYPOTHESIS_STORAGE_DIRECTORY=$$run/hypothesis \
 		LEANRAILS_TEST_RESULTS=$${LEANRAILS_TEST_RESULTS:-$$run}
 NO_LIVE_KEY := env -u LEANRAILS_API_KEY -u LEANRAILS_BASE_URL
