@@ -38,9 +38,20 @@ $(STAMP): requirements.lock pyproject.toml
 	@PY=$$(scripts/find-python) || exit 1; \
 	if [ ! -x $(BIN)/python ]; then echo "creating $(VENV) with $$PY"; "$$PY" -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
+
+# The dependencies' bytecode, compiled once for the commands people run (docs, lab, sandbox),
+# which PYTHONDONTWRITEBYTECODE would otherwise have compile them at every start. The test
+# runs skip it (PYTHONPYCACHEPREFIX set): they keep their own under .venv/.cache (RUN_DATA).
+# A file that is not Python 3 (a few packages ship some) stays uncompiled, as uv leaves it.
+BYTECODE := $(VENV)/.bytecode
+$(BYTECODE): $(STAMP)
+	@if [ -z "$$PYTHONPYCACHEPREFIX" ]; then \
+		$(BIN)/python -m compileall -q -j 0 \
+			"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+			>/dev/null 2>&1; touch $@; fi
 
 # Every extra and every dependency group (PEP 735), pinned for Python 3.12. `make lock` upgrades every pin;
 # after editing pyproject, `make lock-keep` adds what is new and keeps the other pins.
@@ -177,7 +188,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright --pythonpath $(BIN)/python tests/typing/checkout.py
 
-docs-build: setup
+docs-build: setup $(BYTECODE)
 	$(BIN)/mkdocs build --strict
 
 # DOCS_PORT like LAB_PORT; a busy port is one line, before the build, not a traceback after it.
@@ -185,7 +196,7 @@ DOCS_PORT ?= 8000
 # $(call port_free,PORT,TARGET,VARIABLE): stop make with one line when the port is busy.
 port_free = $(eval busy := $(shell $(BIN)/python scripts/port_free.py $(1) $(2) $(3)))$(if \
 	$(busy),$(error $(busy)))
-docs-port: setup
+docs-port: setup $(BYTECODE)
 	$(call port_free,$(DOCS_PORT),docs,DOCS_PORT)
 
 # One strict build, by the server itself (serve --strict stops on a warning as build does):
@@ -198,7 +209,7 @@ docs: docs-port
 # where File > New > Notebook saves. Works as root too. The first line printed is the URL.
 LAB_PORT ?= 8888
 LAB_ARGS ?=
-lab: setup
+lab: setup $(BYTECODE)
 	$(call port_free,$(LAB_PORT),lab,LAB_PORT)
 	@mkdir -p scratch
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
@@ -223,7 +234,7 @@ nb-normalize: $(STAMP)
 		--extra-keys "$(NB_VOLATILE_KEYS)" $(NB_FILES)
 
 # The docs served by `make docs` (on DOCS_PORT) may call it from the browser (CORS).
-sandbox: $(STAMP)
+sandbox: $(STAMP) $(BYTECODE)
 	DOCS_PORT=$(DOCS_PORT) $(BIN)/leanrails sandbox --host 127.0.0.1 --port 12111
 
 # Benchmarks: one table of ratios, kit against baseline side by side in one run, also written
