@@ -8,7 +8,6 @@
   it, and the strict site build and the notebook run leave it out.
 - Identifiers in the guide's outputs wrap only after ``_``, ``.`` or ``[``, at desktop and
   phone widths.
-- In a notebook, Tab inside ``client.checkout_sessions.create(`` offers its parameters.
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -242,78 +239,3 @@ def test_identifiers_in_the_guide_wrap_only_at_their_separators_in_jupyterlab(
     page.wait_for_timeout(1000)
 
     assert mid_word_breaks(page, OUTPUT_IDENTIFIERS) == []
-
-
-# -- an editor's completion: Tab inside create( offers its parameters -----------------------
-
-SETUP_CELL = "from leanrails import LeanRails\n\nclient = LeanRails.sandbox()"
-# JupyterLab waits 1 s for a kernel's completions; a kernel's first (jedi warming up) can
-# take longer on a busy machine, and the user then presses Tab again.
-TAB_ATTEMPTS = 3
-RUN_ATTEMPTS = 3
-EXECUTED = re.compile(r"\[\d+\]:")
-# The edited scratch notebook closed unsaved, its kernel shut down (close-all would ask).
-CLOSE_UNSAVED = """async () => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  await panel.context.revert();
-  await panel.sessionContext.shutdown();
-  panel.dispose();
-}"""
-
-
-@pytest.fixture
-def scratch_notebook() -> Iterator[str]:
-    """A notebook in a scratch folder under the repository root (JupyterLab's root dir),
-    ignored by git and removed afterwards; yields its path relative to the root."""
-    with tempfile.TemporaryDirectory(dir=ROOT, prefix="lab-scratch-") as folder:
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [
-            nbformat.v4.new_code_cell(SETUP_CELL),
-            nbformat.v4.new_code_cell("client.checkout_sessions.create("),
-        ]
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-        path = Path(folder) / "typed_calls.ipynb"
-        nbformat.write(notebook, path)
-        yield path.relative_to(ROOT).as_posix()
-
-
-@pytest.mark.browser
-@pytest.mark.timeout(300)
-def test_tab_inside_create_completes_line_items_in_jupyterlab(
-    lab_pages: Callable[[int], Any], scratch_notebook: str
-) -> None:
-    page = lab_pages(1280)
-    open_notebook(page, scratch_notebook, to_run=True)
-    try:
-        notebook = page.locator(".jp-NotebookPanel:visible")
-        cells = notebook.locator(".jp-CodeCell")
-        expect(cells).to_have_count(2, timeout=60_000)
-        idle = notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-        expect(idle).to_have_count(1, timeout=60_000)
-        ran = cells.nth(0).locator(".jp-InputPrompt")
-        for _attempt in range(RUN_ATTEMPTS):
-            accept_dialogs(page)
-            cells.nth(0).locator(".cm-content").click()
-            page.keyboard.press("Shift+Enter")
-            try:
-                expect(ran).to_have_text(EXECUTED, timeout=30_000)
-                break
-            except AssertionError:
-                continue  # the keys reached JupyterLab before its kernel connection
-        expect(ran).to_have_text(EXECUTED)
-        accept_dialogs(page)
-        editor = cells.nth(1).locator(".cm-content")
-        editor.click()
-        page.keyboard.press("End")
-        offered = page.locator(".jp-Completer").get_by_text("line_items=", exact=True)
-        for _attempt in range(TAB_ATTEMPTS):
-            page.keyboard.press("Tab")
-            try:
-                expect(offered).to_be_visible(timeout=10_000)
-                break
-            except AssertionError:
-                continue  # JupyterLab gave up waiting for the kernel's first answer
-        offered.click()
-        expect(editor).to_have_text("client.checkout_sessions.create(line_items=")
-    finally:
-        page.evaluate(CLOSE_UNSAVED)
