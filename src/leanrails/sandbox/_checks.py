@@ -34,7 +34,6 @@ from ._errors import SandboxError, from_validation_error, invalid
 from ._wire import MAX_BODY_BYTES, SandboxRequest
 
 JSON: Final = "application/json"
-_BOM: Final = b"\xef\xbb\xbf"
 FORM: Final = "application/x-www-form-urlencoded"
 _KINDS: Final = {JSON: "JSON", FORM: "form fields"}
 
@@ -118,9 +117,8 @@ _READ_AS_PYTHON: Final = frozenset({CheckoutSessionCreateParams})
 def _parsed_object(body: bytes) -> dict[str, Any] | None:
     """``body`` as one JSON object without a repeated key, as the models read JSON; None
     when it is anything else (refused, or read only by the json module: a lone surrogate, an
-    integer past 4,300 digits), for the long way to say what."""
-    if body.startswith(_BOM):
-        return None
+    integer past 4,300 digits), for the long way to say what (jiter refuses a byte order
+    mark too)."""
     try:
         value = jiter.from_json(
             body, allow_inf_nan=False, cache_mode="keys", catch_duplicate_keys=True
