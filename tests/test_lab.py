@@ -140,6 +140,9 @@ def test_guide_notebooks_opened_run_and_saved_in_jupyterlab_leave_git_status_cle
                 page.wait_for_timeout(250)
                 deadline -= 250
             assert (ROOT / path).stat().st_mtime_ns != saved, f"{path} was not saved"
+            # The file is written before JupyterLab marks the document clean: the next open
+            # (close-all) in between asked "Save changes?" once under load.
+            expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0, timeout=30_000)
             changed = {p for p in paths if (ROOT / p).read_bytes() != before[p]}
             assert path in changed  # JupyterLab wrote fresh ids, keys and ports ...
         status = _git("status", "--porcelain", "--", "notebooks")
