@@ -150,7 +150,7 @@ PACKAGE_TESTS := tests/test_params.py tests/test_session.py tests/test_types.py 
 	tests/test_idempotency.py tests/test_serve.py tests/test_explore.py
 LOWEST_TESTS := $(PACKAGE_TESTS) tests/test_sandbox_bounds.py \
 	tests/reliability/test_parity.py::test_the_client_error_pickles_with_its_param_and_code
-PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist filelock hypothesis hypothesis-jsonschema jsonschema \
+PACKAGE_TOOLS := pytest pytest-timeout pytest-xdist filelock psutil hypothesis hypothesis-jsonschema jsonschema \
 	openapi-spec-validator rfc3986-validator
 empty :=
 space := $(empty) $(empty)

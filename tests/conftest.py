@@ -13,6 +13,7 @@ Under pytest-xdist (make test), the controller prints the counts the workers' te
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from leanrails.sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, Sandbo
 
 from _support.postgres import Postgres, throwaway_server
 from _support.reliability.results import share_results_dir, show_worker_tallies
-from _support.sandbox import LOCAL_TLS, Api, FakeClock, LiveServer, _Switch, free_port
+from _support.sandbox import LOCAL_TLS, Api, FakeClock, LiveServer, _Switch
 from _support.site import build_site
 from _support.stores import database
 
@@ -86,7 +87,10 @@ def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     switch = _Switch()
-    port = free_port()
+    # Bound here and handed over, so no other process can take the port before uvicorn.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     config = uvicorn.Config(
         switch,
         host="127.0.0.1",
@@ -97,7 +101,9 @@ def live_server() -> Iterator[LiveServer]:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listening]}, name="uvicorn-test-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
@@ -108,6 +114,7 @@ def live_server() -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(10)
+        listening.close()
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------

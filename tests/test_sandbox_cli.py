@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import time
@@ -22,7 +23,8 @@ from leanrails._cli import main
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.sandbox._sqlite_store import APPLICATION_ID
 
-from _support.sandbox import BASIC, command, free_port, wait_until_listening
+import _support.sandbox
+from _support.sandbox import BASIC, command, free_port, start_sandbox
 from _support.stores import DURABLE, database
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
@@ -31,26 +33,22 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_cli")]
 
 @contextmanager
 def serving(tmp_path: Path, *args: str) -> Iterator[str]:
-    """Run ``leanrails sandbox`` on a free port; yield its base URL; stop it."""
-    port = free_port()
-    log = tmp_path / f"server-{port}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command("sandbox", "--port", str(port), "--log-level", "warning", *args),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    """Run ``leanrails sandbox`` on a free port, its output in ``server.log``; yield its base
+    URL; stop it."""
+    process, port = start_sandbox(
+        ["--log-level", "warning", *args],
+        tmp_path / "server.log",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
         try:
-            wait_until_listening(port, process, log)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                process.kill()
-                process.wait(10)
+            process.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            process.kill()
+            process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +96,24 @@ def test_without_db_a_restart_starts_empty(tmp_path: Path) -> None:
         session_id = create(url, "mem-1").json()["id"]
     with serving(tmp_path) as url, httpx2.Client(base_url=url, auth=(TEST_API_KEY, "")) as client:
         assert client.get(f"/v1/checkout_sessions/{session_id}").status_code == 404
+
+
+def test_a_port_another_process_binds_first_is_left_for_another_and_never_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between free_port() and the server's bind, another worker's server may take the port.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken, free_port()])
+        monkeypatch.setattr(_support.sandbox, "free_port", lambda: next(ports))
+        with serving(tmp_path) as url:
+            answer = create(url, "after-a-lost-port")
+
+    assert url != f"http://127.0.0.1:{taken}"
+    assert answer.status_code == 200, answer.text
+    assert "address already in use" not in (tmp_path / "server.log").read_text().lower()
 
 
 # -- the reference's curl example ------------------------------------------------------------
@@ -290,7 +306,7 @@ def test_listening_on_every_interface_warns_and_gives_pages_a_reachable_address(
         session = create(url, "on-all").json()
         with httpx2.Client(timeout=10) as browser:
             page = browser.get(session["url"])
-    log = next(tmp_path.glob("server-*.log")).read_text()
+    log = (tmp_path / "server.log").read_text()
 
     assert session["url"] == f"{url}/pay/{session['id']}"
     assert page.status_code == 200
@@ -303,6 +319,6 @@ def test_listening_on_every_interface_warns_and_gives_pages_a_reachable_address(
 def test_the_default_loopback_host_gives_no_warning(tmp_path: Path) -> None:
     with serving(tmp_path) as url:
         assert create(url, "quiet").status_code == 200
-    log = next(tmp_path.glob("server-*.log")).read_text()
+    log = (tmp_path / "server.log").read_text()
 
     assert "WARNING" not in log

@@ -20,7 +20,7 @@ import httpx2
 from leanrails.sandbox import TEST_API_KEY
 
 from _support.reliability.results import Tally
-from _support.sandbox import BASIC, command, free_port, wait_until_listening
+from _support.sandbox import BASIC, start_sandbox
 
 TIMED = os.environ.get("LEANRAILS_SOAK") == "1"
 """Under ``make soak`` the times are held to their limits too; ``make test`` records them."""
@@ -56,22 +56,17 @@ class Served:
 def sandbox(log_dir: Path, *args: str, fd_limit: int | None = None) -> Iterator[Served]:
     """``leanrails sandbox`` on a free port with ``args`` and its default (info) log level,
     optionally started under a file-descriptor limit (soft and hard) of ``fd_limit``."""
-    port = free_port()
-    log = log_dir / f"server-{port}.log"
-    argv = command("sandbox", "--port", str(port), *args)
-    if fd_limit is not None:
-        argv = [sys.executable, "-c", _UNDER_LIMIT, str(fd_limit), *argv]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            argv, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
-        served = Served(f"http://127.0.0.1:{port}", port, process, log)
-        try:
-            wait_until_listening(port, process, log)
-            yield served
-        finally:
-            if process.poll() is None:
-                served.stop()
+    log = log_dir / "server.log"
+    wrapper = () if fd_limit is None else (sys.executable, "-c", _UNDER_LIMIT, str(fd_limit))
+    process, port = start_sandbox(
+        args, log, wrapper=wrapper, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    served = Served(f"http://127.0.0.1:{port}", port, process, log)
+    try:
+        yield served
+    finally:
+        if process.poll() is None:
+            served.stop()
 
 
 _UNDER_LIMIT = (

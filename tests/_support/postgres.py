@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from _support.install import find_or_install
-from _support.sandbox import free_port
+from _support.sandbox import PORT_TRIES, free_port
 
 HOW_TO_INSTALL = (
     "no PostgreSQL for the store tests: install it with 'sudo apt-get install postgresql' "
@@ -162,7 +162,6 @@ def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
         os.chown(folder, account.pw_uid, account.pw_gid)
         user, group = account.pw_uid, account.pw_gid
     data, log = folder / "data", folder / "server.log"
-    port = free_port()
 
     def run(*args: str) -> None:
         done = subprocess.run(
@@ -182,8 +181,16 @@ def cluster(binaries: Path, settings: str = SERVER_SETTINGS) -> Iterator[str]:
     try:
         run("initdb", "-D", str(data), "-U", "leanrails", "--auth=trust", "-E", "UTF8",
             "--locale=C", "--no-sync")  # fmt: skip
-        options = f"-p {port} -k {folder} {settings}"
-        run("pg_ctl", "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
+        for tries_left in reversed(range(PORT_TRIES)):
+            port = free_port()  # taken by another process before PostgreSQL binds it? again
+            options = f"-p {port} -k {folder} {settings}"
+            try:
+                run("pg_ctl", "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60",
+                    "start")  # fmt: skip
+                break
+            except RuntimeError as error:
+                if tries_left == 0 or "already in use" not in str(error):
+                    raise
         try:
             yield f"postgresql://leanrails@127.0.0.1:{port}/postgres"
         finally:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import psutil  # type: ignore[import-untyped]
 import pytest
 import uvicorn
 
@@ -85,17 +89,56 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "leanrails._cli", *args]
 
 
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait (30 s at most) until ``process`` accepts connections on ``port``."""
+PORT_TRIES = 5
+
+
+def start_sandbox(
+    args: Sequence[str],
+    log: Path,
+    *,
+    wrapper: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``leanrails sandbox --port P *args`` (run through ``wrapper``), its output appended to
+    ``log``; returned with P once it listens there.
+
+    A port free_port() found is free only until somebody binds it: another worker's server
+    may take it first, and a connection then reaches that server. So the wait is for this
+    process's own listening socket, and a start that lost its port is made again on another.
+    """
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        start = log.stat().st_size if log.exists() else 0
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [*wrapper, *command("sandbox", "--port", str(port), *args)],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        if _listens(process, port, log, start):
+            return process, port
+        os.truncate(log, start)  # the lost start's lines are not the server's
+    pytest.fail(f"leanrails sandbox lost its port to another process {PORT_TRIES} times")
+
+
+def _listens(process: subprocess.Popen[bytes], port: int, log: Path, start: int) -> bool:
+    """Wait (30 s at most) until ``process`` itself listens on ``port``; False when it
+    exited because something else had bound the port first."""
+    watched = psutil.Process(process.pid)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"leanrails sandbox exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
+            output = log.read_bytes()[start:].decode(errors="replace")
+            if "address already in use" in output.lower():
+                return False
+            pytest.fail(f"leanrails sandbox exited with {process.returncode}:\n{output}")
+        with contextlib.suppress(psutil.NoSuchProcess):  # exited: poll() says how
+            sockets = watched.net_connections(kind="tcp")
+            if any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets):
+                return True
+        time.sleep(0.02)
+    process.kill()
     pytest.fail(f"leanrails sandbox did not listen on {port} within 30 s:\n{log.read_text()}")
 
 

@@ -45,7 +45,7 @@ from _support.reliability.faults import FaultRun, assert_exactly_one_session_per
 from _support.reliability.fuzzing import GOOD_AUTH, fuzz_counts, send_fuzzed
 from _support.reliability.races import same_key_creates
 from _support.reliability.results import Tally, tally_for
-from _support.sandbox import BASIC, free_port
+from _support.sandbox import BASIC
 
 
 @pytest.fixture
@@ -64,9 +64,8 @@ class Served:
 def served(tmp_path: Path, name: str) -> Iterator[Served]:
     """``leanrails sandbox --db`` on a free port, as a user runs it."""
     db = tmp_path / f"{name}.db"
-    port = free_port()
-    with sandbox_process(db, port, tmp_path / f"{name}.log") as process:
-        yield Served(f"http://127.0.0.1:{port}", db, process)
+    with sandbox_process(db, tmp_path / f"{name}.log") as (process, url):
+        yield Served(url, db, process)
 
 
 def count_sessions(db: Path) -> int:

@@ -30,7 +30,7 @@ from leanrails import (
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
 
-from _support.sandbox import BASIC, command, free_port, wait_until_listening
+from _support.sandbox import BASIC, start_sandbox
 from _support.stores import count_sessions
 
 LEASE = "2"
@@ -39,29 +39,25 @@ LEASE = "2"
 
 @contextlib.contextmanager
 def sandbox_process(
-    db: str | Path, port: int, log: Path, *options: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``leanrails sandbox --db`` on ``port``; stopped (kill -9 if need be) on exit."""
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            command(
-                "sandbox", "--port", str(port), "--db", str(db), "--log-level", "warning", *options
-            ),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            wait_until_listening(port, process, log)
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+    db: str | Path, log: Path, *options: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``leanrails sandbox --db`` on a free port, and its base URL; stopped (kill -9 if need
+    be) on exit."""
+    process, port = start_sandbox(
+        ["--db", str(db), "--log-level", "warning", *options],
+        log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
 
 
 @dataclass
@@ -176,11 +172,8 @@ def crash_cycles(db: str | Path, logs: Path, cycles: int) -> tuple[LoadLog, list
     log = LoadLog()
     recoveries = []
     for cycle in range(cycles):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        with sandbox_process(db, port, server_log, *options) as process:
+        with sandbox_process(db, server_log, *options) as (process, url):
             kill_under_load(url, process, log, cycle)
-        port = free_port()
-        with sandbox_process(db, port, server_log, *options):
-            recoveries.append(recover(f"http://127.0.0.1:{port}", log, f"crash-{cycle}-"))
+        with sandbox_process(db, server_log, *options) as (_, url):
+            recoveries.append(recover(url, log, f"crash-{cycle}-"))
     return log, recoveries, count_sessions(db)

@@ -14,7 +14,7 @@ import httpx2
 
 from leanrails.sandbox import TEST_API_KEY
 
-from _support.sandbox import BASIC, command, free_port, wait_until_listening
+from _support.sandbox import BASIC, start_sandbox
 
 
 @contextmanager
@@ -30,18 +30,10 @@ def servers(
     with ExitStack() as stack:
         urls = []
         for n in range(count):
-            port = free_port()
-            log = logs / f"server-{n}.log"
-            out = stack.enter_context(log.open("wb"))
-            process = subprocess.Popen(
-                command("sandbox", "--port", str(port), *_db(db), *options),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            process, port = start_sandbox([*_db(db), *options], logs / f"server-{n}.log")
             stack.callback(_stop, process)
             if started is not None:
                 started.append(process)
-            wait_until_listening(port, process, log)
             urls.append(f"http://127.0.0.1:{port}")
         yield urls
 
