@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx2
 
@@ -77,18 +78,18 @@ def run(options: Options) -> Report:
         httpx2.Client(transport=SandboxTransport(sandbox), base_url=IN_PROCESS_BASE_URL) as local,
     ):
         try:
-            exchanges = _contract_part(all_cases(options.samples, seed), server, local)
-            exchanges += _idempotency_part(server, local)
-            for exchange in exchanges:
-                for obs in exchange.observations:
+            judged = _contract_part(all_cases(options.samples, seed), server, local)
+            judged += _idempotency_part(server, local)
+            for verdict in judged:
+                for obs in verdict.observations:
                     findings.add(obs)
-            refused = sum(1 for e in exchanges if e.case and e.case.expect == "refuse")
+            refused = sum(1 for v in judged if v.case and v.case.expect == "refuse")
             counts["Contract"] = (
-                f"{len(exchanges)} requests: {refused} that must be refused, "
-                f"{len(exchanges) - refused} that must be accepted or agree with the sandbox "
+                f"{len(judged)} requests: {refused} that must be refused, "
+                f"{len(judged) - refused} that must be accepted or agree with the sandbox "
                 f"({options.samples} generated from the schema)"
             )
-            counts["Differential"] = f"{len(exchanges)} of them also sent to the embedded sandbox"
+            counts["Differential"] = f"{len(judged)} of them also sent to the embedded sandbox"
             if options.guide and notebooks and budget.exhausted is None:
                 helpers = _offers_helpers(server)
                 guide = _guide_part(notebooks, server, local, key, budget, helpers)
@@ -163,8 +164,16 @@ def _both(
     )
 
 
-def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> list[Exchange]:
-    done: list[Exchange] = []
+class _Judged(NamedTuple):
+    """What a judged exchange leaves: its case and its findings. Not its answers: the
+    server's is up to MAX_ANSWER (1 MiB) long, and a run sends hundreds."""
+
+    case: Case | None
+    observations: list[Observation]
+
+
+def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> list[_Judged]:
+    done: list[_Judged] = []
     for case in cases:
         try:
             exchange = _both(
@@ -178,11 +187,11 @@ def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> l
         except OutOfBudget:
             break
         judge(exchange)
-        done.append(exchange)
+        done.append(_Judged(exchange.case, exchange.observations))
     return done
 
 
-def _idempotency_part(server: Server, local: httpx2.Client) -> list[Exchange]:
+def _idempotency_part(server: Server, local: httpx2.Client) -> list[_Judged]:
     """A replayed create, and a key reused with another body."""
     body = json.dumps(BASE).encode()
     key = f"conformance-{uuid.uuid4()}"
@@ -208,7 +217,7 @@ def _idempotency_part(server: Server, local: httpx2.Client) -> list[Exchange]:
                 convention=True,
             )
         )
-    return [first, again, reused]
+    return [_Judged(e.case, e.observations) for e in (first, again, reused)]
 
 
 def _offers_helpers(server: Server) -> bool:
