@@ -24,14 +24,13 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import httpx2
 
 from ..sandbox import IN_PROCESS_BASE_URL, TEST_API_KEY, Sandbox, SandboxTransport
 from ._cases import BASE, Case, all_cases
 from ._guide import CellResult, GuideRun, kit_guide
-from ._judge import CONTRACT, SANDBOX, Exchange, Observation, judge
+from ._judge import CONTRACT, SANDBOX, Exchange, Judged, Observation, judge
 from ._report import Findings, Report, guide_sections
 from ._server import Answer, Budget, OutOfBudget, Refused, Server, check_base_url, check_key
 
@@ -164,16 +163,8 @@ def _both(
     )
 
 
-class _Judged(NamedTuple):
-    """What a judged exchange leaves: its case and its findings. Not its answers: the
-    server's is up to MAX_ANSWER (1 MiB) long, and a run sends hundreds."""
-
-    case: Case | None
-    observations: list[Observation]
-
-
-def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> list[_Judged]:
-    done: list[_Judged] = []
+def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> list[Judged]:
+    done: list[Judged] = []
     for case in cases:
         try:
             exchange = _both(
@@ -187,11 +178,11 @@ def _contract_part(cases: list[Case], server: Server, local: httpx2.Client) -> l
         except OutOfBudget:
             break
         judge(exchange)
-        done.append(_Judged(exchange.case, exchange.observations))
+        done.append(exchange.judged())
     return done
 
 
-def _idempotency_part(server: Server, local: httpx2.Client) -> list[_Judged]:
+def _idempotency_part(server: Server, local: httpx2.Client) -> list[Judged]:
     """A replayed create, and a key reused with another body."""
     body = json.dumps(BASE).encode()
     key = f"conformance-{uuid.uuid4()}"
@@ -217,7 +208,7 @@ def _idempotency_part(server: Server, local: httpx2.Client) -> list[_Judged]:
                 convention=True,
             )
         )
-    return [_Judged(e.case, e.observations) for e in (first, again, reused)]
+    return [first.judged(), again.judged(), reused.judged()]
 
 
 def _offers_helpers(server: Server) -> bool:

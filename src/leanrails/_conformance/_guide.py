@@ -47,7 +47,7 @@ from typing import Any
 import httpx2
 
 from ..sandbox import TEST_API_KEY
-from ._judge import Exchange, judge
+from ._judge import Exchange, Judged, judge
 from ._server import (
     LIVE_KEY,
     TEST_KEY_PREFIX,
@@ -113,10 +113,11 @@ def credential_problem(authorization: str | None) -> str | None:
 
 
 class CellLog:
-    """What one notebook cell sent: exchanges with both servers, and what was held back."""
+    """What one notebook cell sent: its exchanges with both servers, judged, and what was
+    held back."""
 
     def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
+        self.exchanges: list[Judged] = []
         self.blocked: list[str] = []
         self.requests = 0
 
@@ -203,7 +204,7 @@ class Proxy:
                 where, body, answer, Answer(mine.status_code, dict(mine.headers), mine.content)
             )
             judge(exchange)
-            cell.exchanges.append(exchange)
+            cell.exchanges.append(exchange.judged())
         return answer
 
     def _as_seen_by_the_guide(self, answer: Answer) -> Answer:
@@ -354,8 +355,8 @@ class CellResult:
     section: str
     status: str  # same | differs | blocked | not-checked
     detail: str = ""
-    exchanges: list[Exchange] = field(default_factory=list)
-    causes: list[Exchange] = field(default_factory=list)
+    exchanges: list[Judged] = field(default_factory=list)
+    causes: list[Judged] = field(default_factory=list)
     follows: int | None = None
 
     @property
@@ -512,7 +513,7 @@ def _judge_cell(
     result.detail = plain(first_difference(expected, got))
     result.status = "differs"
     drifted = [exchange for exchange in log.exchanges if exchange.observations]
-    earlier: list[Exchange] = state["drifted"]
+    earlier: list[Judged] = state["drifted"]
     last: CellResult | None = state["last"]
     if last is not None and last.status in ("blocked", "not-checked"):
         result.status = "not-checked"

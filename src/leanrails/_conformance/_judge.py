@@ -18,7 +18,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -69,6 +69,18 @@ class Exchange:
     sandbox: Answer | None
     case: Case | None = None
     observations: list[Observation] = field(default_factory=list)
+
+    def judged(self) -> Judged:
+        """What is kept once judged (:func:`judge`): its case and its findings."""
+        return Judged(self.case, self.observations)
+
+
+class Judged(NamedTuple):
+    """A judged exchange: its case and its findings. Not its answers: the server's is up to
+    MAX_ANSWER (1 MiB) long, and a run sends hundreds, all judged before it reports."""
+
+    case: Case | None
+    observations: list[Observation]
 
 
 def error_body(answer: Answer) -> dict[str, Any]:
