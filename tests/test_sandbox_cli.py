@@ -24,7 +24,7 @@ from leanrails.sandbox import TEST_API_KEY
 from leanrails.sandbox._sqlite_store import APPLICATION_ID
 
 import _support.sandbox
-from _support.sandbox import BASIC, command, free_port, start_sandbox
+from _support.sandbox import BASIC, command, free_port, start_sandbox, stop
 from _support.stores import DURABLE, database
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
@@ -43,12 +43,7 @@ def serving(tmp_path: Path, *args: str) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            process.kill()
-            process.wait(10)
+        stop(process)
 
 
 @pytest.fixture(scope="module")

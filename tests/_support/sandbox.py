@@ -122,6 +122,18 @@ def start_sandbox(
     pytest.fail(f"leanrails sandbox lost its port to another process {PORT_TRIES} times")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a server ``start_sandbox`` started, if it still runs; kill -9 after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 def _listens(process: subprocess.Popen[bytes], port: int, log: Path, start: int) -> bool:
     """Wait (30 s at most) until ``process`` itself listens on ``port``; False when it
     exited because something else had bound the port first.

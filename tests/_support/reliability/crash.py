@@ -30,7 +30,7 @@ from leanrails import (
 from leanrails.sandbox import TEST_API_KEY
 from leanrails.testing import set_testing
 
-from _support.sandbox import BASIC, start_sandbox
+from _support.sandbox import BASIC, start_sandbox, stop
 from _support.stores import count_sessions
 
 LEASE = "2"
@@ -51,13 +51,7 @@ def sandbox_process(
     try:
         yield process, f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        stop(process)
 
 
 @dataclass

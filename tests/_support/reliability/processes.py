@@ -14,7 +14,7 @@ import httpx2
 
 from leanrails.sandbox import TEST_API_KEY
 
-from _support.sandbox import BASIC, start_sandbox
+from _support.sandbox import BASIC, start_sandbox, stop
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def servers(
         urls = []
         for n in range(count):
             process, port = start_sandbox([*_db(db), *options], logs / f"server-{n}.log")
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             if started is not None:
                 started.append(process)
             urls.append(f"http://127.0.0.1:{port}")
@@ -40,15 +40,6 @@ def servers(
 
 def _db(db: str | Path | None) -> tuple[str, ...]:
     return () if db is None else ("--db", str(db))
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @dataclass
