@@ -87,8 +87,9 @@ def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     switch = _Switch()
-    # Bound here and handed over, so no other process can take the port before uvicorn.
-    listening = socket.socket()
+    # Bound here and handed over, so no other process can take the port before uvicorn; TCP
+    # named, so that asyncio sets TCP_NODELAY on its connections (see sandbox/_serve.py).
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     config = uvicorn.Config(
