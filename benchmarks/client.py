@@ -1,4 +1,4 @@
-"""Benchmarks 2 and 2b: the client's overhead over a bare ``httpx2.Client.post``.
+"""Benchmarks 2, 2b and 2s: the client's overhead over a bare ``httpx2.Client.post``.
 
 - **2**: ``client.checkout_sessions.create(**body)`` through an ``httpx2.MockTransport``
   that answers a canned session, against ``httpx2.Client.post`` of the same JSON through
@@ -7,6 +7,10 @@
   request, building it, and validating the response into a ``CheckoutSession``.
 - **2b**: the same two calls against the sandbox served by uvicorn over loopback (in its
   own process), where the network stack and the server's work dilute the client's share.
+- **2s**: ``create()`` through ``LeanRails.sandbox(serve=True)`` (uvicorn in a thread of the
+  caller's process, one kept-alive connection) against 2b's ``create()`` to the sandbox's own
+  process: what serving in-process costs. A Nagle stall (no ``TCP_NODELAY`` on the server's
+  connections) made it 44 ms a call, about 60x.
 
 **2** repeats one request (the client's cache of email syntax checks is warm); **2c** and
 **2b** give every call a new customer email (the cache never hits). Both sides of a row
@@ -46,6 +50,9 @@ TARGET_MOCK = 1.0
 TARGET_MOCK_NEW_CUSTOMERS = 1.3
 """Row 2c, against the bare post."""
 TARGET_LOOPBACK = 1.15
+TARGET_SERVED = 2.0
+"""Row 2s: the client and the server share one process and its GIL, so the two calls'
+work adds up instead of overlapping; within 2x of the separate process."""
 API = "https://api.leanrails.com"
 PATH = "/v1/checkout_sessions"
 
@@ -150,6 +157,30 @@ def run_loopback(*, batches: int) -> Row:
         baseline="httpx2.Client.post",
         limit=TARGET_LOOPBACK,
         beside=" (stripe/openai: 1.5-1.9x)",
+    )
+
+
+def run_served(*, batches: int) -> Row:
+    with (
+        serving("sandbox") as server,
+        LeanRails(api_key=TEST_API_KEY, base_url=server.url, max_retries=0) as apart,
+        LeanRails.sandbox(serve=True, max_retries=0) as served,
+    ):
+        served_bodies, apart_bodies = _bodies(new_customers=True)
+
+        def create_served() -> object:
+            return served.checkout_sessions.create(**next(served_bodies))
+
+        def create_apart() -> object:
+            return apart.checkout_sessions.create(**next(apart_bodies))
+
+        result = compare(create_served, create_apart, batches=batches, batch_seconds=0.1)
+    return timed_row(
+        "2s",
+        "client create() through LeanRails.sandbox(serve=True), new customers",
+        result,
+        baseline="create() to the sandbox's own process, 2b",
+        limit=TARGET_SERVED,
     )
 
 

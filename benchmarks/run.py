@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark, print the table of ratios, write it as JSON.
 
     python -m benchmarks.run [--duration 10] [--batches 30] [--sessions 100000]
-                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,3,4,5,6,7]
+                             [--notebook-rounds 2] [--only 1,1c,2,2c,2b,2s,3,4,5,6,7]
                              [--profile]
                              [--quick] [--strict]
 
@@ -35,7 +35,7 @@ from . import client, imports, memory, notebooks, serialize, server, shared_db
 from ._report import ROOT, Row, machine, table
 
 RESULTS = ROOT / "benchmarks" / "results"
-ALL = ("1", "1c", "2", "2c", "2b", "3", "4", "5", "6", "7")
+ALL = ("1", "1c", "2", "2c", "2b", "2s", "3", "4", "5", "6", "7")
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -99,6 +99,7 @@ def _benchmarks(options: argparse.Namespace) -> list[tuple[str, Callable[[], lis
         "2": lambda: [client.run_mock(new_customers=False, batches=batches)],
         "2c": lambda: [client.run_mock(new_customers=True, batches=batches)],
         "2b": lambda: [client.run_loopback(batches=batches)],
+        "2s": lambda: [client.run_served(batches=batches)],
         "3": lambda: server.run(duration=options.duration),
         "4": lambda: memory.run(sessions=options.sessions),
         "5": lambda: notebooks.run(rounds=options.notebook_rounds),
@@ -127,7 +128,7 @@ def _profile(bench_id: str) -> str | None:
         return _cprofile(
             f"{bench_id}-validate-serialize", lambda: serialize.profile_target(new_customers)
         )
-    if bench_id in ("2", "2c", "2b"):
+    if bench_id in ("2", "2c", "2b", "2s"):
         new_customers = bench_id != "2"
         return _cprofile(f"{bench_id}-client-create", lambda: client.profile_target(new_customers))
     if bench_id == "3":

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import httpx2
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from leanrails import AsyncLeanRails, LeanRails, to_curl
