@@ -37,6 +37,11 @@ OPEN = """async ([path, shared]) => {
   await app.restored;
   const [running] = shared ? [...app.serviceManager.kernels.running()] : [];
   await app.commands.execute('application:close-all');
+  if (!shared) {  // a session left for this path (opened to be read) would lend its kernel
+    const sessions = app.serviceManager.sessions;
+    await sessions.refreshRunning();
+    for (const s of [...sessions.running()]) if (s.path === path) await sessions.shutdown(s.id);
+  }
   const kernel = running ? {id: running.id, name: running.name} : undefined;
   await app.commands.execute('docmanager:open', {path, kernel});
 }"""
