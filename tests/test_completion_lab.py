@@ -16,10 +16,10 @@ import nbformat
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from _support.browser import launch
+from _support.browser import UNTRACED, launch
 from _support.lab import ROOT, accept_dialogs
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
 
 SETUP_CELL = "from leanrails import LeanRails\n\nclient = LeanRails.sandbox()"
 

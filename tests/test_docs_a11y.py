@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from test_docs import _QuietHandler, browser, served_site  # noqa: F401  (the built site over HTTP)
 
+from _support.browser import UNTRACED
 from _support.site import BUILD_TIMEOUT, ROOT
+
+pytestmark = UNTRACED
 
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
