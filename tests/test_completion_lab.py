@@ -16,8 +16,9 @@ import nbformat
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from _support.browser import UNTRACED, launch
+from _support.browser import launch
 from _support.lab import ROOT, accept_dialogs
+from _support.tracing import UNTRACED
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
 

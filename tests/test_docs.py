@@ -23,8 +23,9 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
 
-from _support.browser import UNTRACED, launch
+from _support.browser import launch
 from _support.site import BUILD_TIMEOUT
+from _support.tracing import UNTRACED
 from _support.wrapping import mid_word_breaks
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.

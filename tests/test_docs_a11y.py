@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from test_docs import _QuietHandler, browser, served_site  # noqa: F401  (the built site over HTTP)
 
-from _support.browser import UNTRACED
 from _support.site import BUILD_TIMEOUT, ROOT
+from _support.tracing import UNTRACED
 
 pytestmark = UNTRACED
 

@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from _support.browser import UNTRACED, launch
+from _support.browser import launch
 from _support.lab import ROOT, accept_dialogs, lab_home, open_notebook
+from _support.tracing import UNTRACED
 from _support.wrapping import mid_word_breaks
 
 # One JupyterLab for the module (its fixture), so one xdist worker runs it.

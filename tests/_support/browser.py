@@ -21,18 +21,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from _support.install import find_or_install, install_with_apt
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
-
-UNTRACED = pytest.mark.no_cover
-"""For the modules whose tests drive a browser and run no package code in their own process
-(kernels, servers and builds run it): pytest-cov pauses coverage during each test, whose
-tracer would only slow Playwright's Python (7 of the accessibility module's 31 CPU seconds).
-"""
 
 # Names of a system Chromium or Chrome, in order of preference.
 HEADLESS_SHELL = "chromium-headless-shell"
