@@ -19,9 +19,8 @@ from _support.reliability.differential import (
 )
 from _support.reliability.results import Tally
 from _support.sandbox import BASIC
-from _support.tracing import UNTRACED
 
-pytestmark = [pytest.mark.slow, UNTRACED]
+pytestmark = pytest.mark.slow
 
 
 def test_the_contract_names_exactly_the_reference_rules_this_test_checks() -> None:

@@ -9,9 +9,8 @@ from leanrails.sandbox import Sandbox
 from _support.reliability.fuzzing import fuzz_counts, fuzz_in_process, fuzz_over_http
 from _support.reliability.results import Tally
 from _support.sandbox import FakeClock, LiveServer
-from _support.tracing import UNTRACED
 
-pytestmark = [pytest.mark.slow, UNTRACED]
+pytestmark = pytest.mark.slow
 
 
 def test_fuzzed_requests_never_get_a_5xx_and_create_only_what_a_200_reports(

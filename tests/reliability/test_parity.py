@@ -13,9 +13,8 @@ from leanrails.testing import record_retries
 
 from _support.reliability.parity import iter_lines, run_differential
 from _support.reliability.results import Tally
-from _support.tracing import UNTRACED
 
-pytestmark = [pytest.mark.slow, UNTRACED]
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(120)
