@@ -18,9 +18,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
 from _support.lab import ROOT, accept_dialogs
-from _support.tracing import UNTRACED
 
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 SETUP_CELL = "from leanrails import LeanRails\n\nclient = LeanRails.sandbox()"
 

@@ -25,11 +25,10 @@ from test_notebooks import NOTEBOOKS, allowed_secrets, key_shaped_strings
 
 from _support.browser import launch
 from _support.site import BUILD_TIMEOUT
-from _support.tracing import UNTRACED
 from _support.wrapping import mid_word_breaks
 
 # Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
-pytestmark = [pytest.mark.docs, pytest.mark.xdist_group("docs"), UNTRACED]
+pytestmark = [pytest.mark.docs, pytest.mark.xdist_group("docs")]
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_SUFFIXES = {".html", ".json", ".xml", ".txt", ".ipynb", ".css", ".js", ".inv", ".yaml"}

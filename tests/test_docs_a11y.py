@@ -16,9 +16,6 @@ import pytest
 from test_docs import _QuietHandler, browser, served_site  # noqa: F401  (the built site over HTTP)
 
 from _support.site import BUILD_TIMEOUT, ROOT
-from _support.tracing import UNTRACED
-
-pytestmark = UNTRACED
 
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -7,10 +7,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
 from _support.explore_lab import notebook_url, open_builder, scratch_notebook
-from _support.tracing import UNTRACED
 
 # The JupyterLab of the "lab" group (conftest's lab_url), which one xdist worker runs.
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 
 @pytest.mark.browser

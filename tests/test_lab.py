@@ -25,11 +25,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from _support.browser import launch
 from _support.lab import ROOT, accept_dialogs, lab_home, open_notebook
-from _support.tracing import UNTRACED
 from _support.wrapping import mid_word_breaks
 
 # One JupyterLab for the module (its fixture), so one xdist worker runs it.
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 # Long enough for JupyterLab to have asked its first-run questions, had it been going to.
 SETTLE_MS = 4000

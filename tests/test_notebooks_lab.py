@@ -32,10 +32,9 @@ from test_notebooks import committed_notebooks
 
 from _support.browser import launch
 from _support.lab import lab_home, open_notebook
-from _support.tracing import UNTRACED
 
 # The xdist group of every JupyterLab test: one worker runs them, on conftest's one lab_url.
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab"), UNTRACED]
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLOUT = re.compile(r"(?m)^> \*\*[^*\n]+[:.]\*\*")

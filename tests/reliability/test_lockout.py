@@ -13,9 +13,8 @@ from leanrails.sandbox._shares import MAX_REQUESTS_PER_ACCOUNT
 from _support.reliability.lockout import attack
 from _support.reliability.processes import servers
 from _support.reliability.results import Tally
-from _support.tracing import UNTRACED
 
-pytestmark = [pytest.mark.slow, UNTRACED]
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(180)
