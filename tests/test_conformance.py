@@ -22,6 +22,7 @@ import pytest
 from test_sandbox_cli import serving
 
 from leanrails._cli import main
+from leanrails._conformance._guide import normalize
 from leanrails._conformance._report import md
 from leanrails._conformance._server import basic
 from leanrails.sandbox import TEST_API_KEY, Sandbox, create_app
@@ -552,3 +553,17 @@ def test_a_hostile_servers_strings_reach_neither_the_report_nor_the_terminal_raw
     assert "Injected heading" in out  # shown, as text
     assert "](https://evil" not in out
     assert HOSTILE
+
+
+@pytest.mark.timeout(60)  # a hang guard: the regex this replaced took minutes on these lines
+def test_a_cells_output_is_masked_in_one_pass_whatever_the_server_makes_it_print() -> None:
+    """A server chooses what some guide cells print (a session id): a line of 100,000
+    status-like prefixes, with no ``(type=`` after them or one at the end, is masked as any
+    other, and an error line of the guide still has its message masked."""
+    hostile = "100 A: " * 100_000
+
+    assert normalize(hostile) == hostile.rstrip()
+    assert normalize(hostile + " (type=x)") == "100 A: ... (type=x)"
+    assert normalize(
+        "400 Bad Request: quantity: must be at least 1 (type=invalid_request_error)\nnext"
+    ) == ("400 Bad Request: ... (type=invalid_request_error)\nnext")
