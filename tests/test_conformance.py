@@ -23,7 +23,8 @@ from test_sandbox_cli import serving
 
 from leanrails._cli import main
 from leanrails._conformance._guide import normalize
-from leanrails._conformance._report import md
+from leanrails._conformance._judge import Observation
+from leanrails._conformance._report import Findings, md
 from leanrails._conformance._server import basic
 from leanrails.sandbox import TEST_API_KEY, Sandbox, create_app
 
@@ -567,3 +568,22 @@ def test_a_cells_output_is_masked_in_one_pass_whatever_the_server_makes_it_print
     assert normalize(
         "400 Bad Request: quantity: must be at least 1 (type=invalid_request_error)\nnext"
     ) == ("400 Bad Request: ... (type=invalid_request_error)\nnext")
+
+
+@pytest.mark.timeout(60)  # a hang guard: comparing every pair of findings took hours here
+def test_a_hundred_thousand_fields_under_one_entry_fold_into_it_as_one_finding() -> None:
+    """A server can answer with 100,000 undocumented fields under ``metadata``, each a
+    finding of its own: they fold into the outer one, each counted, in one pass."""
+    findings = Findings({})
+    seen = frozenset({"contract"})
+    for n in range(100_000):
+        findings.add(Observation(f"response.metadata.k{n}", "schema", "undocumented", "e", seen))
+    findings.add(Observation("response.metadata", "schema", "undocumented", "last", seen))
+    findings.add(Observation("response.url", "schema", "undocumented", "other", seen))
+
+    findings.fold()
+
+    assert [(f.entry, f.seen) for f in findings] == [
+        ("response.metadata", 100_001),
+        ("response.url", 1),
+    ]

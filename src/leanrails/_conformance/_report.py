@@ -118,21 +118,22 @@ class Findings:
         """Fold a finding into one of the same kind on an entry that contains it.
 
         A server that accepts ``recurring`` also accepts a bad ``recurring.interval``:
-        that is one drift, reported once, at the outer entry.
+        that is one drift, reported once, at the outer entry. Outer entries are looked up by
+        name, not by comparing every pair of findings: a server can answer with a hundred
+        thousand fields, each a finding of its own.
         """
+        rank = {key: n for n, key in enumerate(self._by_key)}
         for key, finding in sorted(self._by_key.items(), key=lambda kv: -len(kv[0][0])):
-            outer = next(
-                (
-                    other
-                    for other in self._by_key.values()
-                    if other.kind == finding.kind
-                    and other is not finding
-                    and finding.entry.startswith((f"{other.entry}.", f"{other.entry}[]"))
-                ),
-                None,
-            )
-            if outer is None:
+            entry = finding.entry
+            outers = [
+                (entry[:i], finding.kind)
+                for i in range(len(entry))
+                if entry[i] == "." or entry.startswith("[]", i)
+            ]
+            present = [outer for outer in outers if outer in self._by_key]
+            if not present:
                 continue
+            outer = self._by_key[min(present, key=rank.__getitem__)]
             outer.seen += finding.seen
             outer.sides |= finding.sides
             outer.examples += [e for e in finding.examples if e not in outer.examples][
