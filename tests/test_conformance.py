@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from test_sandbox_cli import serving
 
 from leanrails._cli import main
 from leanrails._conformance._guide import normalize
-from leanrails._conformance._judge import Observation
+from leanrails._conformance._judge import KEPT_PER_ANSWER, Observation
 from leanrails._conformance._report import Findings, md
 from leanrails._conformance._server import basic
 from leanrails.sandbox import TEST_API_KEY, Sandbox, create_app
@@ -35,6 +36,7 @@ from _support.conformance import (
     Drift,
     ExtraField,
     HostileStrings,
+    ManyFields,
     NoHelpers,
     Recorder,
     RenamedField,
@@ -587,3 +589,24 @@ def test_a_hundred_thousand_fields_under_one_entry_fold_into_it_as_one_finding()
         ("response.metadata", 100_001),
         ("response.url", 1),
     ]
+
+
+@pytest.mark.timeout(300)
+def test_a_server_answering_a_thousand_new_fields_each_time_gets_a_bounded_report(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    live_server: LiveServer,
+    recorder: Recorder,
+    sandbox: Sandbox,
+) -> None:
+    """Each undocumented field is a finding, up to KEPT_PER_ANSWER an answer; past that one
+    finding says how many (100,000 fields an answer had held 16 GB and written 1.7 GB)."""
+    recorder.app = ManyFields(create_app(sandbox))
+
+    status, report, _ = conformance(monkeypatch, tmp_path, live_server.url, "--no-guide")
+
+    kinds = Counter(f["kind"] for f in report["findings"])
+    (overflow,) = [f for f in report["findings"] if f["kind"] == "undocumented-overflow"]
+    assert (status, overflow["entry"]) == (1, "response")
+    assert "1000 fields" in overflow["examples"][0]
+    assert 0 < kinds["undocumented"] <= KEPT_PER_ANSWER * overflow["seen"]

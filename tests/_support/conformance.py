@@ -150,6 +150,16 @@ class ExtraField(Drift):
         return {**session, "locale": "auto"}
 
 
+class ManyFields(Drift):
+    """The server adds 1,000 fields the contract does not document, new names each answer."""
+
+    answers = 0
+
+    def session(self, session: dict[str, Any]) -> dict[str, Any]:
+        self.answers += 1
+        return {**session, **{f"x{self.answers}_{n}": n for n in range(1000)}}
+
+
 @dataclass
 class Recorder:
     """Wraps an app, keeping (method, path, headers) of every request it is sent."""

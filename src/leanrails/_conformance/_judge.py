@@ -28,6 +28,11 @@ from .._contract import component
 from ._cases import Case, entry_of
 from ._server import MAX_ANSWER, Answer, plain
 
+KEPT_PER_ANSWER = 20
+"""Schema breaks, and undocumented fields of each object, reported per answer: a server can
+answer with 100,000 of them, each a finding held until the report (one run reached 16 GB and
+wrote a 1.7 GB report). Past this, one finding says how many there were."""
+
 CONTRACT = "contract"
 MODELS = "models"
 SANDBOX = "sandbox"
@@ -342,19 +347,28 @@ def _fields(
                     frozenset({CONTRACT, MODELS, SANDBOX}),
                 )
             )
-    for new in extra:
-        if new not in renamed.values():
-            found.append(
-                Observation(
-                    prefix + new,
-                    "undocumented",
-                    f"the server returns {new}, a field the contract does not document",
-                    f"{name}: {new}={server[new]!r}",
-                    frozenset(
-                        {CONTRACT, SANDBOX} | ({MODELS} if new not in model_fields else set())
-                    ),
-                )
+    undocumented = [new for new in extra if new not in renamed.values()]
+    if len(undocumented) > KEPT_PER_ANSWER:
+        found.append(
+            Observation(
+                prefix.rstrip("."),
+                "undocumented-overflow",
+                f"the server returns more than {KEPT_PER_ANSWER} fields the contract does not "
+                f"document in one object: the first {KEPT_PER_ANSWER} of each are reported",
+                f"{name}: {len(undocumented)} fields",
+                frozenset({CONTRACT, SANDBOX}),
             )
+        )
+    for new in undocumented[:KEPT_PER_ANSWER]:
+        found.append(
+            Observation(
+                prefix + new,
+                "undocumented",
+                f"the server returns {new}, a field the contract does not document",
+                f"{name}: {new}={server[new]!r}",
+                frozenset({CONTRACT, SANDBOX} | ({MODELS} if new not in model_fields else set())),
+            )
+        )
     for key in sandbox:
         if key not in server:
             continue
@@ -491,7 +505,20 @@ def shape(answer: Answer, name: str) -> list[Observation]:
         )
         return found
     model_errors = _model_errors(payload) if answer.status == 200 else set()
-    for error in schema_errors(payload, component(schema)):
+    errors = schema_errors(payload, component(schema))
+    if len(errors) > KEPT_PER_ANSWER:
+        found.append(
+            Observation(
+                prefix.rstrip("."),
+                "schema-overflow",
+                f"the server's answer breaks the contract's schema in more than "
+                f"{KEPT_PER_ANSWER} places: the first {KEPT_PER_ANSWER} of each answer "
+                "are reported",
+                f"{name}: {len(errors)} places",
+                frozenset({CONTRACT, SANDBOX}),
+            )
+        )
+    for error in errors[:KEPT_PER_ANSWER]:
         path = list(error.path)
         if schema == "ErrorResponse" and path[:1] == ["error"]:
             path = path[1:]
