@@ -31,10 +31,10 @@ import pytest
 from test_notebooks import committed_notebooks
 
 from _support.browser import launch
-from _support.lab import lab_home, open_notebook
+from _support.lab import lab_home, open_notebook, running_lab
 
-# The xdist group of every JupyterLab test: one worker runs them, on conftest's one lab_url.
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
+# Its tests share module-scoped fixtures: one xdist worker runs them all, set up once.
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("notebooks_lab")]
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLOUT = re.compile(r"(?m)^> \*\*[^*\n]+[:.]\*\*")
@@ -86,19 +86,18 @@ def _markdown_cells(path: Path) -> list[str]:
 
 
 # Session-scoped: rendered once by the xdist worker that runs this module (a module-scoped one
-# was rendered again whenever another module's test ran in between), in the JupyterLab the
-# other JupyterLab tests share.
+# was rendered again whenever another module's test ran in between).
 @pytest.fixture(scope="session")
-def rendered(lab_url: str) -> dict[str, Rendered]:
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     """Each committed notebook, opened in one JupyterLab, by file name."""
     from playwright.sync_api import sync_playwright
 
     found: dict[str, Rendered] = {}
-    with sync_playwright() as pw:
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as url, sync_playwright() as pw:
         browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(lab_home(lab_url))
+            page.goto(lab_home(url))
             for path in committed_notebooks():
                 open_notebook(page, path.relative_to(ROOT).as_posix(), to_run=False)
                 expected = len(_markdown_cells(path))
